@@ -1,0 +1,170 @@
+"""The director: the show's state machine, pure and clock-injected.
+
+States: STANDBY (closed, dice ignored), ATTRACT (idle, inviting a throw), ROLLING
+(dice moving or an image on its way), PRESENTING (a variation on the wall).
+
+Every input is a method call with the current time; every output is a list of
+actions that the app carries out (render, present, persist, cue). The director
+never does IO, so every transition is tested with plain numbers for time.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from installation.core.dice import Throw
+from installation.core.variations import Variation, VariationRule, derive_variation
+
+
+class State(enum.Enum):
+    STANDBY = "standby"
+    ATTRACT = "attract"
+    ROLLING = "rolling"
+    PRESENTING = "presenting"
+
+
+@dataclass(frozen=True)
+class Render:
+    """Ask the engine for this variation (newer requests supersede older ones)."""
+
+    variation: Variation
+
+
+@dataclass(frozen=True)
+class Present:
+    """Crossfade to this variation's image, which has arrived."""
+
+    variation: Variation
+
+
+@dataclass(frozen=True)
+class PersistCount:
+    """Fresh seed mode: store the throw count before rendering, so a restart never replays."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Cue:
+    """An event for OSC cues and logs: 'started', 'landed', 'ready', 'shown', 'attract',
+    'standby', 'open', 'close', 'ignored'."""
+
+    name: str
+    variation: Variation | None = None
+    faces: tuple[int, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class EnterState:
+    state: State
+
+
+Action = Render | Present | PersistCount | Cue | EnterState
+
+
+@dataclass(frozen=True)
+class DirectorConfig:
+    dice: int
+    faces: int
+    attract_after_s: float
+
+
+class Director:
+    def __init__(
+        self, config: DirectorConfig, rule: VariationRule, now: float, count: int = 0, is_open: bool = True
+    ) -> None:
+        self.config = config
+        self.rule = rule
+        self.count = count
+        self.state = State.ATTRACT if is_open else State.STANDBY
+        self.pending: Variation | None = None
+        self.shown: Variation | None = None
+        self.last_throw: Throw | None = None
+        self.last_activity = now
+        self._before_roll = self.state
+
+    def __repr__(self) -> str:
+        shown = self.shown.key if self.shown else None
+        pending = self.pending.key if self.pending else None
+        return f"<Director {self.state.value} count={self.count} shown={shown} pending={pending}>"
+
+    # -- inputs ---------------------------------------------------------------------
+    def dice_rolling(self, now: float) -> list[Action]:
+        """Some die started rolling: a throw may be on its way."""
+        if self.state is State.STANDBY:
+            return []
+        self.last_activity = now
+        if self.state is State.ROLLING:
+            return []
+        self._before_roll = self.state
+        return [*self._enter(State.ROLLING), Cue("started")]
+
+    def throw_cancelled(self, now: float, reason: str) -> list[Action]:
+        """The dice were picked up or timed out: go back to what was on before."""
+        if self.state is not State.ROLLING or self.pending is not None:
+            return []
+        self.last_activity = now
+        return [*self._enter(self._before_roll), Cue("cancelled", reason=reason)]
+
+    def throw(self, throw: Throw, now: float) -> list[Action]:
+        """A committed throw: derive its variation and ask for it."""
+        if self.state is State.STANDBY:
+            return [Cue("ignored", faces=throw.faces, reason="closed")]
+        try:
+            throw.validate(self.config.dice, self.config.faces)
+        except ValueError as e:
+            return [Cue("ignored", faces=throw.faces, reason=str(e))]
+        actions: list[Action] = []
+        if self.state is not State.ROLLING:
+            self._before_roll = self.state
+            actions += self._enter(State.ROLLING)
+        self.last_activity = now
+        self.last_throw = throw
+        if self.rule.seed_mode == "fresh":
+            self.count += 1
+            actions.append(PersistCount(self.count))
+        variation = derive_variation(self.rule, throw, count=self.count)
+        self.pending = variation
+        actions += [Cue("landed", faces=throw.faces), Render(variation)]
+        return actions
+
+    def image_ready(self, variation: Variation, now: float) -> list[Action]:
+        """An image arrived. Only the one we wait for is presented; others were superseded."""
+        if self.pending is None or not _same(variation, self.pending):
+            return []
+        self.pending = None
+        self.shown = variation
+        self.last_activity = now
+        return [Cue("ready", variation=variation), *self._enter(State.PRESENTING),
+                Present(variation), Cue("shown", variation=variation, faces=variation.faces)]
+
+    def tick(self, now: float) -> list[Action]:
+        """Time passes: idle presenting turns into attract."""
+        idle = now - self.last_activity
+        if self.state is State.PRESENTING and idle >= self.config.attract_after_s:
+            return [*self._enter(State.ATTRACT), Cue("attract")]
+        return []
+
+    def open(self, now: float) -> list[Action]:
+        if self.state is not State.STANDBY:
+            return []
+        self.last_activity = now
+        return [*self._enter(State.ATTRACT), Cue("open")]
+
+    def close(self, now: float) -> list[Action]:
+        if self.state is State.STANDBY:
+            return []
+        self.pending = None
+        return [*self._enter(State.STANDBY), Cue("close")]
+
+    def _enter(self, state: State) -> list[Action]:
+        if state is self.state:
+            return []
+        self.state = state
+        return [EnterState(state)]
+
+
+def _same(a: Variation, b: Variation) -> bool:
+    return (a.key, a.seed, a.number) == (b.key, b.seed, b.number)

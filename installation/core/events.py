@@ -1,0 +1,72 @@
+"""Inputs that edges (dice, OSC, keyboard, scheduler) put into the app's inbox.
+
+Edges run in their own threads and only ever `inbox.put(event)`; the main loop
+drains the inbox each frame and hands the events to the director.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from installation.core.dice import Throw
+
+
+@dataclass(frozen=True)
+class DiceRolling:
+    """A die reports ROLLING: a throw has started."""
+
+    source: str = "dice"
+
+
+@dataclass(frozen=True)
+class ThrowCancelled:
+    reason: str
+
+
+@dataclass(frozen=True)
+class ThrowCommitted:
+    throw: Throw
+
+
+@dataclass(frozen=True)
+class RandomThrow:
+    """A throw with random faces (space key, /installation/roll, auto-throw)."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Blackout:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class ReloadShow:
+    source: str = "osc"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Something went wrong in an edge; counted per kind, logged with context."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """An edge reports its state for the status JSON (e.g. 'dice': {...})."""
+
+    name: str
+    info: dict[str, object]
+
+
+InboxEvent = (
+    DiceRolling | ThrowCancelled | ThrowCommitted | RandomThrow | Blackout | Resume | ReloadShow
+    | Fault | LinkStatus
+)

@@ -1,0 +1,60 @@
+"""One exception base, one subclass per subsystem.
+
+Everything the installation raises on purpose derives from InstallationError, so
+the app can catch "our" failures apart from bugs. Subclasses that describe bad
+input also derive from ValueError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class InstallationError(Exception):
+    """Base for every error the installation raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ShowIssue:
+    """One problem in a show file, located for a curator."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ShowError(InstallationError, ValueError):
+    """A show folder that cannot be loaded. Carries every issue found, not just the first."""
+
+    def __init__(self, issues: list[ShowIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class DiceError(InstallationError):
+    """Serial dice link problems (port missing, protocol mismatch)."""
+
+
+class ProtocolMismatch(DiceError, ValueError):
+    """A device speaks another protocol version than the host."""
+
+
+class EngineError(InstallationError):
+    """Generation engine could not load or render."""
+
+
+class ModelError(EngineError, ValueError):
+    """A model folder or checkpoint is missing, incomplete or of the wrong family."""
+
+
+class OscError(InstallationError):
+    """OSC configuration or transport problems."""
+
+
+class DisplayError(InstallationError):
+    """The kiosk could not open a display."""

@@ -1,0 +1,1 @@
+"""Generation: engines (diffusers, fallback), the worker process, cache and archive."""

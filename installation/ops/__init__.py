@@ -1,0 +1,1 @@
+"""Operations: logging, sd_notify, status file, doctor, service units."""

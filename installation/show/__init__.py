@@ -1,0 +1,1 @@
+"""Show files: the curators' interface (schema, loading with file:line errors, live reload)."""
