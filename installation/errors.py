@@ -52,6 +52,10 @@ class ModelError(EngineError, ValueError):
     """A model folder or checkpoint is missing, incomplete or of the wrong family."""
 
 
+class UnsafeImage(EngineError):
+    """The safety checker flagged an image: it must never be shown; re-roll instead."""
+
+
 class OscError(InstallationError):
     """OSC configuration or transport problems."""
 

@@ -6,6 +6,7 @@ inside the worker process from an EngineSpec, which is plain picklable data.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ class EngineSpec:
     safety_checker: Path | None = None
     safety_required: bool = False
     warmup: tuple[Variation, ...] = field(default=())
+    # "module:callable" taking the spec and returning an Engine: for tests and plugins.
+    factory: str | None = None
 
 
 def spec_from_show(show: object) -> EngineSpec:
@@ -71,6 +74,9 @@ def build_engine(spec: EngineSpec) -> Engine:
     """The engine the spec asks for. 'auto' falls back to the procedural engine, loudly."""
     from installation.generate.fallback import FallbackEngine
 
+    if spec.factory:
+        module, _, attr = spec.factory.partition(":")
+        return getattr(importlib.import_module(module), attr)(spec)  # type: ignore[no-any-return]
     if spec.engine == "fallback" or (spec.engine == "auto" and spec.model is None):
         return FallbackEngine(spec.paintings)
     try:
