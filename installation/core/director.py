@@ -140,6 +140,13 @@ class Director:
         return [Cue("ready", variation=variation), *self._enter(State.PRESENTING),
                 Present(variation), Cue("shown", variation=variation, faces=variation.faces)]
 
+    def rerolled(self, old: Variation, new: Variation) -> list[Action]:
+        """The engine refused `old` (unsafe image): wait for its re-roll instead."""
+        if self.pending is None or not _same(old, self.pending):
+            return []
+        self.pending = new
+        return [Cue("rerolled", variation=new, reason=f"seed {old.seed} refused"), Render(new)]
+
     def tick(self, now: float) -> list[Action]:
         """Time passes: idle presenting turns into attract."""
         idle = now - self.last_activity
