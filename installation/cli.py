@@ -14,7 +14,8 @@ COMMAND_MODULES: list[str] = []
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="installation",
-        description="Dice-driven AI variation installation: run, validate, preview and maintain a show.",
+        description="Dice-driven AI variation installation: "
+        "run, validate, preview and maintain a show.",
     )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -30,7 +30,7 @@ class Throw:
 
 
 def outcome_index(faces: tuple[int, ...], faces_per_die: int) -> int:
-    """Mixed-radix index of an outcome, die 1 most significant: (1,1)->0, (1,2)->1 ... """
+    """Mixed-radix index of an outcome, die 1 most significant: (1,1)->0, (1,2)->1 ..."""
     index = 0
     for f in faces:
         index = index * faces_per_die + (f - 1)
@@ -45,7 +45,7 @@ def all_outcomes(count: int, faces_per_die: int) -> list[tuple[int, ...]]:
     """Every outcome in outcome_index order."""
     out: list[tuple[int, ...]] = [()]
     for _ in range(count):
-        out = [o + (f,) for o in out for f in range(1, faces_per_die + 1)]
+        out = [(*o, f) for o in out for f in range(1, faces_per_die + 1)]
     return out
 
 

@@ -73,7 +73,12 @@ class DirectorConfig:
 
 class Director:
     def __init__(
-        self, config: DirectorConfig, rule: VariationRule, now: float, count: int = 0, is_open: bool = True
+        self,
+        config: DirectorConfig,
+        rule: VariationRule,
+        now: float,
+        count: int = 0,
+        is_open: bool = True,
     ) -> None:
         self.config = config
         self.rule = rule
@@ -137,8 +142,12 @@ class Director:
         self.pending = None
         self.shown = variation
         self.last_activity = now
-        return [Cue("ready", variation=variation), *self._enter(State.PRESENTING),
-                Present(variation), Cue("shown", variation=variation, faces=variation.faces)]
+        return [
+            Cue("ready", variation=variation),
+            *self._enter(State.PRESENTING),
+            Present(variation),
+            Cue("shown", variation=variation, faces=variation.faces),
+        ]
 
     def rerolled(self, old: Variation, new: Variation) -> list[Action]:
         """The engine refused `old` (unsafe image): wait for its re-roll instead."""

@@ -67,6 +67,13 @@ class LinkStatus:
 
 
 InboxEvent = (
-    DiceRolling | ThrowCancelled | ThrowCommitted | RandomThrow | Blackout | Resume | ReloadShow
-    | Fault | LinkStatus
+    DiceRolling
+    | ThrowCancelled
+    | ThrowCommitted
+    | RandomThrow
+    | Blackout
+    | Resume
+    | ReloadShow
+    | Fault
+    | LinkStatus
 )

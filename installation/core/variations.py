@@ -72,7 +72,9 @@ def derive_seed(salt: str, key: str, count: int | None, reroll: int = 0) -> int:
     return int.from_bytes(digest[:8], "big") % SEED_MODULUS
 
 
-def render_prompt(template: str, variants: tuple[tuple[str, ...], ...], faces: tuple[int, ...]) -> str:
+def render_prompt(
+    template: str, variants: tuple[tuple[str, ...], ...], faces: tuple[int, ...]
+) -> str:
     """Fill {dieN} slots. Unknown slots are left as written (the show loader rejects them)."""
 
     def fill(m: re.Match[str]) -> str:
@@ -92,7 +94,9 @@ def prompt_slots(template: str) -> list[int]:
     return [int(m.group(1)) for m in _SLOT.finditer(template)]
 
 
-def derive_variation(rule: VariationRule, throw: Throw, count: int = 0, reroll: int = 0) -> Variation:
+def derive_variation(
+    rule: VariationRule, throw: Throw, count: int = 0, reroll: int = 0
+) -> Variation:
     """The variation for `throw`. `count` is the 1-based throw count (used by fresh mode)."""
     key = throw.key
     if rule.seed_mode == "fresh":

@@ -91,5 +91,7 @@ def build_engine(spec: EngineSpec) -> Engine:
     try:
         return DiffusersEngine(spec)
     except Exception as e:  # auto: any load failure means fallback, logged with the reason
-        log.error("engine auto: the diffusers model did not load (%s); using the fallback engine", e)
+        log.error(
+            "engine auto: the diffusers model did not load (%s); using the fallback engine", e
+        )
         return FallbackEngine(spec.paintings)

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from installation.core.variations import RenderParams, VariationRule
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,7 +67,9 @@ class VariationsSection(Section):
         description="fixed: the same faces always give the same variation. "
         "fresh: every throw is new (the count survives restarts).",
     )
-    salt: str = Field("the-variation", description="Mixed into every seed; change it for a new set.")
+    salt: str = Field(
+        "the-variation", description="Mixed into every seed; change it for a new set."
+    )
     prompt: str = Field(
         "a painting",
         description="Prompt template. {die1}, {die2} ... insert the variant chosen by that die.",
@@ -76,7 +80,10 @@ class VariationsSection(Section):
     )
     negative_prompt: str = Field("", description="What the image should avoid.")
     strength: float = Field(
-        0.6, gt=0, le=1, description="img2img: how far from the painting (0 keeps it, 1 ignores it)."
+        0.6,
+        gt=0,
+        le=1,
+        description="img2img: how far from the painting (0 keeps it, 1 ignores it).",
     )
     steps: int = Field(4, ge=1, le=150, description="Denoising steps.")
     guidance: float = Field(1.0, ge=0, le=30, description="Classifier-free guidance scale.")
@@ -89,7 +96,8 @@ class VariationsSection(Section):
     )
     model: Path | None = Field(
         None,
-        description="Local diffusers model folder or single-file checkpoint. None: fallback engine.",
+        description="Local diffusers model folder or single-file checkpoint. "
+        "None: fallback engine.",
     )
     model_config_dir: Path | None = Field(
         None, description="For a single-file checkpoint: its local diffusers config folder."
@@ -108,7 +116,9 @@ class EngineSection(Section):
 class DisplaySection(Section):
     display: int = Field(0, ge=0, le=16, description="Which screen (0 = first).")
     fullscreen: bool = Field(True, description="Fullscreen kiosk (cursor hidden) or a window.")
-    window_size: tuple[int, int] = Field((1024, 768), description="Window size when not fullscreen.")
+    window_size: tuple[int, int] = Field(
+        (1024, 768), description="Window size when not fullscreen."
+    )
     fit: Literal["cover", "contain"] = Field(
         "contain", description="cover fills the screen (crops); contain shows it whole."
     )
@@ -173,9 +183,7 @@ class ArchiveSection(Section):
 
 class SafetySection(Section):
     checker: Path | None = Field(None, description="Local safety checker folder.")
-    required: bool = Field(
-        False, description="Refuse to start without a working safety checker."
-    )
+    required: bool = Field(False, description="Refuse to start without a working safety checker.")
     blocked_seeds: list[int] = Field(default_factory=list, description="Never show these seeds.")
     approved_only: bool = Field(False, description="Show only outcomes listed in approved.")
     approved: list[str] = Field(
@@ -217,10 +225,8 @@ class Show(Section):
         return self.resolve(self.storage.dir)
 
 
-def variation_rule(show: Show) -> "VariationRule":  # noqa: UP037
+def variation_rule(show: Show) -> VariationRule:
     """The core's plain-data view of the show's variation settings."""
-    from installation.core.variations import RenderParams, VariationRule
-
     v = show.variations
     return VariationRule(
         seed_mode=v.seed_mode,

@@ -1,0 +1,353 @@
+"""Wiring: build the edges from the show, run the frame loop, stop in reverse.
+
+The main thread runs the kiosk's frame loop and never waits on anything but the
+frame pacing: edges (dice, OSC) put events into `inbox` from their own threads,
+the worker is polled without blocking, and the director decides what happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from installation.core import events as ev
+from installation.core.dice import random_throw
+from installation.core.director import (
+    Action,
+    Cue,
+    Director,
+    DirectorConfig,
+    EnterState,
+    PersistCount,
+    Present,
+    Render,
+)
+from installation.core.variations import Variation, reroll
+from installation.show.schema import Show, variation_rule
+from installation.store import StateStore
+
+log = logging.getLogger("installation.app")
+
+MAX_REROLLS = 8
+MAX_INBOX_PER_FRAME = 64
+
+
+@dataclass
+class RunOptions:
+    window: bool = False  # force a window instead of fullscreen
+    rehearsal: bool = False  # keyboard throws (and, with live reload, error overlays)
+    exit_after: float | None = None  # stop after this many seconds (headless runs, tests)
+    screenshot_dir: Path | None = None  # save a PNG of each presented variation
+    auto_throw: float | None = None  # throw at random every N seconds (demo, soak)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _vid(v: Variation) -> tuple[str, int, int]:
+    return (v.key, v.seed, v.number)
+
+
+class App:
+    """One running show. Edges are injected (fakes in tests) or built from the show."""
+
+    def __init__(
+        self,
+        show: Show,
+        options: RunOptions,
+        *,
+        kiosk: Any,
+        worker: Any,
+        cues: Any = None,
+        status: Any = None,
+        notifier: Any = None,
+        inbox: queue.Queue[Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.show = show
+        self.options = options
+        self.kiosk = kiosk
+        self.worker = worker
+        self.cues = cues
+        self.status = status
+        self.notifier = notifier
+        self.inbox: queue.Queue[Any] = inbox if inbox is not None else queue.Queue()
+        self.clock = clock
+        self.wall = wall
+        self.rule = variation_rule(show)
+        self.state_store = StateStore(show.storage_dir / "state.json")
+        self.director = Director(
+            DirectorConfig(show.dice.count, show.dice.faces, show.display.attract_after_s),
+            self.rule,
+            now=clock(),
+            count=self.state_store.count() if self.rule.seed_mode == "fresh" else 0,
+        )
+        self.counters: dict[str, int] = {}
+        self.started_at = clock()
+        self.running = False
+        self._images: dict[tuple[str, int, int], tuple[np.ndarray, str]] = {}
+        self._throw_at: dict[tuple[str, int, int], float] = {}
+        self._rng = random.Random()
+        self._next_auto = self.started_at + (options.auto_throw or 0)
+        self._blackout = False
+        self.presented: list[Variation] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        self.kiosk.open()
+        self.kiosk.set_artwork(self._artwork())
+        self.kiosk.set_state(self.director.state.value)
+        self.worker.start()
+        if self.cues is not None:
+            self.cues.start()
+        self.running = True
+        log.info(
+            "show %r started: %d dice, engine %s",
+            self.show.show.name,
+            self.show.dice.count,
+            self.show.variations.engine,
+        )
+
+    def stop(self) -> None:
+        self.running = False
+        if self.notifier is not None:
+            self.notifier.stopping()
+        for part in (self.cues, self.worker, self.kiosk):
+            if part is None:
+                continue
+            try:
+                part.stop() if hasattr(part, "stop") else part.close()
+            except Exception:  # stopping must go on whatever one part does
+                log.exception("error while stopping %s", type(part).__name__)
+
+    def run(self) -> int:
+        self.start()
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
+        try:
+            while self.running:
+                self.step()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+        return 0
+
+    # -- one frame --------------------------------------------------------------------
+    def step(self) -> None:
+        now = self.clock()
+        for event in self.kiosk.poll_input():
+            self.handle_event(event, now)
+        for _ in range(MAX_INBOX_PER_FRAME):
+            try:
+                event = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            self.handle_event(event, now)
+        for msg in self.worker.poll():
+            self._on_worker_message(msg, now)
+        if self.options.auto_throw and now >= self._next_auto:
+            self._next_auto = now + self.options.auto_throw
+            self.handle_event(ev.RandomThrow("auto"), now)
+        self._apply(self.director.tick(now), now)
+        self.kiosk.frame()
+        self._after_frame(now)
+
+    def handle_event(self, event: Any, now: float) -> None:
+        """Route one inbox event to the director; unknown events are counted, never fatal."""
+        if isinstance(event, ev.ThrowCommitted):
+            self._apply(self.director.throw(event.throw, now), now)
+        elif isinstance(event, ev.RandomThrow):
+            throw = random_throw(
+                self.show.dice.count, self.show.dice.faces, self._rng, event.source
+            )
+            self._apply(self.director.throw(throw, now), now)
+        elif isinstance(event, ev.DiceRolling):
+            self._apply(self.director.dice_rolling(now), now)
+        elif isinstance(event, ev.ThrowCancelled):
+            log.info("throw cancelled: %s", event.reason)
+            self._apply(self.director.throw_cancelled(now, event.reason), now)
+        elif isinstance(event, ev.Blackout):
+            self._blackout = True
+            self.kiosk.set_state("blackout")
+        elif isinstance(event, ev.Resume):
+            self._blackout = False
+            self.kiosk.set_state(self.director.state.value)
+        elif isinstance(event, ev.Fault):
+            self.fault(event.kind, event.message)
+        elif isinstance(event, ev.LinkStatus):
+            if self.status is not None:
+                self.status.set_section(event.name, event.info)
+        elif type(event).__name__ == "KioskQuit":
+            log.info("quit key pressed")
+            self.running = False
+        else:
+            self.fault("unknown-event", f"ignored event {event!r}")
+
+    def fault(self, kind: str, message: str) -> None:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        log.warning("%s: %s", kind, message)
+        if self.status is not None:
+            self.status.error(kind, message)
+
+    # -- worker results -----------------------------------------------------------------
+    def _on_worker_message(self, msg: Any, now: float) -> None:
+        variation: Variation = msg.variation
+        if hasattr(msg, "image"):
+            self._images[_vid(variation)] = (msg.image, msg.engine)
+            if len(self._images) > 8:  # only the awaited few matter; drop the oldest
+                self._images.pop(next(iter(self._images)))
+            self._apply(self.director.image_ready(variation, now), now)
+            return
+        kind = getattr(msg, "kind", "error")
+        self.fault(
+            f"render-{kind}", f"variation {variation.key} seed {variation.seed}: {msg.reason}"
+        )
+        if kind == "unsafe":
+            self._request_reroll(variation, now)
+
+    def _request_reroll(self, variation: Variation, now: float) -> None:
+        if variation.reroll >= MAX_REROLLS:
+            self.fault(
+                "reroll-limit", f"{variation.key}: {MAX_REROLLS} re-rolls refused; keeping the wall"
+            )
+            return
+        self._apply(self.director.rerolled(variation, reroll(self.rule, variation)), now)
+
+    # -- actions ----------------------------------------------------------------------
+    def _apply(self, actions: list[Action], now: float) -> None:
+        for action in actions:
+            if isinstance(action, Render):
+                self._render(action.variation, now)
+            elif isinstance(action, Present):
+                self._present(action.variation, now)
+            elif isinstance(action, PersistCount):
+                self._persist_count(action.count)
+            elif isinstance(action, EnterState):
+                if not self._blackout:
+                    self.kiosk.set_state(action.state.value)
+            elif isinstance(action, Cue):
+                self._cue(action)
+
+    def _render(self, variation: Variation, now: float) -> None:
+        blocked = set(self.show.safety.blocked_seeds)
+        if variation.seed in blocked:
+            self.fault("blocked-seed", f"seed {variation.seed} is blocked; re-rolling")
+            self._request_reroll(variation, now)
+            return
+        self._throw_at.setdefault(_vid(variation), now)
+        self.worker.request(variation)
+
+    def _present(self, variation: Variation, now: float) -> None:
+        image, engine = self._images.pop(_vid(variation))
+        self.kiosk.present(image, self._label(variation, engine))
+        self._presented_at = now
+        self.presented.append(variation)
+        del self.presented[:-100]
+        started = self._throw_at.pop(_vid(variation), None)
+        if started is not None and self.status is not None:
+            self.status.record_latency((now - started) * 1000.0)
+        log.info(
+            "variation %d (%s, seed %d) shown, engine %s",
+            variation.number,
+            variation.key,
+            variation.seed,
+            engine,
+        )
+        if self.options.screenshot_dir is not None:
+            self._pending_screenshot = f"variation-{variation.number:05d}-{variation.key}.png"
+
+    def _label(self, variation: Variation, engine: str) -> Any:
+        if not self.show.display.label:
+            return None
+        from installation.display.label import LabelInfo
+
+        fields = {
+            "number": variation.number,
+            "seed": variation.seed,
+            "faces": " ".join(str(f) for f in variation.faces),
+            "title": self.show.show.title,
+            "artist": self.show.show.artist,
+            "engine": engine,
+        }
+        try:
+            text = self.show.display.label_template.format(**fields)
+        except (KeyError, IndexError, ValueError) as e:  # the loader rejects these; belt and braces
+            text = f"Variation {variation.number} · seed {variation.seed}"
+            self.fault("label-template", str(e))
+        return LabelInfo(faces=variation.faces, text=text)
+
+    def _persist_count(self, count: int) -> None:
+        try:
+            self.state_store.save_count(count)
+        except OSError as e:  # a full disk must not stop the show; the count lives on in memory
+            self.fault("state-write", f"could not save the throw count {count}: {e}")
+
+    def _cue(self, cue: Cue) -> None:
+        if cue.name == "ignored":
+            self.fault("throw-ignored", f"throw {list(cue.faces)} ignored: {cue.reason}")
+        if self.cues is None:
+            return
+        v = cue.variation
+        self.cues.cue(
+            cue.name,
+            faces=cue.faces or (v.faces if v else ()),
+            seed=v.seed if v else None,
+            number=v.number if v else None,
+            at=self.wall(),
+        )
+
+    # -- after each frame -------------------------------------------------------------
+    _pending_screenshot: str | None = None
+    _presented_at = 0.0
+
+    def _after_frame(self, now: float) -> None:
+        shot_dir = self.options.screenshot_dir
+        faded = now - self._presented_at >= self.show.display.transition_ms / 1000.0
+        # taken once the crossfade has finished, so the file shows what the wall shows
+        if self._pending_screenshot and shot_dir is not None and faded:
+            shot_dir.mkdir(parents=True, exist_ok=True)
+            self.kiosk.screenshot(shot_dir / self._pending_screenshot)
+            self._pending_screenshot = None
+        if self.options.exit_after is not None and now - self.started_at >= self.options.exit_after:
+            self.running = False
+
+    def _artwork(self) -> np.ndarray:
+        from installation.generate.images import load_rgb
+
+        paintings = self.show.artwork.paintings
+        if paintings:
+            try:
+                return load_rgb(self.show.resolve(paintings[0]))
+            except Exception as e:  # the loader checked it; a file removed since must not stop us
+                self.fault("artwork", f"cannot read {paintings[0]}: {e}")
+        from installation.generate.painter import placeholder
+
+        return placeholder(
+            (self.show.variations.width, self.show.variations.height),
+            self.show.show.title or self.show.show.name,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """The status as plain data (also the /installation/status reply)."""
+        last = self.director.shown
+        return {
+            "show": self.show.show.name,
+            "state": "blackout" if self._blackout else self.director.state.value,
+            "engine": getattr(self.worker, "engine_name", "unknown"),
+            "uptime_s": round(self.clock() - self.started_at, 1),
+            "last_throw": list(self.director.last_throw.faces)
+            if self.director.last_throw
+            else None,
+            "last_variation": None
+            if last is None
+            else {"number": last.number, "seed": last.seed, "key": last.key},
+            "counters": dict(self.counters),
+        }
