@@ -48,9 +48,10 @@ def test_fixed_mode_seed_is_documented_sha256_rule() -> None:
 def test_fixed_seeds_differ_across_outcomes_and_salts() -> None:
     seeds = {derive_variation(rule(), Throw(o)).seed for o in all_outcomes(2, 6)}
     assert len(seeds) == 36
-    assert derive_variation(rule(salt="x"), Throw((1, 1))).seed != derive_variation(
-        rule(), Throw((1, 1))
-    ).seed
+    assert (
+        derive_variation(rule(salt="x"), Throw((1, 1))).seed
+        != derive_variation(rule(), Throw((1, 1))).seed
+    )
 
 
 def test_fresh_mode_every_throw_new_and_reproducible_from_count() -> None:
