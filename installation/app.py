@@ -69,6 +69,7 @@ class App:
         status: Any = None,
         notifier: Any = None,
         inbox: queue.Queue[Any] | None = None,
+        edges: list[Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -80,6 +81,8 @@ class App:
         self.status = status
         self.notifier = notifier
         self.inbox: queue.Queue[Any] = inbox if inbox is not None else queue.Queue()
+        # input edges (dice link, OSC control): threads that only put events into the inbox
+        self.edges: list[Any] = list(edges or [])
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
@@ -106,8 +109,9 @@ class App:
         self.kiosk.set_artwork(self._artwork())
         self.kiosk.set_state(self.director.state.value)
         self.worker.start()
-        if self.cues is not None:
-            self.cues.start()
+        for part in [self.cues, *self.edges]:
+            if part is not None:
+                part.start()
         self.running = True
         log.info(
             "show %r started: %d dice, engine %s",
@@ -120,7 +124,7 @@ class App:
         self.running = False
         if self.notifier is not None:
             self.notifier.stopping()
-        for part in (self.cues, self.worker, self.kiosk):
+        for part in [*reversed(self.edges), self.cues, self.worker, self.kiosk]:
             if part is None:
                 continue
             try:

@@ -1,0 +1,139 @@
+"""`installation run`: load the show, build the real edges, run the app.
+
+Edge construction lives here, apart from App, so tests can build an App with
+fakes and the CLI stays thin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import queue
+from pathlib import Path
+from typing import Any
+
+from installation.app import App, RunOptions
+from installation.errors import DisplayError, ShowError
+from installation.show.schema import Show
+
+log = logging.getLogger("installation.run")
+
+
+def build_app(show: Show, options: RunOptions) -> App:
+    """Build every edge the show asks for. Parts that fail are logged; the wall still runs."""
+    from installation.display.kiosk import Kiosk
+    from installation.generate.engine import spec_from_show
+    from installation.generate.worker import WorkerClient
+    from installation.ops.notify import Notifier
+    from installation.ops.status import StatusBoard
+
+    display = show.display
+    if options.window:
+        display = display.model_copy(update={"fullscreen": False})
+    if options.rehearsal:
+        display = display.model_copy(update={"rehearsal_keys": True})
+    kiosk = Kiosk(
+        display,
+        title=show.show.title,
+        artist=show.show.artist,
+        dice=show.dice.count,
+        faces=show.dice.faces,
+    )
+    worker = WorkerClient(spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s)
+    inbox: queue.Queue[Any] = queue.Queue()
+    app = App(
+        show,
+        options,
+        kiosk=kiosk,
+        worker=worker,
+        cues=_cues(show),
+        status=StatusBoard(),
+        notifier=Notifier(),
+        inbox=inbox,
+    )
+    app.edges.extend(_edges(show, app, inbox))
+    return app
+
+
+def _cues(show: Show) -> Any:
+    if not show.osc.targets and not show.osc.heartbeat_s:
+        return None
+    from installation.osc.cues import CueSender
+
+    return CueSender(list(show.osc.targets), heartbeat_s=show.osc.heartbeat_s)
+
+
+def _edges(show: Show, app: App, inbox: queue.Queue[Any]) -> list[Any]:
+    """Input edges that run in their own threads and only put events into the inbox."""
+    edges: list[Any] = []
+    if show.osc.listen:
+        from installation.osc.control import ControlServer
+
+        edges.append(
+            ControlServer(
+                show.osc.listen,
+                list(show.osc.allow),
+                inbox,
+                app.snapshot,
+                dice=show.dice.count,
+                faces=show.dice.faces,
+                reply_port=show.osc.reply_port,
+            )
+        )
+    if show.dice.ports:
+        from installation.dice.serial import DiceLink
+
+        d = show.dice
+        edges.append(
+            DiceLink(
+                list(d.ports),
+                baud=d.baud,
+                dice=d.count,
+                settle_ms=d.settle_ms,
+                throw_timeout_s=d.throw_timeout_s,
+                silence_timeout_s=d.silence_timeout_s,
+                inbox=inbox,
+            )
+        )
+    return edges
+
+
+def run(args: argparse.Namespace) -> int:
+    from installation.show.load import load_show
+
+    if args.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    try:
+        show = load_show(args.show)
+    except ShowError as e:
+        for issue in e.issues:
+            print(issue)
+        print(f"{len(e.issues)} error(s): the show was not started.")
+        return 2
+    options = RunOptions(
+        window=args.window or args.headless,
+        rehearsal=args.rehearsal,
+        exit_after=args.exit_after,
+        screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
+        auto_throw=args.auto_throw,
+    )
+    app = build_app(show, options)
+    try:
+        return app.run()
+    except DisplayError as e:
+        log.error("%s", e)
+        return 3
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a show on the wall")
+    p.add_argument("show", help="show folder (or its show.toml)")
+    p.add_argument("--window", action="store_true", help="a window instead of fullscreen")
+    p.add_argument("--rehearsal", action="store_true", help="keyboard throws: 1-6 and space")
+    p.add_argument("--headless", action="store_true", help="no screen: SDL's dummy driver")
+    p.add_argument("--exit-after", type=float, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--screenshot-dir", metavar="DIR", help="save each variation as shown")
+    p.add_argument("--auto-throw", type=float, metavar="SECONDS", help="a random throw every N s")
+    p.set_defaults(func=run)
