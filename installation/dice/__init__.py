@@ -1,0 +1,1 @@
+"""Physical dice over USB serial: protocol codec, supervised reader, emulator, fake, tools."""
