@@ -1,0 +1,13 @@
+"""The kiosk display edge: Kiosk (pygame-ce) and FakeKiosk (in memory), same API.
+
+Import from the submodules (`installation.display.kiosk`, `.fake`, `.label`,
+`.transitions`); this package file imports no submodule so that importing the fake
+or the pure maths stays cheap. It only silences pygame's import banner, before any
+submodule imports pygame.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

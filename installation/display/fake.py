@@ -1,0 +1,150 @@
+"""FakeKiosk: the kiosk's contract in memory, for app tests without a screen.
+
+It records what the app asked for (artwork, presents, states, overlays, frames)
+and lets a test script the input (`push_input`). It validates like the real
+kiosk: a bad image, an unknown state or a present before open() raise the same
+errors.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from installation.display.kiosk import STATES, KioskQuit, to_rgb
+from installation.display.label import LabelInfo
+from installation.errors import DisplayError
+from installation.show.schema import DisplaySection
+
+__all__ = ["FakeKiosk", "KioskQuit"]
+
+
+class FakeKiosk:
+    """Same API as Kiosk. `read_pixels()` returns the current picture unscaled (black when dark)."""
+
+    def __init__(
+        self,
+        config: DisplaySection | None = None,
+        *,
+        title: str = "",
+        artist: str = "",
+        dice: int = 2,
+        faces: int = 6,
+        clock: Callable[[], float] = time.monotonic,
+        open_error: DisplayError | None = None,
+    ) -> None:
+        self.config = config or DisplaySection()  # type: ignore[call-arg]
+        self.title, self.artist, self.dice, self.faces = title, artist, dice, faces
+        self._clock = clock
+        self.open_error = open_error  # raised by open(): simulates "no display"
+        self.opened = False
+        self.closed = False
+        self.state = "attract"
+        self.states: list[str] = []
+        self.artwork: np.ndarray | None = None
+        self.presents: list[tuple[np.ndarray, LabelInfo | None]] = []
+        self.overlay: str | None = None
+        self.overlays: list[str | None] = []
+        self.frames = 0
+        self.frame_times: list[float] = []
+        self._inputs: list[object] = []
+
+    def __repr__(self) -> str:
+        return f"<FakeKiosk {self.state} presents={len(self.presents)} frames={self.frames}>"
+
+    def open(self) -> None:
+        if self.open_error is not None:
+            raise self.open_error
+        self.opened, self.closed = True, False
+
+    def close(self) -> None:
+        self.closed = True
+        self.opened = False
+
+    @property
+    def size(self) -> tuple[int, int]:
+        w, h = self.config.window_size
+        return int(w), int(h)
+
+    def _need_open(self) -> None:
+        if not self.opened:
+            raise DisplayError("the kiosk is not open: call open() first")
+
+    def set_artwork(self, image: np.ndarray) -> None:
+        self.artwork = to_rgb(image)
+
+    def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
+        self._need_open()
+        self.presents.append((to_rgb(image), label))
+
+    def set_state(self, state: str) -> None:
+        if state not in STATES:
+            raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
+        self.state = state
+        self.states.append(state)
+
+    def set_overlay(self, text: str | None) -> None:
+        self.overlay = text or None
+        self.overlays.append(self.overlay)
+
+    def push_input(self, event: object) -> None:
+        """Script an input event (ThrowCommitted, RandomThrow, KioskQuit ...) for poll_input."""
+        self._inputs.append(event)
+
+    def poll_input(self) -> list[object]:
+        out, self._inputs = self._inputs, []
+        return out
+
+    def frame(self) -> None:
+        self._need_open()
+        self.frames += 1
+        self.frame_times.append(self._clock())
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "frames": self.frames,
+            "fps": 0.0,
+            "frame_ms_p50": 0.0,
+            "frame_ms_p99": 0.0,
+            "longest_gap_ms": 0.0,
+            "state": self.state,
+            "size": list(self.size),
+            "driver": "fake",
+            "vsync": False,
+            "fading": False,
+            "ignored_keys": 0,
+            "overlay": self.overlay is not None,
+        }
+
+    @property
+    def current(self) -> np.ndarray | None:
+        """The picture the wall would show now (None: black)."""
+        if self.state in ("standby", "blackout"):
+            return None
+        if self.state == "attract" or not self.presents:
+            return self.artwork
+        return self.presents[-1][0]
+
+    def read_pixels(self) -> np.ndarray:
+        self._need_open()
+        picture = self.current
+        if picture is None:
+            w, h = self.size
+            return np.zeros((h, w, 3), np.uint8)
+        return picture.copy()
+
+    def screenshot(self, path: str | Path) -> Path:
+        from PIL import Image
+
+        target = Path(path)
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.png")
+        try:
+            Image.fromarray(self.read_pixels()).save(tmp, format="PNG")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
