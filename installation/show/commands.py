@@ -1,0 +1,41 @@
+"""`installation validate SHOW`: check a show folder the way the kiosk would load it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from installation.errors import ShowError
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+
+def register(sub: Any) -> None:
+    """Add the show commands to the CLI's subparsers."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "validate",
+        help="check a show folder and list every problem with its line",
+        description="Check a show folder (or show.toml) and print every problem as "
+        "file:line: key: message. Exit status 0 when valid, 2 when not.",
+    )
+    p.add_argument("show", help="show folder containing show.toml, or a .toml file")
+    p.set_defaults(func=validate)
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Print every issue (exit 2) or the show's summary (exit 0)."""
+    from installation.show.load import load_show, summarize
+
+    try:
+        show = load_show(args.show)
+    except ShowError as e:
+        for issue in e.issues:
+            print(issue)
+        n = len(e.issues)
+        print(f"{n} problem{'s' if n != 1 else ''}; the show was not loaded", file=sys.stderr)
+        return EXIT_INVALID
+    print(summarize(show))
+    print("show is valid", file=sys.stderr)
+    return EXIT_OK
