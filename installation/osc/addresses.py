@@ -2,8 +2,8 @@
 
 Control addresses (what the installation listens to), cue events (what it sends)
 with their default addresses and arguments, per-target templates, allow-lists and
-"host:port" parsing. Stdlib only, no sockets: the show schema validates with these
-functions, and tests use them without any network.
+"host:port" parsing. No sockets or IO: the show schema validates with these functions
+(the Annotated types at the end), and tests use them without any network.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 PREFIX = "/installation"
 
@@ -273,3 +276,22 @@ def check_numeric_host(host: str) -> str:
             "(names are not accepted: resolving them on every cue can stall)"
         ) from None
     return host
+
+
+# -- types for the show schema (pydantic runs the checks above and reports the key path) --
+def _listen(text: str) -> str:
+    if text != "":
+        parse_hostport(text)
+    return text
+
+
+def _allow(entries: list[str]) -> list[str]:
+    parse_allow(entries)
+    return entries
+
+
+ListenAddress = Annotated[str, AfterValidator(_listen)]
+AllowList = Annotated[list[str], AfterValidator(_allow)]
+NumericHost = Annotated[str, AfterValidator(check_numeric_host)]
+AddressTemplates = Annotated[dict[str, str], AfterValidator(check_address_templates)]
+ArgTemplates = Annotated[dict[str, list[str]], AfterValidator(check_arg_templates)]

@@ -142,9 +142,19 @@ class DisplaySection(Section):
     )
 
 
+# OSC validators live with the OSC namespace (pure module); TODO(lead): move to the top.
+from installation.osc.addresses import (  # noqa: E402
+    AddressTemplates,
+    AllowList,
+    ArgTemplates,
+    ListenAddress,
+    NumericHost,
+)
+
+
 class OscTarget(Section):
     name: str = Field(description="A name for logs, e.g. 'sound'.")
-    host: str = Field(description="Numeric IP address of the receiver.")
+    host: NumericHost = Field(description="Numeric IP address of the receiver.")
     port: int = Field(ge=1, le=65535, description="UDP port of the receiver.")
     mode: Literal["bundle", "immediate"] = Field(
         "immediate",
@@ -152,13 +162,23 @@ class OscTarget(Section):
         "immediate: plain messages sent lead_ms early.",
     )
     lead_ms: int = Field(0, ge=0, le=10000, description="immediate mode: send this early.")
+    addresses: AddressTemplates = Field(
+        default_factory=dict,
+        description="Per event address, e.g. shown = \"/cue/{number}/go\"; \"\" mutes the event "
+        "for this target. See docs/osc.md for events and {fields}.",
+    )
+    args: ArgTemplates = Field(
+        default_factory=dict,
+        description="Per event arguments, e.g. shown = [\"{number}\", \"f:0.5\"]; "
+        "prefix i: h: f: s: forces a type.",
+    )
 
 
 class OscSection(Section):
-    listen: str = Field(
+    listen: ListenAddress = Field(
         "127.0.0.1:9000", description="host:port for remote control. Empty string: no control."
     )
-    allow: list[str] = Field(
+    allow: AllowList = Field(
         default_factory=list,
         description="Senders allowed to control, as IPs or CIDRs. Loopback is always allowed.",
     )
