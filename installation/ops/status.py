@@ -1,0 +1,329 @@
+"""The running kiosk's status: one thread-safe board, a JSON file, a human summary.
+
+Edges and the main loop report into a StatusBoard; `snapshot()` is the JSON-ready
+dict that the status file holds and that /installation/status returns over OSC.
+The file is written atomically (temp file, fsync, os.replace) so a reader never
+sees half a file, and from a background thread so the display loop never waits
+on the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+STALE_AFTER_S = 10.0
+WRITE_EVERY_S = 1.0
+LATENCY_WINDOW = 100
+ERROR_WINDOW = 20
+
+
+def _jsonable(value: object) -> Any:
+    """A deep, JSON-safe copy: later changes by the caller cannot leak in."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100), None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+class StatusBoard:
+    """Holds what the kiosk is doing. Every method is safe from any thread."""
+
+    def __init__(
+        self,
+        show: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._clock, self._wall = clock, wall
+        self._started = clock()
+        self._started_wall = wall()
+        self.show = show
+        self.state = "starting"
+        self.engine = ""
+        self.frames = 0
+        self.fps = 0.0
+        self._fps_window: tuple[float, int] = (self._started, 0)
+        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._last_throw: dict[str, Any] | None = None
+        self._last_variation: dict[str, Any] | None = None
+        self._sections: dict[str, Any] = {}
+        self._faults: Counter[str] = Counter()
+        self._errors: deque[dict[str, Any]] = deque(maxlen=ERROR_WINDOW)
+        self._last_write: float | None = None
+        self._writer: _BackgroundWriter | None = None
+
+    def __repr__(self) -> str:
+        return f"<StatusBoard {self.state} engine={self.engine or '?'} frames={self.frames}>"
+
+    # -- reporting ------------------------------------------------------------------
+    def set_state(self, state: str) -> None:
+        with self._lock:
+            self.state = str(state)
+
+    def set_engine(self, name: str) -> None:
+        with self._lock:
+            self.engine = str(name)
+
+    def frame(self, now: float | None = None) -> None:
+        """Count one presented frame; fps is measured over windows of about 1 s."""
+        now = self._clock() if now is None else now
+        with self._lock:
+            self.frames += 1
+            start, count = self._fps_window
+            count += 1
+            if now - start >= 1.0:
+                self.fps = round(count / (now - start), 1)
+                self._fps_window = (now, 0)
+            else:
+                self._fps_window = (start, count)
+
+    def record_latency(self, ms: float) -> None:
+        """Throw-to-screen latency of one throw, in milliseconds."""
+        if math.isfinite(ms) and ms >= 0:
+            with self._lock:
+                self._latencies.append(float(ms))
+
+    def record_throw(self, faces: Sequence[int], source: str) -> None:
+        with self._lock:
+            self._last_throw = {"faces": list(faces), "source": source, "at": self._wall()}
+
+    def record_variation(self, **info: object) -> None:
+        """The variation now on the wall: number, seed, key, engine, cached ..."""
+        with self._lock:
+            self._last_variation = {**_jsonable(info), "at": self._wall()}
+
+    def set_section(self, name: str, info: Mapping[str, object]) -> None:
+        """Replace one edge's section ('dice', 'worker', 'cache', 'archive' ...)."""
+        with self._lock:
+            self._sections[name] = _jsonable(dict(info))
+
+    def count(self, kind: str) -> None:
+        with self._lock:
+            self._faults[kind] += 1
+
+    def error(self, kind: str, message: str) -> None:
+        """Remember one error (the last 20 are kept) and count it under its kind."""
+        with self._lock:
+            self._faults[kind] += 1
+            self._errors.append({"at": self._wall(), "kind": kind, "message": str(message)})
+
+    # -- reading --------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Everything as plain JSON-ready data (also the OSC status reply)."""
+        with self._lock:
+            lat = list(self._latencies)
+            return {
+                "schema": SCHEMA,
+                "show": self.show,
+                "pid": os.getpid(),
+                "state": self.state,
+                "engine": self.engine,
+                "written_at": self._wall(),
+                "started_at": self._started_wall,
+                "uptime_s": round(self._clock() - self._started, 1),
+                "frames": self.frames,
+                "fps": self.fps,
+                "latency_ms": {
+                    "count": len(lat),
+                    "last": lat[-1] if lat else None,
+                    "p50": percentile(lat, 50),
+                    "p95": percentile(lat, 95),
+                },
+                "last_throw": dict(self._last_throw) if self._last_throw else None,
+                "last_variation": dict(self._last_variation) if self._last_variation else None,
+                "sections": _jsonable(self._sections),
+                "faults": dict(sorted(self._faults.items())),
+                "errors": [dict(e) for e in self._errors],
+            }
+
+    # -- the status file ------------------------------------------------------------
+    def write(self, path: Path) -> None:
+        """Write the snapshot now, atomically. Raises OSError (disk full, permissions)."""
+        write_json_atomic(path, self.snapshot())
+
+    def maybe_write(self, path: Path, now: float, *, wait: bool = False) -> bool:
+        """Write at most every WRITE_EVERY_S; True when a write was started.
+
+        By default the write happens on a background thread so the caller (the
+        display loop) never waits for the disk; failures are counted as
+        'status_write' faults, never raised."""
+        with self._lock:
+            if self._last_write is not None and now - self._last_write < WRITE_EVERY_S:
+                return False
+            self._last_write = now
+        snapshot = self.snapshot()
+        if wait:
+            self._write_quietly(path, snapshot)
+        else:
+            if self._writer is None:
+                self._writer = _BackgroundWriter(self._write_quietly)
+            self._writer.submit(path, snapshot)
+        return True
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the background writer after its last pending write."""
+        if self._writer is not None:
+            self._writer.stop(timeout)
+            self._writer = None
+
+    def _write_quietly(self, path: Path, snapshot: dict[str, Any]) -> None:
+        try:
+            write_json_atomic(path, snapshot)
+        except OSError as e:
+            log.warning("status file %s not written: %s", path, e)
+            self.count("status_write")
+
+
+class _BackgroundWriter:
+    """One daemon thread that writes only the newest pending snapshot."""
+
+    def __init__(self, write: Callable[[Path, dict[str, Any]], None]) -> None:
+        self._write = write
+        self._cond = threading.Condition()
+        self._pending: tuple[Path, dict[str, Any]] | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="status-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, path: Path, snapshot: dict[str, Any]) -> None:
+        with self._cond:
+            self._pending = (path, snapshot)
+            self._cond.notify()
+
+    def stop(self, timeout: float) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopping:
+                    self._cond.wait()
+                item, self._pending = self._pending, None
+                if item is None:
+                    return
+            self._write(*item)
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Temp file in the same folder, fsync, os.replace: readers see old or new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, default=str)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_status(path: Path) -> dict[str, Any]:
+    """The status file as a dict. Raises OSError or ValueError naming the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not a status file (invalid JSON: {e})") from e
+    if not isinstance(data, dict) or "written_at" not in data:
+        raise ValueError(f"{path}: not a status file (expected a JSON object with 'written_at')")
+    return data
+
+
+def status_age(status: Mapping[str, Any], now_wall: float) -> float | None:
+    written = status.get("written_at")
+    return now_wall - written if isinstance(written, int | float) else None
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
+
+
+def _clock_time(ts: object) -> str:
+    if not isinstance(ts, int | float):
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _ms(value: object) -> str:
+    return f"{value:.0f} ms" if isinstance(value, int | float) else "-"
+
+
+def format_status(status: Mapping[str, Any], now_wall: float | None = None) -> str:
+    """A few lines for a technician. With now_wall, says how old the file is and
+    warns when it is stale (the kiosk is not running)."""
+    lines = []
+    if now_wall is not None:
+        age = status_age(status, now_wall)
+        if age is None:
+            lines.append("WARNING: the status has no time stamp")
+        elif age > STALE_AFTER_S:
+            lines.append(
+                f"WARNING: written {_duration(age)} ago (at {_clock_time(status['written_at'])}):"
+                " the kiosk is NOT running (or cannot write its status)"
+            )
+        else:
+            lines.append(f"written {age:.0f} s ago: the kiosk is running")
+    lat = status.get("latency_ms") or {}
+    lines += [
+        f"show      {status.get('show') or '?'}  (pid {status.get('pid', '?')})",
+        f"state     {status.get('state', '?')}   engine {status.get('engine') or '?'}",
+        f"uptime    {_duration(float(status.get('uptime_s') or 0))}"
+        f"   since {_clock_time(status.get('started_at'))}",
+        f"frames    {status.get('frames', 0)}   fps {status.get('fps', 0)}",
+        f"latency   p50 {_ms(lat.get('p50'))}   p95 {_ms(lat.get('p95'))}"
+        f"   last {_ms(lat.get('last'))}   over {lat.get('count', 0)} throws",
+    ]
+    throw = status.get("last_throw")
+    if throw:
+        faces = "-".join(str(f) for f in throw.get("faces", []))
+        lines.append(
+            f"throw     {faces} from {throw.get('source', '?')} at {_clock_time(throw.get('at'))}"
+        )
+    variation = status.get("last_variation")
+    if variation:
+        shown = "  ".join(f"{k} {v}" for k, v in variation.items() if k != "at")
+        lines.append(f"showing   {shown}")
+    for name, info in (status.get("sections") or {}).items():
+        text = "  ".join(f"{k}={v}" for k, v in info.items()) if isinstance(info, dict) else info
+        lines.append(f"{name:<9} {text}")
+    faults = status.get("faults") or {}
+    if faults:
+        lines.append("faults    " + "  ".join(f"{k}={v}" for k, v in faults.items()))
+    errors = status.get("errors") or []
+    if errors:
+        lines.append(f"last {len(errors)} errors:")
+        lines += [
+            f"  {_clock_time(e.get('at'))} {e.get('kind')}: {e.get('message')}" for e in errors
+        ]
+    return "\n".join(lines)
