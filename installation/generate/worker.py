@@ -1,0 +1,538 @@
+"""The generation worker: an engine in a child process, supervised from the display loop.
+
+The parent side (WorkerClient) never blocks: poll() runs every frame, reads at most a
+few messages and supervises the child (dead, hung or silent: kill, restart with
+backoff). While the child cannot serve, the newest live request is rendered by the
+procedural FallbackEngine in a parent thread, so the wall never waits.
+
+Queueing is pull-style: the parent keeps the queue (the newest live request first,
+then de-duplicated background requests) and hands the child one job at a time. So
+superseded live requests never reach the child and the pipe can never fill up and
+block the frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import BufferTooShort, get_context
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import numpy as np
+
+from installation.core.variations import Variation
+from installation.errors import UnsafeImage
+from installation.generate.engine import Engine, EngineSpec, build_engine
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
+TERMINATE_GRACE_S = 0.5  # SIGTERM first, SIGKILL after this
+MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
+KINDS = ("unsafe", "oom", "error", "crash", "hang")
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """An image for a variation. fallback=True: made by the parent's fallback engine."""
+
+    variation: Variation
+    image: np.ndarray = field(repr=False)
+    engine: str
+    ms: float
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Failure:
+    """No image: kind is unsafe (re-roll, never show), oom, error, crash or hang."""
+
+    variation: Variation
+    reason: str
+    kind: str
+
+
+Outcome = Result | Failure
+
+
+@dataclass
+class _Job:
+    id: int
+    variation: Variation
+    live: bool
+    sent_at: float
+
+
+# -- child side ---------------------------------------------------------------------------
+def _child_main(conn: Connection, spec: EngineSpec, heartbeat_s: float, log_level: int) -> None:
+    """Entry point of the worker process: hello, heartbeats, then one render per job."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
+    from installation.ops.logs import setup_logging
+
+    setup_logging(logging.getLevelName(log_level))
+    lock = threading.Lock()
+
+    def send(*parts: Any) -> None:
+        with lock:  # the heartbeat thread sends too; a result is two messages
+            conn.send(parts[0])
+            if len(parts) > 1:
+                conn.send_bytes(parts[1])
+
+    threading.Thread(target=_beat, args=(send, heartbeat_s), daemon=True).start()
+    engine, note = _load_engine(spec)
+    try:
+        send(("hello", engine.name, _describe(engine), note))
+        while True:
+            msg = conn.recv()
+            if msg[0] != "render":
+                return
+            send(*_render(engine, msg[1], msg[2]))
+    except (EOFError, OSError):  # the parent went away: nothing left to serve
+        return
+
+
+def _beat(send: Callable[..., None], interval: float) -> None:
+    while True:
+        try:
+            send(("beat",))
+        except Exception:
+            os._exit(0)  # parent gone
+        time.sleep(interval)
+
+
+def _load_engine(spec: EngineSpec) -> tuple[Engine, str]:
+    """The engine the spec asks for, or the fallback engine with the reason why."""
+    try:
+        engine = build_engine(spec)
+        note = ""
+    except Exception as e:
+        note = f"engine {spec.engine!r} failed to load ({type(e).__name__}: {e}); using fallback"
+        log.error("generation worker: %s", note)
+        engine = _fallback_engine(spec)
+    for v in spec.warmup:
+        try:
+            engine.render(v)
+        except Exception as e:
+            note = f"{note}; warmup failed ({type(e).__name__}: {e})".lstrip("; ")
+            break
+    return engine, note
+
+
+def _fallback_engine(spec: EngineSpec) -> Engine:
+    from installation.generate.fallback import FallbackEngine
+
+    return FallbackEngine(spec.paintings)
+
+
+def _describe(engine: Engine) -> dict[str, str]:
+    try:
+        return {str(k): str(v) for k, v in engine.describe().items()}
+    except Exception as e:
+        return {"engine": engine.name, "describe_error": f"{type(e).__name__}: {e}"}
+
+
+def _render(engine: Engine, job: int, variation: Variation) -> tuple[Any, ...]:
+    """One render as messages for the parent: a result header + pixels, or a failure."""
+    t0 = time.perf_counter()
+    try:
+        image = _checked(engine.render(variation), variation)
+    except UnsafeImage as e:
+        return (("failure", job, "unsafe", str(e) or "flagged by the safety checker"),)
+    except Exception as e:
+        kind = "oom" if type(e).__name__ == "OutOfMemoryError" else "error"
+        if kind == "oom":
+            log.error("generation worker: out of memory rendering %s; freeing cache", variation.key)
+            _free_cuda()
+        return (("failure", job, kind, f"{type(e).__name__}: {e}"),)
+    ms = (time.perf_counter() - t0) * 1000.0
+    return ("result", job, engine.name, image.shape, ms), image.data.cast("B")
+
+
+def _checked(image: object, variation: Variation) -> np.ndarray:
+    """The engine's output as a contiguous HxWx3 uint8 array of the asked size, or ValueError."""
+    arr = np.ascontiguousarray(image)
+    want = (variation.params.height, variation.params.width, 3)
+    if arr.dtype != np.uint8 or arr.shape != want:
+        raise ValueError(
+            f"engine returned a {arr.dtype} array of shape {arr.shape}; expected uint8 {want}"
+        )
+    return arr
+
+
+def _recv_pixels(conn: Connection, shape: tuple[int, ...]) -> bytearray:
+    """The pixels following a result header, received straight into a writable buffer."""
+    buf = bytearray(int(np.prod(shape)))
+    conn.recv_bytes_into(buf)
+    return buf
+
+
+def _free_cuda() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            torch.cuda.empty_cache()
+
+
+# -- the parent's own fallback ------------------------------------------------------------
+class _FallbackRenderer:
+    """Renders the newest submitted variation in a daemon thread with the fallback engine."""
+
+    def __init__(self, spec: EngineSpec) -> None:
+        self._spec = spec
+        self._cv = threading.Condition()
+        self._want: Variation | None = None
+        self._busy = False
+        self._done: list[Result] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def submit(self, variation: Variation) -> None:
+        with self._cv:
+            self._want = variation
+            self._cv.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="fallback", daemon=True)
+                self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or self._want is not None
+
+    def take(self) -> list[Result]:
+        with self._cv:
+            done, self._done = self._done, []
+        return done
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+
+    def _run(self) -> None:
+        engine: Engine | None = None
+        while True:
+            with self._cv:
+                while self._want is None and not self._stopping:
+                    self._cv.wait()
+                if self._stopping:
+                    return
+                variation, self._want, self._busy = self._want, None, True
+            assert variation is not None
+            t0 = time.perf_counter()
+            try:
+                engine = engine or _fallback_engine(self._spec)
+                image = _checked(engine.render(variation), variation)
+            except Exception:
+                log.exception("fallback render of %s failed; showing a flat colour", variation.key)
+                image = _flat(variation)
+            ms = (time.perf_counter() - t0) * 1000.0
+            with self._cv:
+                self._done.append(Result(variation, image, "fallback", ms, fallback=True))
+                self._busy = False
+
+
+def _flat(variation: Variation) -> np.ndarray:
+    """Last resort: a mid-tone flat colour from the seed (never black)."""
+    seed = variation.seed
+    colour = [64 + (seed >> s) % 128 for s in (0, 8, 16)]
+    return np.full((variation.params.height, variation.params.width, 3), colour, np.uint8)
+
+
+# -- parent side --------------------------------------------------------------------------
+class WorkerClient:
+    """The display loop's handle on the worker process. Every method returns at once."""
+
+    def __init__(
+        self,
+        spec: EngineSpec,
+        *,
+        hang_timeout_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: tuple[float, float] = (0.5, 10.0),
+        start_timeout_s: float | None = None,
+    ) -> None:
+        if not hang_timeout_s > 0:
+            raise ValueError(f"hang_timeout_s must be above 0 seconds, got {hang_timeout_s!r}")
+        if not 0 < backoff[0] <= backoff[1]:
+            raise ValueError(f"backoff must be (first, max) with 0 < first <= max, got {backoff!r}")
+        self.spec = spec
+        self.hang_timeout_s = float(hang_timeout_s)
+        # Loading a model (and torch.compile) may take minutes; heartbeats run meanwhile.
+        self.start_timeout_s = float(start_timeout_s or max(600.0, hang_timeout_s))
+        self.clock = clock
+        self.backoff = backoff
+        self.restarts = self.renders = self.failures = 0
+        self.describe: dict[str, str] = {}
+        self._engine = "stopped"
+        self._state = "stopped"  # stopped | starting | ready | killing | down
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._job: _Job | None = None
+        self._jobs = 0
+        self._live: Variation | None = None
+        self._bg: OrderedDict[Variation, None] = OrderedDict()
+        self._spawned_at = self._last_beat = self._kill_at = self._restart_at = 0.0
+        self._streak = 0  # failures since the last good render: drives the backoff
+        self._fallback = _FallbackRenderer(spec)
+
+    def __repr__(self) -> str:
+        busy = self._job.variation.key if self._job else None
+        return (
+            f"<WorkerClient {self._state} engine={self._engine} busy={busy} "
+            f"restarts={self.restarts} renders={self.renders} failures={self.failures}>"
+        )
+
+    @property
+    def engine_name(self) -> str:
+        """The engine loaded in the child; 'starting' until its hello, 'down' between lives."""
+        return self._engine
+
+    @property
+    def ready(self) -> bool:
+        return self._state == "ready"
+
+    def start(self) -> None:
+        """Spawn the child (spawn context: never fork a process that has torch or SDL threads)."""
+        if self._state == "stopped":
+            self._spawn()
+
+    def request(self, variation: Variation, live: bool = True) -> None:
+        """Ask for an image. A live request supersedes queued live ones; background ones queue."""
+        job = self._job
+        if job is not None and job.variation == variation:
+            job.live = job.live or live
+        elif live:
+            self._live = variation
+            self._bg.pop(variation, None)
+        elif variation != self._live and variation not in self._bg:
+            self._bg[variation] = None
+            if len(self._bg) > MAX_BACKGROUND:
+                self._bg.popitem(last=False)
+        self._guard(self._dispatch, [])
+
+    def poll(self) -> list[Outcome]:
+        """Results, failures and fallback images since the last call; also supervises."""
+        out: list[Outcome] = []
+        self._guard(self._read, out)
+        self._guard(self._supervise, out)
+        self._guard(self._dispatch, out)
+        out.extend(self._fallback.take())
+        return out
+
+    def health(self) -> dict[str, Any]:
+        alive = self._proc is not None and self._proc.is_alive()
+        age = self.clock() - self._last_beat if self._state in ("starting", "ready") else None
+        return {
+            "alive": alive,
+            "state": self._state,
+            "engine": self._engine,
+            "pid": self._proc.pid if self._proc is not None else None,
+            "restarts": self.restarts,
+            "busy": self._job is not None,
+            "last_heartbeat_age_s": None if age is None else round(age, 3),
+            "in_flight": self._job.variation.key if self._job else None,
+            "queued": len(self._bg) + (self._live is not None),
+            "renders": self.renders,
+            "failures": self.failures,
+            "fallback_busy": self._fallback.busy,
+        }
+
+    def healthy(self) -> bool:
+        """The child is alive and heartbeating (for the systemd watchdog)."""
+        if self._state not in ("starting", "ready") or self._proc is None:
+            return False
+        return self._proc.is_alive() and self.clock() - self._last_beat <= self.hang_timeout_s
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Ask the child to exit, then kill it. Blocks up to ~2x timeout_s: shutdown only."""
+        proc, conn = self._proc, self._conn
+        self._state, self._engine = "stopped", "stopped"
+        self._proc = self._conn = self._job = None
+        self._fallback.stop()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.send(("stop",))
+        if proc is not None:
+            proc.join(timeout_s)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout_s)
+        if conn is not None:
+            conn.close()
+
+    # -- internals ------------------------------------------------------------------------
+    def _guard(self, step: Callable[[list[Outcome]], None], out: list[Outcome]) -> None:
+        """Run one step of poll/request; a bug here is logged, never raised into the frame."""
+        try:
+            step(out)
+        except Exception:
+            log.exception("generation worker: unexpected error in %s", step.__name__)
+
+    def _spawn(self) -> None:
+        ctx = get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        beat = min(0.5, self.hang_timeout_s / 4)
+        level = logging.getLogger().getEffectiveLevel()
+        proc = ctx.Process(
+            target=_child_main,
+            args=(child, self.spec, beat, level),
+            name="installation-worker",
+            daemon=True,  # dies with the parent; torch's compile pools cope with daemons
+        )
+        self._spawned_at = self._last_beat = self.clock()
+        try:
+            proc.start()
+        except Exception as e:
+            log.error("generation worker: could not start a process: %s", e)
+            parent.close()
+            self._down(self._spawned_at)
+            return
+        finally:
+            child.close()
+        self._proc, self._conn = proc, parent
+        self._state, self._engine = "starting", "starting"
+
+    def _read(self, out: list[Outcome]) -> None:
+        conn = self._conn
+        for _ in range(MAX_MESSAGES_PER_POLL):
+            if conn is None or self._state not in ("starting", "ready"):
+                return
+            try:
+                if not conn.poll(0):
+                    return
+                msg = conn.recv()
+                payload = _recv_pixels(conn, msg[3]) if msg[0] == "result" else None
+            except (EOFError, OSError, BufferTooShort) as e:
+                code = self._proc.exitcode if self._proc else None
+                self._fail_child(out, "crash", f"lost its pipe ({type(e).__name__}, exit {code})")
+                return
+            self._handle(msg, payload, out)
+
+    def _handle(self, msg: tuple[Any, ...], payload: bytearray | None, out: list[Outcome]) -> None:
+        self._last_beat = self.clock()
+        if msg[0] == "hello":
+            _, self._engine, self.describe, note = msg
+            self._state = "ready"
+            pid = self._proc.pid if self._proc else None
+            log.info("generation worker ready: engine %s (pid %s)", self._engine, pid)
+            if note:
+                log.warning("generation worker: %s", note)
+            return
+        job = self._job
+        if msg[0] not in ("result", "failure") or job is None or msg[1] != job.id:
+            return
+        self._job = None
+        if msg[0] == "result":
+            _, _, engine, shape, ms = msg
+            image = np.frombuffer(payload or b"", np.uint8).reshape(shape)
+            self.renders += 1
+            self._streak = 0
+            out.append(Result(job.variation, image, engine, ms))
+            return
+        _, _, kind, reason = msg
+        self.failures += 1
+        log.warning("generation worker: %s failed (%s): %s", job.variation.key, kind, reason)
+        out.append(Failure(job.variation, reason, kind))
+        if kind != "unsafe" and job.live and self._live is None:
+            self._fallback.submit(job.variation)
+
+    def _supervise(self, out: list[Outcome]) -> None:
+        now, proc = self.clock(), self._proc
+        if self._state == "down" and now >= self._restart_at:
+            self.restarts += 1
+            self._spawn()
+        elif self._state == "killing" and proc is not None:
+            if not proc.is_alive():  # is_alive() reaps without waiting
+                with contextlib.suppress(ValueError):
+                    proc.close()
+                self._proc = None
+                self._state = "down"
+            elif now >= self._kill_at:
+                proc.kill()
+                self._kill_at = float("inf")
+        elif self._state in ("starting", "ready") and proc is not None:
+            reason, kind = self._trouble(now, proc), "hang"
+            if reason is None:
+                return
+            if reason.startswith("exited"):
+                kind = "crash"
+            self._fail_child(out, kind, reason)
+
+    def _trouble(self, now: float, proc: BaseProcess) -> str | None:
+        """Why the child must be replaced, or None while it is fine."""
+        if not proc.is_alive():
+            return f"exited with code {proc.exitcode}"
+        if self._state == "starting" and now - self._spawned_at > self.start_timeout_s:
+            return f"sent no hello within {self.start_timeout_s:g} s"
+        if now - self._last_beat > self.hang_timeout_s:
+            return f"sent no heartbeat for {now - self._last_beat:.1f} s"
+        job = self._job
+        if job is not None and now - job.sent_at > self.hang_timeout_s:
+            return f"spent {now - job.sent_at:.1f} s rendering {job.variation.key}"
+        return None
+
+    def _fail_child(self, out: list[Outcome], kind: str, reason: str) -> None:
+        """Report the in-flight job, hand the live request to the fallback, kill, restart."""
+        now, job, proc = self.clock(), self._job, self._proc
+        self._job = None
+        busy = f" while rendering {job.variation.key} seed {job.variation.seed}" if job else ""
+        delay = self._down(now)
+        log.error(
+            "generation worker (pid %s, engine %s) %s%s; restart #%d in %.1f s",
+            proc.pid if proc else None, self.describe.get("engine", self._engine),
+            reason, busy, self.restarts + 1, delay,
+        )  # fmt: skip
+        if job is not None:
+            self.failures += 1
+            out.append(Failure(job.variation, f"worker {reason}", kind))
+            if job.live and self._live is None:
+                self._live = job.variation  # _dispatch hands it to the fallback
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if proc is not None and proc.is_alive():
+            with contextlib.suppress(Exception):
+                proc.terminate()
+            self._state, self._kill_at = "killing", now + TERMINATE_GRACE_S
+        elif proc is not None:
+            self._proc = None
+
+    def _down(self, now: float) -> float:
+        """Enter 'down' and schedule the restart with exponential backoff; returns the delay."""
+        self._streak += 1
+        delay = min(self.backoff[1], self.backoff[0] * 2 ** (self._streak - 1))
+        self._restart_at = now + delay
+        self._state, self._engine, self.describe = "down", "down", {}
+        return delay
+
+    def _dispatch(self, out: list[Outcome]) -> None:
+        """Give the idle child its next job, or the live request to the fallback if it can't."""
+        if self._state != "ready":
+            if self._live is not None:
+                self._fallback.submit(self._live)
+                self._live = None
+            return
+        if self._job is not None or self._conn is None:
+            return
+        if self._live is not None:
+            variation, live, self._live = self._live, True, None
+        elif self._bg:
+            variation, live = self._bg.popitem(last=False)[0], False
+        else:
+            return
+        self._jobs += 1
+        self._job = _Job(self._jobs, variation, live, self.clock())
+        try:
+            self._conn.send(("render", self._job.id, variation))
+        except (OSError, ValueError) as e:
+            self._fail_child(out, "crash", f"could not take a job ({type(e).__name__}: {e})")

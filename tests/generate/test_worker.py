@@ -1,0 +1,208 @@
+"""The worker process, for real: spawned children, a pipe, SIGKILL and hangs.
+
+One child (module fixture) serves most tests; each test first waits until it is ready.
+Timeouts are short (hang_timeout_s=1.5) and every wait polls against a deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+
+import engines_for_tests as engines
+import numpy as np
+import pytest
+
+from installation.core.variations import RenderParams, Variation
+from installation.generate.engine import EngineSpec
+from installation.generate.worker import Failure, Outcome, Result, WorkerClient
+
+PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
+BEHAVING = EngineSpec(factory=f"{engines.__name__}:behaving")
+BROKEN = EngineSpec(factory=f"{engines.__name__}:broken")
+
+
+def variation(prompt: str = "calm", seed: int = 0x123456, key: str = "1-1") -> Variation:
+    return Variation((1, 1), key, 1, seed, prompt, "", PARAMS)
+
+
+def collect(
+    worker: WorkerClient, done: Callable[[list[Outcome]], bool], timeout: float = 15.0
+) -> list[Outcome]:
+    """Poll like a display loop until `done(outcomes)` or the deadline."""
+    out: list[Outcome] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out += worker.poll()
+        if done(out):
+            return out
+        time.sleep(0.005)
+    raise AssertionError(f"timed out; got {out!r}; health {worker.health()}")
+
+
+def wait_ready(worker: WorkerClient) -> None:
+    leftovers = collect(worker, lambda _: worker.ready and not worker.health()["busy"])
+    assert all(isinstance(o, Result) for o in leftovers), leftovers
+
+
+def results_for(v: Variation) -> Callable[[list[Outcome]], bool]:
+    return lambda out: any(isinstance(o, Result) and o.variation == v for o in out)
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[WorkerClient]:
+    w = WorkerClient(BEHAVING, hang_timeout_s=1.5, backoff=(0.05, 0.2))
+    w.start()
+    yield w
+    w.stop()
+
+
+def test_a_request_returns_the_engines_image(worker: WorkerClient) -> None:
+    wait_ready(worker)
+    assert worker.engine_name == "test"
+    assert worker.describe["pid"] == str(worker.health()["pid"])
+    v = variation(seed=0x0A0B0C)
+    worker.request(v)
+    (res,) = collect(worker, results_for(v))
+    assert isinstance(res, Result)
+    assert (res.engine, res.fallback) == ("test", False)
+    assert res.image.shape == (48, 64, 3) and res.image.dtype == np.uint8
+    assert (res.image == engines.colour_of(v)).all()
+    res.image[0, 0] = 0  # writable: consumers may draw on it
+    assert res.ms >= 0
+    assert worker.healthy()
+
+
+def test_newer_live_requests_supersede_queued_ones(worker: WorkerClient) -> None:
+    wait_ready(worker)
+    slow, b, c, d = (variation("slow", 1), variation(seed=2), variation(seed=3), variation(seed=4))
+    x, y = variation(seed=10, key="2-2"), variation(seed=11, key="3-3")
+    worker.request(slow)  # the child is idle: this one starts at once
+    assert worker.health()["in_flight"] == "1-1"
+    worker.request(b)
+    worker.request(x, live=False)
+    worker.request(c)
+    worker.request(y, live=False)
+    worker.request(x, live=False)  # de-duplicated
+    worker.request(d)
+    out = collect(worker, lambda out: len(out) >= 4)
+    out += collect(worker, lambda _: not worker.health()["busy"])
+    assert [o.variation.seed for o in out] == [1, 4, 10, 11]
+    assert all(isinstance(o, Result) and not o.fallback for o in out)
+
+
+def test_engine_errors_are_failures_then_fallback_images(worker: WorkerClient) -> None:
+    wait_ready(worker)
+    for prompt, kind, words in [
+        ("boom", "error", "RuntimeError: boom"),
+        ("oom", "oom", "OutOfMemoryError"),
+        ("badshape", "error", "expected uint8 (48, 64, 3)"),
+    ]:
+        v = variation(prompt)
+        worker.request(v)
+        out = collect(worker, results_for(v))
+        assert len(out) == 2, out
+        failure, res = out
+        assert isinstance(failure, Failure) and (failure.variation, failure.kind) == (v, kind)
+        assert words in failure.reason
+        assert isinstance(res, Result) and (res.engine, res.fallback) == ("fallback", True)
+        assert res.image.shape == (48, 64, 3)
+    assert worker.health()["restarts"] == 0  # the child survives its engine's errors
+
+
+def test_an_unsafe_image_is_never_replaced_by_a_fallback(worker: WorkerClient) -> None:
+    wait_ready(worker)
+    bad, after = variation("unsafe", 7), variation(seed=8)
+    worker.request(bad)
+    worker.request(after, live=False)  # queued behind: proves the child moved on
+    out = collect(worker, results_for(after))
+    assert [type(o).__name__ for o in out] == ["Failure", "Result"]
+    assert out[0].kind == "unsafe" and out[0].variation == bad
+    assert out[1].variation == after and not out[1].fallback  # type: ignore[union-attr]
+
+
+def test_a_killed_child_is_restarted_and_the_wall_gets_a_fallback(
+    worker: WorkerClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    wait_ready(worker)
+    restarts, pid = worker.health()["restarts"], worker.health()["pid"]
+    v = variation("slow", 21)
+    worker.request(v)
+    os.kill(pid, signal.SIGKILL)
+    out = collect(worker, results_for(v))
+    failure, res = out
+    assert isinstance(failure, Failure) and failure.kind == "crash" and failure.variation == v
+    assert isinstance(res, Result) and res.fallback and res.variation == v
+    assert not worker.healthy()
+    assert f"pid {pid}" in caplog.text and "while rendering 1-1 seed 21" in caplog.text
+    wait_ready(worker)
+    assert worker.health()["restarts"] == restarts + 1
+    assert worker.health()["pid"] != pid
+    again = variation(seed=22)
+    worker.request(again)
+    (res,) = collect(worker, results_for(again))
+    assert not res.fallback  # type: ignore[union-attr]
+
+
+def test_a_child_that_exits_during_a_render_is_a_crash(worker: WorkerClient) -> None:
+    wait_ready(worker)
+    v = variation("crash", 31)
+    worker.request(v)
+    failure, res = collect(worker, results_for(v))
+    assert isinstance(failure, Failure) and failure.kind == "crash"
+    assert isinstance(res, Result) and res.fallback
+
+
+def test_a_hung_render_is_killed_after_the_timeout_and_restarted(worker: WorkerClient) -> None:
+    wait_ready(worker)
+    restarts = worker.health()["restarts"]
+    v, later = variation("hang", 41), variation(seed=42)
+    worker.request(v)
+    worker.request(later, live=False)
+    out = collect(worker, results_for(v))
+    failure, res = out
+    assert isinstance(failure, Failure) and failure.kind == "hang"
+    assert "rendering 1-1" in failure.reason
+    assert isinstance(res, Result) and res.fallback
+    out = collect(worker, results_for(later))  # the background job survives the restart
+    assert not out[-1].fallback  # type: ignore[union-attr]
+    assert worker.health()["restarts"] == restarts + 1
+
+
+def test_while_starting_live_requests_get_fallback_images_and_a_broken_model_falls_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    w = WorkerClient(BROKEN, hang_timeout_s=5.0)
+    caplog.set_level(logging.INFO)
+    try:
+        w.start()
+        assert w.engine_name == "starting"
+        early = variation(seed=51)
+        w.request(early)
+        (res,) = collect(w, results_for(early))
+        assert res.fallback and res.engine == "fallback"  # type: ignore[union-attr]
+        wait_ready(w)
+        assert w.engine_name == "fallback" and w.describe["engine"] == "fallback"
+        assert "/nowhere/model is missing" in caplog.text
+        v = variation(seed=52)
+        w.request(v)
+        (res,) = collect(w, results_for(v))
+        assert (res.engine, res.fallback) == ("fallback", False)  # type: ignore[union-attr]
+    finally:
+        w.stop()
+    assert not w.healthy() and w.health()["alive"] is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"hang_timeout_s": 0}, "hang_timeout_s must be above 0"),
+        ({"backoff": (2.0, 1.0)}, "0 < first <= max"),
+    ],
+)
+def test_bad_settings_are_named(kwargs: dict[str, object], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        WorkerClient(BEHAVING, **kwargs)  # type: ignore[arg-type]
