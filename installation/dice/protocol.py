@@ -27,7 +27,6 @@ DROP_REASONS = (
     "too_long",  # more than MAX_LINE bytes before the \n
     "framing",  # no leading $, no *HH, or an empty type
     "bad_field",  # a field that is not what its type says (face 9, state SPINNING ...)
-    "version",  # DIE lines from a device whose HELLO spoke another protocol version
 )
 
 HOST_HELLO = b"?HELLO\n"
