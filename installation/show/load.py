@@ -44,7 +44,8 @@ def load_show(path: Path | str) -> Show:
     for key in LOADER_FIELDS:
         if key in data:
             del data[key]
-            found.append(((key,), unknown_key((key,), Show)))
+            # The show's own location: never taken from the file itself.
+            found.append(((key,), unknown_key((key,), Show, suggest=False)))
     show, failed = _validate(data, found)
     show = show.model_copy(update={"folder": folder.resolve(), "source": source.resolve()})
     found += rules.check(show, skip=failed)

@@ -138,11 +138,11 @@ def expected(ann: Any, info: FieldInfo | None) -> str:
     return "a valid value"
 
 
-def unknown_key(loc: Loc, model: type[BaseModel] | None) -> str:
+def unknown_key(loc: Loc, model: type[BaseModel] | None, suggest: bool = True) -> str:
     """`unknown key 'cuont'. Did you mean 'count'?` or the list of accepted keys."""
     key = str(loc[-1])
     names = field_names(model) if model else []
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6) if suggest else []
     if close:
         return f"unknown key {key!r}. Did you mean {close[0]!r}?"
     where = f"[{dotted(loc[:-1])}]" if len(loc) > 1 else "the top level"
