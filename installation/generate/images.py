@@ -89,6 +89,7 @@ def save_png(image: np.ndarray, path: Path, text: Mapping[str, str] | None = Non
     info = _png_info(text or {})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; archive and artwork files are for sharing
         with os.fdopen(fd, "wb") as f:
             Image.fromarray(image, "RGB").save(f, format="PNG", pnginfo=info)
             f.flush()
