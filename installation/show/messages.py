@@ -174,6 +174,12 @@ def _length(loc: Loc, err: ErrorDetails) -> str:
     return f"got {show_value(value)} ({count} items); expected {expected(ann, info)}"
 
 
+def _custom(loc: Loc, err: ErrorDetails) -> str:
+    """A schema validator's own ValueError: its text already says what is accepted."""
+    error = (err.get("ctx") or {}).get("error", err["msg"])
+    return f"got {show_value(err['input'])}; {error}"
+
+
 def _extra(loc: Loc, err: ErrorDetails) -> str:
     parent, _, _ = locate(loc)
     return unknown_key(loc, parent)
@@ -189,6 +195,8 @@ _OUT_OF_RANGE = "greater_than greater_than_equal less_than less_than_equal liter
 BUILDERS: dict[str, Builder] = {
     "extra_forbidden": _extra,
     "missing": _missing,
+    "value_error": _custom,
+    "assertion_error": _custom,
     **{t: _wrong for t in _WRONG_TYPE.split()},
     **{t: _out_of_range for t in _OUT_OF_RANGE.split()},
     "too_long": _length,

@@ -8,7 +8,6 @@ judging defaults the curator never wrote.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 import string
@@ -212,7 +211,8 @@ def model_present(show: Show) -> Iterator[Issue]:
                 ),
             )
         return
-    if not v.model.is_absolute() and _REPO_ID.match(written):
+    first = show.resolve(Path(v.model.parts[0]))
+    if not v.model.is_absolute() and _REPO_ID.match(written) and not first.exists():
         name = written.split("/")[-1]
         yield (
             ("variations", "model"),
@@ -315,63 +315,12 @@ def dice_ports(show: Show) -> Iterator[Issue]:
             )
 
 
-def _ip_problem(host: str) -> str | None:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return f"{host!r} is not a numeric IP address"
-    return None
-
-
-@rule("osc.listen")
-def osc_listen(show: Show) -> Iterator[Issue]:
-    listen = show.osc.listen
-    if listen == "":
-        return
-    host, sep, port = listen.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    problem = "no ':port'" if not sep else _ip_problem(host)
-    if problem is None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        problem = f"port {port!r} is not a number from 1 to 65535"
-    if problem:
-        yield (
-            ("osc", "listen"),
-            (
-                f"got {listen!r}: {problem}; expected host:port with a numeric IP, e.g. "
-                "'127.0.0.1:9000' (this machine only) or '0.0.0.0:9000' (all networks), "
-                "or '' for no remote control"
-            ),
-        )
-
-
-@rule("osc.allow")
-def osc_allow(show: Show) -> Iterator[Issue]:
-    for i, entry in enumerate(show.osc.allow):
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            yield (
-                ("osc", "allow", i),
-                (
-                    f"got {entry!r}; expected an IP address or a CIDR network, "
-                    "e.g. '192.168.1.20' or '192.168.1.0/24'"
-                ),
-            )
-
-
 @rule("osc.targets")
-def osc_targets(show: Show) -> Iterator[Issue]:
-    """Numeric hosts (python-osc resolves names on every send) and unique names."""
+def osc_target_names(show: Show) -> Iterator[Issue]:
+    """Names appear in logs and status: two targets with one name are a copy-paste slip.
+    (Hosts, listen and allow are checked by the schema's OSC validators.)"""
     seen: dict[str, int] = {}
     for i, target in enumerate(show.osc.targets):
-        if problem := _ip_problem(target.host):
-            yield (
-                ("osc", "targets", i, "host"),
-                (
-                    f"got {target.host!r}: {problem}; expected a numeric IP such as '192.168.1.30' "
-                    "(host names are looked up on every cue, which can stall or fail mid-show)"
-                ),
-            )
         if target.name in seen:
             yield (
                 ("osc", "targets", i, "name"),
