@@ -119,6 +119,7 @@ class Kiosk:
         self._overlay: pygame.Surface | None = None
         self._invitation: pygame.Surface | None = None
         self._pending: list[int] = []
+        self._inviting = True  # the attract invitation is drawn (attract, not covered)
         self.ignored_keys = 0
         self.frames = 0
         self._durations: deque[float] = deque(maxlen=STATS_WINDOW)
@@ -281,12 +282,14 @@ class Kiosk:
         self._last = self._slide(image, label, credit=label is not None)
         if self.state not in ("standby", "blackout"):
             self._show(self._last, self._transition_s)
+            self._inviting = False  # a variation is on: the invitation would cover it
 
     def set_state(self, state: str) -> None:
         """attract | rolling | presenting | standby | blackout (see the module docstring)."""
         if state not in STATES:
             raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
         previous, self.state = self.state, state
+        self._inviting = state == "attract"
         if self._screen is None:
             return
         assert self._black is not None
@@ -295,7 +298,8 @@ class Kiosk:
         elif state == "standby":
             self._show(self._black, self._transition_s)
         elif state == "attract":
-            self._show(self._artwork_slide or self._black, self._transition_s)
+            # Without a painting (text-to-image shows) invite over the last variation.
+            self._show(self._artwork_slide or self._last or self._black, self._transition_s)
         elif previous in ("standby", "blackout"):
             back = self._last or self._artwork_slide
             if back is not None:
@@ -375,8 +379,8 @@ class Kiosk:
             self._to.set_alpha(None)
         if self.state == "blackout":
             return
-        if self.state == "attract" and self._invitation is not None:
-            breath = pulse(now - self._fade_start, 4.0, 0.45, 1.0)
+        if self._inviting and self._invitation is not None:
+            breath = pulse(now - self._fade_start, 4.0, 0.7, 1.0)
             self._invitation.set_alpha(alpha_byte(breath * progress))
             w, h = self.size
             screen.blit(self._invitation, self._invitation.get_rect(center=(w // 2, h * 72 // 100)))

@@ -48,10 +48,10 @@ def draw_die(surface: pygame.Surface, rect: pygame.Rect, face: int) -> None:
     """A white rounded square with black pips for 1-6, or the number for other faces."""
     pygame.draw.rect(surface, WHITE, rect, border_radius=max(2, rect.w // 6))
     if face in PIPS:
-        radius = max(2, round(rect.w * 0.09))
+        radius = max(2, round(rect.w * 0.1))
         for fx, fy in PIPS[face]:
             centre = (rect.x + round(fx * rect.w), rect.y + round(fy * rect.h))
-            pygame.draw.circle(surface, INK, centre, radius)
+            pygame.draw.aacircle(surface, INK, centre, radius)
         return
     digits = _font(round(rect.h * 0.8)).render(str(face), True, INK)
     surface.blit(digits, digits.get_rect(center=rect.center))
@@ -80,7 +80,7 @@ def render_label(
     pad = max(4, round(height * 0.018))
     die = max(12, round(height * 0.06))
     gap = max(3, round(die * 0.22))
-    main, soft = _font(round(height * 0.036)), _font(round(height * 0.027), italic=True)
+    main, soft = _font(round(height * 0.04)), _font(round(height * 0.03), italic=True)
     texts = [
         (main if is_main else soft).render(t, True, TEXT if is_main else SOFT)
         for t, is_main in lines
@@ -119,7 +119,7 @@ def render_invitation(text: str, screen: tuple[int, int]) -> pygame.Surface | No
     off = max(2, round(screen[1] * 0.004))
     pad = off * 6
     out = pygame.Surface((face.get_width() + 2 * pad, face.get_height() + 2 * pad), pygame.SRCALPHA)
-    pygame.draw.rect(out, (0, 0, 0, 90), out.get_rect(), border_radius=pad)
+    pygame.draw.rect(out, (0, 0, 0, 120), out.get_rect(), border_radius=pad)
     out.blit(shadow, (pad + off, pad + off))
     out.blit(face, (pad, pad))
     return out

@@ -1,0 +1,59 @@
+"""Kiosk fixtures: SDL's dummy driver, a fake clock and a factory for opened kiosks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from installation.display.kiosk import Kiosk
+from installation.show.schema import DisplaySection
+
+
+class FakeClock:
+    """A clock the test moves by hand: fades and pulses are exact, nothing sleeps."""
+
+    def __init__(self, t: float = 100.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture(autouse=True)
+def headless_sdl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set before any pygame.init(): an offscreen surface we can read back exactly."""
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+KioskFactory = Callable[..., Kiosk]
+
+
+@pytest.fixture
+def make_kiosk(clock: FakeClock) -> Iterator[KioskFactory]:
+    """Open a kiosk with DisplaySection(**settings) (windowed 320x240 unless told otherwise)."""
+    opened: list[Kiosk] = []
+
+    def make(*, title: str = "", artist: str = "", dice: int = 2, **settings: Any) -> Kiosk:
+        settings.setdefault("fullscreen", False)
+        settings.setdefault("window_size", (320, 240))
+        kiosk = Kiosk(
+            DisplaySection(**settings), title=title, artist=artist, dice=dice, clock=clock
+        )
+        kiosk.open()
+        opened.append(kiosk)
+        return kiosk
+
+    yield make
+    for kiosk in opened:
+        kiosk.close()

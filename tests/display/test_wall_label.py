@@ -1,0 +1,119 @@
+"""The wall label: pips in the standard layouts, text band, invitation and overlay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pygame
+import pytest
+
+from installation.display.label import (
+    PIPS,
+    LabelInfo,
+    draw_die,
+    label_position,
+    render_invitation,
+    render_label,
+    render_overlay,
+)
+
+
+@pytest.fixture(autouse=True)
+def fonts() -> Iterator[None]:
+    pygame.font.init()
+    yield
+    pygame.font.quit()
+
+
+def dark_blobs(mask: np.ndarray) -> int:
+    """Count 4-connected True regions (the pips), with a small flood fill."""
+    seen = np.zeros_like(mask)
+    count = 0
+    for y, x in zip(*np.nonzero(mask), strict=True):
+        if seen[y, x]:
+            continue
+        count += 1
+        stack = [(y, x)]
+        while stack:
+            cy, cx = stack.pop()
+            if not (0 <= cy < mask.shape[0] and 0 <= cx < mask.shape[1]):
+                continue
+            if seen[cy, cx] or not mask[cy, cx]:
+                continue
+            seen[cy, cx] = True
+            stack += [(cy + 1, cx), (cy - 1, cx), (cy, cx + 1), (cy, cx - 1)]
+    return count
+
+
+def bright_low(surface: pygame.Surface) -> int:
+    """Bright pixels in the lower third of a surface."""
+    pixels = pygame.surfarray.array3d(surface).swapaxes(0, 1)
+    return int((pixels[surface.get_height() * 2 // 3 :] > 150).sum())
+
+
+def die_pixels(face: int, size: int = 90) -> np.ndarray:
+    surface = pygame.Surface((size + 20, size + 20))
+    surface.fill((255, 255, 255))
+    draw_die(surface, pygame.Rect(10, 10, size, size), face)
+    return pygame.surfarray.array3d(surface).swapaxes(0, 1)
+
+
+@pytest.mark.parametrize("face", [1, 2, 3, 4, 5, 6])
+def test_die_shows_its_face_as_that_many_pips(face: int) -> None:
+    dark = die_pixels(face).max(axis=2) < 100
+    assert dark_blobs(dark) == face == len(PIPS[face])
+
+
+def test_die_pips_are_where_a_die_has_them() -> None:
+    dark = die_pixels(1).max(axis=2) < 100
+    ys, xs = np.nonzero(dark)
+    assert abs(ys.mean() - 55) < 2 and abs(xs.mean() - 55) < 2  # centre of a 90px die at 10
+
+
+def test_faces_above_six_are_drawn_as_numbers() -> None:
+    twelve = die_pixels(12).max(axis=2) < 100
+    assert twelve.any()
+    assert dark_blobs(twelve) == 2  # the glyphs "1" and "2", not a pip layout
+
+
+def test_nothing_to_say_means_no_label() -> None:
+    assert render_label(None, "", "", (800, 600)) is None
+
+
+def test_label_grows_with_dice_and_scales_with_the_screen() -> None:
+    one = render_label(LabelInfo((3,), "Variation 3"), "", "", (1920, 1080))
+    two = render_label(LabelInfo((3, 5), "Variation 3"), "", "", (1920, 1080))
+    small = render_label(LabelInfo((3, 5), "Variation 3"), "", "", (960, 540))
+    assert one is not None and two is not None and small is not None
+    assert two.get_width() > one.get_width()
+    assert small.get_height() < two.get_height()
+
+
+def test_label_shows_the_credit_line_and_fits_the_screen() -> None:
+    info = LabelInfo((6, 6), "Variation 36 · seed 4294967295")
+    bare = render_label(info, "", "", (1280, 720))
+    credited = render_label(info, "The Garden", "A. Painter", (1280, 720))
+    assert bare is not None and credited is not None
+    assert bare.get_size() == credited.get_size()  # the dice set the height here
+    assert bright_low(credited) > bright_low(bare) + 50  # the credit line under the text
+    x, y = label_position(credited, (1280, 720))
+    assert x > 0 and y + credited.get_height() < 720
+
+
+def test_long_label_is_clipped_to_the_screen() -> None:
+    band = render_label(LabelInfo((1,), "x" * 500), "", "", (640, 480))
+    assert band is not None and band.get_width() <= 640
+
+
+def test_blank_invitation_draws_nothing() -> None:
+    assert render_invitation("  ", (800, 600)) is None
+    assert render_invitation("Throw the dice", (800, 600)) is not None
+
+
+def test_overlay_wraps_and_caps_long_errors() -> None:
+    text = "\n".join(f"show.toml:{n}: display.fit: 'covr' is not allowed" for n in range(40))
+    panel = render_overlay(text, (800, 600), max_lines=5)
+    few = render_overlay("one line", (800, 600))
+    assert panel.get_width() < 800
+    assert few.get_height() < panel.get_height() < 600
