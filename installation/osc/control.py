@@ -297,21 +297,23 @@ class ControlServer:
             self._count(["datagrams", "empty"], [])
             return
         out = self.router.handle(data, sender[0])
+        self._count(out.counts, out.notes)  # before any effect, so a reader never sees less
+        after = Outcome()
         for event in out.events:
             try:
                 self.inbox.put_nowait(event)
             except queue.Full:
-                out.counts.append("inbox_full")
-                out.notes.append(("inbox_full", f"dropped {event!r}"))
+                after.counts.append("inbox_full")
+                after.notes.append(("inbox_full", f"dropped {event!r}"))
         to = (sender[0], self.reply_port or sender[1])
         for address, args in out.replies:
             try:
                 self._sock.sendto(encode_message(address, args), to)  # type: ignore[union-attr]
-                out.counts.append("replies")
+                after.counts.append("replies")
             except Exception as e:  # OSError, or a value python-osc cannot encode
-                out.counts.append("reply_failed")
-                out.notes.append(("reply_failed", f"{address} to {to[0]}:{to[1]}: {e}"))
-        self._count(out.counts, out.notes)
+                after.counts.append("reply_failed")
+                after.notes.append(("reply_failed", f"{address} to {to[0]}:{to[1]}: {e}"))
+        self._count(after.counts, after.notes)
 
     def _count(self, counts: list[str], notes: list[tuple[str, str]]) -> None:
         with self._lock:
