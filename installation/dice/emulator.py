@@ -215,3 +215,62 @@ class Emulator:
         elif line == b"?STATE":
             for die, (state, face) in enumerate(self.states, start=1):
                 self.send(encode_event(DieEvent(die, state, face, self._t_ms())))
+
+
+COMMANDS = """commands (one per line; # starts a comment):
+  throw F1 F2 ... [crooked=D]   all dice roll, then land on these faces
+  roll D | land D F | crooked D | pickup D   one die's state
+  noise | badsum | error CODE TEXT           faults on the wire
+  silence SECONDS | unplug | replug          a hung or yanked device
+  hello | sleep SECONDS | quit"""
+
+
+def run_command(emu: Emulator, line: str) -> bool:
+    """Carry out one typed or scripted command. False means quit; ValueError explains misuse."""
+    words = line.split("#", 1)[0].split()
+    if not words:
+        return True
+    cmd, args = words[0].lower(), words[1:]
+    try:
+        return _dispatch(emu, cmd, args)
+    except (ValueError, IndexError) as e:
+        raise ValueError(f"{line.strip()!r}: {e or 'missing argument'}\n{COMMANDS}") from None
+
+
+def _dispatch(emu: Emulator, cmd: str, args: list[str]) -> bool:
+    simple: dict[str, Callable[[], None]] = {
+        "noise": emu.inject_noise,
+        "badsum": emu.bad_checksum,
+        "unplug": emu.unplug,
+        "replug": emu.replug,
+        "hello": emu.hello,
+    }
+    if cmd in simple and not args:
+        simple[cmd]()
+    elif cmd == "quit":
+        return False
+    elif cmd == "throw":
+        faces = [int(a) for a in args if "=" not in a]
+        opts = dict(a.split("=", 1) for a in args if "=" in a)
+        crooked = int(opts.pop("crooked")) if "crooked" in opts else None
+        if opts:
+            raise ValueError(f"unknown option {next(iter(opts))!r}; accepted: crooked=D")
+        emu.throw(faces, crooked=crooked)
+    elif cmd in ("roll", "crooked", "pickup") and len(args) == 1:
+        state = {"roll": DieState.ROLLING, "crooked": DieState.CROOKED}.get(cmd, DieState.HANDLING)
+        emu.set_state(int(args[0]), state)
+    elif cmd == "land" and len(args) == 2:
+        emu.set_state(int(args[0]), DieState.LANDED, int(args[1]))
+    elif cmd == "error" and len(args) >= 2:
+        emu.error(args[0], " ".join(args[1:]))
+    elif cmd in ("silence", "sleep") and len(args) == 1:
+        seconds = float(args[0])
+        if not 0 <= seconds <= 3600:
+            raise ValueError(f"seconds must be 0..3600, got {args[0]}")
+        if cmd == "silence":
+            emu.silence(seconds)
+        else:
+            time.sleep(seconds)
+    else:
+        raise ValueError(f"unknown command or wrong arguments: {cmd} {' '.join(args)}".strip())
+    return True
