@@ -1,0 +1,151 @@
+"""Image loading (cover/contain geometry, errors) and atomic PNG writing with text chunks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from installation.errors import EngineError
+from installation.generate.images import ImageFileError, load_rgb, read_png_text, save_png
+
+RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+
+
+def stripes(path: Path) -> Path:
+    """A 300x100 image: red, green and blue vertical stripes, 100 px each."""
+    a = np.zeros((100, 300, 3), np.uint8)
+    a[:, :100], a[:, 100:200], a[:, 200:] = RED, GREEN, BLUE
+    Image.fromarray(a).save(path)
+    return path
+
+
+def test_no_size_keeps_the_image(tmp_path: Path) -> None:
+    img = load_rgb(stripes(tmp_path / "s.png"))
+    assert img.shape == (100, 300, 3) and img.dtype == np.uint8
+    assert tuple(img[50, 150]) == GREEN
+
+
+def test_cover_fills_and_crops_the_centre(tmp_path: Path) -> None:
+    img = load_rgb(stripes(tmp_path / "s.png"), (50, 50), fit="cover")
+    assert img.shape == (50, 50, 3)
+    # Scaled to 150x50 then centre-cropped: only the green stripe remains.
+    assert np.abs(img[:, 5:45].astype(int) - GREEN).max() <= 2
+
+
+def test_contain_letterboxes_in_black(tmp_path: Path) -> None:
+    img = load_rgb(stripes(tmp_path / "s.png"), (60, 60), fit="contain")
+    assert img.shape == (60, 60, 3)
+    # Scaled to 60x20, centred: black bars of 20 rows above and below.
+    assert img[:19].max() == 0 and img[41:].max() == 0
+    assert tuple(img[30, 5]) == RED and tuple(img[30, 30]) == GREEN and tuple(img[30, 55]) == BLUE
+
+
+def test_modes_become_rgb(tmp_path: Path) -> None:
+    Image.new("LA", (20, 10), (128, 200)).save(tmp_path / "grey.png")
+    Image.new("P", (20, 10), 3).save(tmp_path / "pal.png")
+    for name in ("grey.png", "pal.png"):
+        assert load_rgb(tmp_path / name).shape == (10, 20, 3)
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    im = Image.new("RGB", (40, 20), RED)
+    exif = im.getexif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": a phone photo taken upright
+    im.save(tmp_path / "phone.jpg", exif=exif)
+    assert load_rgb(tmp_path / "phone.jpg").shape == (40, 20, 3)
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image at all", None])
+def test_broken_files_name_the_file(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "painting.png"
+    if content is None:  # a truncated PNG: a real header, half the data
+        stripes(tmp_path / "full.png")
+        content = (tmp_path / "full.png").read_bytes()[:200]
+    path.write_bytes(content)
+    with pytest.raises(ImageFileError, match=r"painting\.png") as e:
+        load_rgb(path, (32, 32))
+    assert isinstance(e.value, EngineError) and isinstance(e.value, ValueError)
+
+
+def test_missing_file_and_folder_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ImageFileError, match=r"nope\.png: no such image file"):
+        load_rgb(tmp_path / "nope.png")
+    with pytest.raises(ImageFileError, match="is a folder"):
+        load_rgb(tmp_path)
+
+
+def test_bad_fit_and_size_say_what_is_accepted(tmp_path: Path) -> None:
+    path = stripes(tmp_path / "s.png")
+    with pytest.raises(ValueError, match="cover, contain"):
+        load_rgb(path, (10, 10), fit="stretch")
+    with pytest.raises(ValueError, match="positive integers"):
+        load_rgb(path, (0, 10))
+
+
+def test_png_round_trip_with_text(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (33, 47, 3), dtype=np.uint8)
+    text = {"seed": "1234", "prompt": "a die, painted — à la Chardin", "faces": "3-5"}
+    path = tmp_path / "v.png"
+    save_png(img, path, text)
+    assert np.array_equal(load_rgb(path), img)
+    assert read_png_text(path) == text
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+    assert [p.name for p in tmp_path.iterdir()] == ["v.png"]
+
+
+def test_failed_write_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v.png"
+    old = np.full((8, 8, 3), 7, np.uint8)
+    save_png(old, path, {"k": "old"})
+
+    def disk_full(self: Image.Image, fp: object, *args: object, **kwargs: object) -> None:
+        fp.write(b"\x89PNG half")  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_png(np.zeros((8, 8, 3), np.uint8), path, {"k": "new"})
+    with pytest.raises(OSError):
+        save_png(np.zeros((8, 8, 3), np.uint8), tmp_path / "fresh.png")
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["v.png"]  # no temp files, no fresh.png
+    assert np.array_equal(load_rgb(path), old) and read_png_text(path) == {"k": "old"}
+
+
+@pytest.mark.parametrize(
+    ("image", "match"),
+    [
+        (np.zeros((8, 8), np.uint8), "HxWx3"),
+        (np.zeros((8, 8, 4), np.uint8), "HxWx3"),
+        (np.zeros((8, 8, 3), np.float32), "uint8"),
+        ([[0, 0, 0]], "numpy array"),
+    ],
+)
+def test_save_rejects_non_images(tmp_path: Path, image: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        save_png(image, tmp_path / "x.png")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_rejects_bad_text_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="1-79 ASCII"):
+        save_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "x.png", {"": "v"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_png_text_errors(tmp_path: Path) -> None:
+    Image.new("RGB", (4, 4)).save(tmp_path / "a.jpg")
+    with pytest.raises(ImageFileError, match=r"a\.jpg: is JPEG, expected a PNG"):
+        read_png_text(tmp_path / "a.jpg")
+    with pytest.raises(ImageFileError, match="no such PNG"):
+        read_png_text(tmp_path / "missing.png")
+    (tmp_path / "junk.png").write_bytes(b"junk")
+    with pytest.raises(ImageFileError, match=r"junk\.png"):
+        read_png_text(tmp_path / "junk.png")
