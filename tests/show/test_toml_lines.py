@@ -6,6 +6,8 @@ import textwrap
 import tomllib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from installation.show.toml_lines import KeyLines
 
@@ -85,3 +87,53 @@ def test_unknown_everything_is_line_1(lines: KeyLines) -> None:
 def test_garbage_never_raises() -> None:
     broken = KeyLines('a = "unterminated\n[b')
     assert broken.line(("a",)) == 1
+
+
+# -- property: for generated documents, every key is found on the line it was written --
+_names = st.text("abx_-", min_size=1, max_size=2)  # small: keys collide with the fakes
+
+
+def _basic(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+# Multi-line string bodies made of lines that look like TOML: the scanner must not be fooled.
+_fake_lines = st.lists(
+    st.sampled_from(["[a]", "[[b]]", "a = 1", 'x = "q', "# c", "", "  a.b = 2"]), max_size=4
+).map("\n".join)
+_scalar = st.one_of(
+    st.integers(-5, 5).map(str),
+    st.text("ab #[]=.'{}\\\"", max_size=6).map(lambda t: f'"{_basic(t)}"'),
+    st.text('ab #[]="', max_size=6).map(lambda t: f"'{t}'"),
+    _fake_lines.map(lambda t: f"'''{t}'''"),
+    _fake_lines.map(lambda t: f'"""{_basic(t)}"""'),
+)
+_value = st.one_of(_scalar, st.lists(_scalar, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"))
+_noise = st.sampled_from(["", "# note [x] = 1", "   ", "# [[fake]]"])
+
+
+@st.composite
+def _document(draw: st.DrawFn) -> tuple[str, dict[tuple[str | int, ...], int]]:
+    lines: list[str] = []
+    where: dict[tuple[str | int, ...], int] = {}
+    for table in draw(st.lists(_names, min_size=1, max_size=3, unique=True)):
+        lines += draw(st.lists(_noise, max_size=2))
+        lines.append(f"[{table}]")
+        where[(table,)] = len(lines)
+        for key in draw(st.lists(_names, max_size=4, unique=True)):
+            lines += draw(st.lists(_noise, max_size=1))
+            where[(table, key)] = len(lines) + 1
+            lines += f"{key} = {draw(_value)}".split("\n")
+    return "\n".join(lines) + "\n", where
+
+
+@settings(max_examples=100, deadline=None)
+@given(_document())
+def test_generated_documents_map_every_key_to_its_line(
+    doc: tuple[str, dict[tuple[str | int, ...], int]],
+) -> None:
+    text, where = doc
+    tomllib.loads(text)  # the generator only writes valid TOML
+    lines = KeyLines(text)
+    for loc, line in where.items():
+        assert lines.line(loc) == line, (loc, text)

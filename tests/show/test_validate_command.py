@@ -101,3 +101,25 @@ def test_validate_needs_a_show_argument(capsys: pytest.CaptureFixture[str]) -> N
         cli.main(["validate"])
     assert info.value.code == 2
     assert "show" in capsys.readouterr().err
+
+
+DATA = Path(__file__).parent / "data"
+REPO_SHOWS = sorted((Path(__file__).parents[2] / "shows").glob("*/show.toml"))
+
+
+def test_broken_example_show_output_is_exactly_as_documented(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One show with many common mistakes: the full curator-facing output, line by line."""
+    monkeypatch.chdir(DATA)
+    assert cli.main(["validate", "broken"]) == 2
+    expected = (DATA / "broken" / "expected.txt").read_text(encoding="utf-8")
+    expected = expected.replace("{folder}", str((DATA / "broken").resolve()))
+    assert capsys.readouterr().out == expected
+
+
+@pytest.mark.parametrize("toml", REPO_SHOWS, ids=[p.parent.name for p in REPO_SHOWS])
+def test_the_shows_in_the_repository_validate(
+    toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["validate", str(toml.parent)]) == 0, capsys.readouterr().out
