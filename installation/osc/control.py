@@ -147,7 +147,7 @@ class ControlRouter:
                 self._bad(out, address, str(e))
                 return
             out.events.append(ThrowCommitted(Throw(faces, source="osc")))
-        elif address in _TRIGGERS:
+        elif address in _TRIGGERS or address == A.STATUS:
             fires = trigger_fires(params)
             if fires is None:
                 got = ", ".join(_short(p) for p in params[:5])
@@ -156,9 +156,10 @@ class ControlRouter:
             if not fires:
                 out.counts.append("released")
                 return
-            out.events.append(_TRIGGERS[address]())
-        elif address == A.STATUS:
-            self._status(out)
+            if address == A.STATUS:
+                self._status(out)
+            else:
+                out.events.append(_TRIGGERS[address]())
         elif address == A.PING:
             echo = [p for p in params[:8] if isinstance(p, int | float | str)]
             out.replies.append((A.PONG, echo))

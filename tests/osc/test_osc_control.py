@@ -94,6 +94,8 @@ def test_triggers_fire_on_no_arg_or_press_and_ignore_release(address: str, event
 def test_status_reply_is_sorted_json_and_ping_pongs() -> None:
     out = router().handle(msg("/installation/status"), "127.0.0.1")
     assert out.replies == [("/installation/status", [json.dumps(STATUS, sort_keys=True)])]
+    assert router().handle(msg("/installation/status", 1.0), "127.0.0.1").replies == out.replies
+    assert router().handle(msg("/installation/status", 0.0), "127.0.0.1").replies == []
     assert router().handle(msg("/installation/ping", 7), "127.0.0.1").replies == [
         ("/installation/pong", [7])
     ]
