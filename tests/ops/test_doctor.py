@@ -13,6 +13,7 @@ import tty
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from installation.ops import doctor
 from installation.ops.doctor import Check, Context, format_table, run_doctor
 
 Cli = Callable[[list[str]], int]
-FAST = {"hello_timeout_s": 0.5}
+FAST: dict[str, Any] = {"hello_timeout_s": 0.5}
 
 
 def write_show(folder: Path, extra: str = "", ports: list[str] | None = None) -> Path:
@@ -211,7 +212,8 @@ def test_projectors_from_a_section_when_the_schema_has_one(tmp_path: Path) -> No
     show = types.SimpleNamespace(projectors=[types.SimpleNamespace(host="127.0.0.1", port=1)])
     (row,) = doctor.check_projectors(Context(folder=tmp_path, show=show))  # type: ignore[misc]
     assert row.name == "projector 127.0.0.1" and row.level == "FAIL"
-    assert doctor.check_projectors(Context(folder=tmp_path)).detail.startswith("none configured")
+    none = doctor.check_projectors(Context(folder=tmp_path))
+    assert isinstance(none, Check) and none.detail.startswith("none configured")
 
 
 def test_a_crashing_check_becomes_a_fail_row(tmp_path: Path) -> None:
