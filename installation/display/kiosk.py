@@ -13,7 +13,6 @@ import logging
 import os
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +25,19 @@ from installation.core.events import RandomThrow, ThrowCommitted
 from installation.display import label as wall
 from installation.display.label import LabelInfo
 from installation.display.transitions import (
+    BadImage,
+    FrameTimes,
     alpha_byte,
     fade_progress,
     fit_picture,
-    percentile,
     pulse,
+    to_rgb,
 )
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 
 log = logging.getLogger(__name__)
+__all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "to_rgb"]
 
 STATES = ("attract", "rolling", "presenting", "standby", "blackout")
 NO_DISPLAY_ADVICE = (
@@ -55,25 +57,6 @@ class KioskQuit:
     reason: str
 
 
-class BadImage(DisplayError, ValueError):
-    """An image the kiosk cannot show (wrong shape or dtype)."""
-
-
-def to_rgb(image: object) -> np.ndarray:
-    """Validate an image as HxWx3 uint8 RGB. Greyscale HxW and RGBA are accepted and converted."""
-    if not isinstance(image, np.ndarray):
-        raise BadImage(f"image must be a numpy array, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise BadImage(f"image dtype is {image.dtype}; the kiosk shows uint8 (0..255) arrays")
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    if image.ndim != 3 or image.shape[2] not in (3, 4) or 0 in image.shape:
-        raise BadImage(
-            f"image shape is {image.shape}; expected HxWx3 (RGB), HxWx4 (RGBA) or HxW (grey)"
-        )
-    return np.ascontiguousarray(image[:, :, :3])
-
-
 def parse_colour(text: str) -> pygame.Color:
     """display.background as a colour, with an error a curator can act on."""
     try:
@@ -82,6 +65,12 @@ def parse_colour(text: str) -> pygame.Color:
         raise DisplayError(
             f"display.background {text!r} is not a colour; use #rrggbb, e.g. '#000000'"
         ) from e
+
+
+def _quit_pygame() -> None:
+    """Shut pygame down; cached fonts die with it, so drop them first."""
+    wall.clear_font_cache()
+    pygame.quit()
 
 
 class Kiosk:
@@ -119,16 +108,14 @@ class Kiosk:
         self._overlay: pygame.Surface | None = None
         self._invitation: pygame.Surface | None = None
         self._pending: list[int] = []
+        self._note: pygame.Surface | None = None  # rehearsal: faces typed so far
         self._inviting = True  # the attract invitation is drawn (attract, not covered)
         self.ignored_keys = 0
-        self.frames = 0
-        self._durations: deque[float] = deque(maxlen=STATS_WINDOW)
-        self._last_frame: float | None = None
-        self._longest_gap = 0.0
+        self.times = FrameTimes(STATS_WINDOW)
 
     def __repr__(self) -> str:
         size = "x".join(map(str, self.size)) if self._screen else "closed"
-        return f"<Kiosk {size} {self.state} frames={self.frames} driver={self.driver or '-'}>"
+        return f"<Kiosk {size} {self.state} frames={self.times.frames} driver={self.driver or '-'}>"
 
     # -- lifecycle ----------------------------------------------------------------
     def open(self) -> None:
@@ -143,7 +130,7 @@ class Kiosk:
         self._init_pygame()
         count = pygame.display.get_num_displays()
         if cfg.display >= count:
-            pygame.quit()
+            _quit_pygame()
             raise DisplayError(
                 f"display.display = {cfg.display}, but only {count} display(s) exist "
                 f"(use 0..{count - 1})"
@@ -167,13 +154,14 @@ class Kiosk:
         try:
             pygame.display.init()
             pygame.font.init()
+            wall.clear_font_cache()  # fonts from an earlier pygame session are invalid
         except pygame.error as e:
             raise DisplayError(f"no display ({e}): {NO_DISPLAY_ADVICE}") from e
         self.driver = pygame.display.get_driver()
         # Without a display SDL silently picks its invisible 'offscreen' driver: on a gallery
         # wall that is a black screen with no error. Only accept it when asked for by name.
         if self.driver in _INVISIBLE_DRIVERS and self.driver not in requested:
-            pygame.quit()
+            _quit_pygame()
             raise DisplayError(
                 f"no display: SDL fell back to its invisible '{self.driver}' driver; "
                 f"{NO_DISPLAY_ADVICE}"
@@ -202,14 +190,14 @@ class Kiosk:
                 log.info("display mode %s: %s", size, w.message)
             self.vsync = bool(vsync)
             return screen
-        pygame.quit()
+        _quit_pygame()
         raise DisplayError(f"could not open a {size} display: " + "; ".join(problems))
 
     def close(self) -> None:
         """Release the display. Safe to call twice."""
         if self._screen is not None:
             self._screen = None
-            pygame.quit()
+            _quit_pygame()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -225,7 +213,7 @@ class Kiosk:
 
     # -- pictures -----------------------------------------------------------------
     def _plain(self, colour: pygame.Color) -> pygame.Surface:
-        surface = pygame.Surface(self.size).convert()
+        surface = pygame.Surface(self.size, 0, self._need_screen())  # display format: no convert
         surface.fill(colour)
         return surface
 
@@ -318,12 +306,22 @@ class Kiosk:
         if self._screen is None:
             return []
         out: list[object] = []
+        pending = list(self._pending)
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
                 out += self._quit("window closed")
             elif event.type == pygame.KEYDOWN:
                 out += self._key(event.key)
+        if self._pending != pending:
+            self._note = self._typed_note()
         return out
+
+    def _typed_note(self) -> pygame.Surface | None:
+        """'Dice: 3 _' while a rehearsal throw is being typed; None when nothing is typed."""
+        if not self._pending:
+            return None
+        typed = [str(f) for f in self._pending] + ["_"] * (self.dice - len(self._pending))
+        return wall.render_note("Dice: " + " ".join(typed), self.size)
 
     def _quit(self, reason: str) -> list[object]:
         if self.config.allow_quit_key or not self.config.fullscreen:
@@ -356,7 +354,7 @@ class Kiosk:
         """Draw one frame and flip; Clock.tick(fps) is the loop's only wait."""
         screen = self._need_screen()
         now = self._clock()
-        self._count_frame(now)
+        self.times.tick(now)
         try:
             self._draw(screen, now)
             pygame.display.flip()
@@ -386,6 +384,8 @@ class Kiosk:
             screen.blit(self._invitation, self._invitation.get_rect(center=(w // 2, h * 72 // 100)))
         elif self.state == "rolling":
             self._draw_rolling(screen, now)
+        if self._note is not None:
+            screen.blit(self._note, self._note.get_rect(topright=(self.size[0] - 8, 8)))
         if self._overlay is not None:
             w, h = self.size
             screen.blit(self._overlay, self._overlay.get_rect(midtop=(w // 2, h // 50)))
@@ -399,24 +399,10 @@ class Kiosk:
             centre = (w // 2 + (i - 1) * radius * 4, h - radius * 6)
             pygame.draw.circle(screen, (level, level, level), centre, radius)
 
-    def _count_frame(self, now: float) -> None:
-        if self._last_frame is not None:
-            gap = max(0.0, now - self._last_frame)
-            self._durations.append(gap)
-            self._longest_gap = max(self._longest_gap, gap)
-        self._last_frame = now
-        self.frames += 1
-
     def stats(self) -> dict[str, object]:
         """For the status JSON: frames shown, fps and frame-time spread over the last frames."""
-        durations = list(self._durations)
-        total = sum(durations)
         return {
-            "frames": self.frames,
-            "fps": round(len(durations) / total, 1) if total > 0 else 0.0,
-            "frame_ms_p50": round(percentile(durations, 50) * 1000, 2),
-            "frame_ms_p99": round(percentile(durations, 99) * 1000, 2),
-            "longest_gap_ms": round(self._longest_gap * 1000, 1),
+            **self.times.summary(),
             "state": self.state,
             "size": list(self.size),
             "driver": self.driver,

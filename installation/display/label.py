@@ -8,6 +8,7 @@ reads the same on a 720p monitor and a 4K projector.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pygame
@@ -38,10 +39,17 @@ class LabelInfo:
     text: str
 
 
+@functools.lru_cache(maxsize=32)
 def _font(px: int, italic: bool = False) -> pygame.font.Font:
+    """Cached: loading the font file costs more than rendering the label."""
     font = pygame.font.Font(None, max(8, px))
     font.italic = italic
     return font
+
+
+def clear_font_cache() -> None:
+    """Forget cached fonts: call before pygame.font.quit(), after which they are invalid."""
+    _font.cache_clear()
 
 
 def draw_die(surface: pygame.Surface, rect: pygame.Rect, face: int) -> None:
@@ -123,6 +131,18 @@ def render_invitation(text: str, screen: tuple[int, int]) -> pygame.Surface | No
     out.blit(shadow, (pad + off, pad + off))
     out.blit(face, (pad, pad))
     return out
+
+
+def render_note(text: str, screen: tuple[int, int]) -> pygame.Surface:
+    """A small quiet note for the operator (rehearsal: the faces typed so far)."""
+    font = _font(round(screen[1] * 0.03))
+    face = font.render(text, True, TEXT)
+    pad = max(3, face.get_height() // 4)
+    size = (face.get_width() + 2 * pad, face.get_height() + 2 * pad)
+    note = pygame.Surface(size, pygame.SRCALPHA)
+    pygame.draw.rect(note, BAND, note.get_rect(), border_radius=pad)
+    note.blit(face, (pad, pad))
+    return note
 
 
 def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:

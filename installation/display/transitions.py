@@ -1,14 +1,38 @@
-"""Crossfade and layout maths as pure functions, testable without pygame.
+"""Crossfade, layout and timing maths as pure code, testable without pygame.
 
 The kiosk asks these for "how far is the fade at time t", "how strong is the
-attract pulse now" and "where does a WxH picture go on this screen"; it only
-does the blitting.
+attract pulse now", "where does a WxH picture go on this screen", "is this
+array a picture" and "how smooth were the last frames"; it only does the blitting.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
+
+import numpy as np
+
+from installation.errors import DisplayError
+
+
+class BadImage(DisplayError, ValueError):
+    """An image the kiosk cannot show (wrong shape or dtype)."""
+
+
+def to_rgb(image: object) -> np.ndarray:
+    """Validate an image as HxWx3 uint8 RGB. Greyscale HxW and RGBA are accepted and converted."""
+    if not isinstance(image, np.ndarray):
+        raise BadImage(f"image must be a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise BadImage(f"image dtype is {image.dtype}; the kiosk shows uint8 (0..255) arrays")
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or 0 in image.shape:
+        raise BadImage(
+            f"image shape is {image.shape}; expected HxWx3 (RGB), HxWx4 (RGBA) or HxW (grey)"
+        )
+    return np.ascontiguousarray(image[:, :, :3])
 
 
 def ease_in_out(x: float) -> float:
@@ -73,3 +97,36 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+class FrameTimes:
+    """Frame pacing for the status: the last `window` frame intervals and the longest gap.
+
+    Pure: the kiosk passes its clock reading at the start of every frame.
+    """
+
+    def __init__(self, window: int = 600) -> None:
+        self.frames = 0
+        self._intervals: deque[float] = deque(maxlen=window)
+        self._last: float | None = None
+        self.longest_gap = 0.0
+
+    def tick(self, now: float) -> None:
+        if self._last is not None:
+            gap = max(0.0, now - self._last)
+            self._intervals.append(gap)
+            self.longest_gap = max(self.longest_gap, gap)
+        self._last = now
+        self.frames += 1
+
+    def summary(self) -> dict[str, object]:
+        """frames, fps over the window, p50/p99 frame ms, longest gap ms (since start)."""
+        intervals = list(self._intervals)
+        total = sum(intervals)
+        return {
+            "frames": self.frames,
+            "fps": round(len(intervals) / total, 1) if total > 0 else 0.0,
+            "frame_ms_p50": round(percentile(intervals, 50) * 1000, 2),
+            "frame_ms_p99": round(percentile(intervals, 99) * 1000, 2),
+            "longest_gap_ms": round(self.longest_gap * 1000, 1),
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pygame
 from conftest import KioskFactory
 
@@ -70,3 +71,17 @@ def test_escape_and_close_quit_a_window(make_kiosk: KioskFactory) -> None:
     press(pygame.K_ESCAPE)
     pygame.event.post(pygame.event.Event(pygame.QUIT))
     assert kiosk.poll_input() == [KioskQuit("escape"), KioskQuit("window closed")]
+
+
+def test_typed_faces_show_as_a_note_until_committed(make_kiosk: KioskFactory) -> None:
+    kiosk = make_kiosk(rehearsal_keys=True, dice=2, transition_ms=0, label=False)
+    kiosk.present(np.zeros((8, 8, 3), np.uint8), None)
+    kiosk.set_state("presenting")
+    press(pygame.K_4)
+    kiosk.poll_input()
+    kiosk.frame()
+    assert kiosk.read_pixels()[:40, 200:].any()  # top-right note
+    press(pygame.K_2)
+    kiosk.poll_input()
+    kiosk.frame()
+    assert not kiosk.read_pixels().any()

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from installation.display.transitions import (
     Fit,
+    FrameTimes,
     alpha_byte,
     ease_in_out,
     fade_progress,
@@ -86,3 +87,20 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 50) == 50.0
     assert percentile(values, 99) == 99.0
     assert percentile([], 50) == 0.0
+
+
+def test_frame_times_window_and_longest_gap() -> None:
+    times = FrameTimes(window=3)
+    for t in (0.0, 0.5, 0.51, 0.52, 0.53):
+        times.tick(t)
+    summary = times.summary()
+    assert summary["frames"] == 5
+    assert summary["longest_gap_ms"] == 500.0  # kept after it left the window
+    assert summary["frame_ms_p99"] == 10.0 and summary["fps"] == pytest.approx(100.0)
+
+
+def test_a_clock_going_backwards_is_not_a_negative_gap() -> None:
+    times = FrameTimes()
+    times.tick(5.0)
+    times.tick(4.0)
+    assert times.summary()["longest_gap_ms"] == 0.0

@@ -11,6 +11,7 @@ import pytest
 from installation.display.label import (
     PIPS,
     LabelInfo,
+    clear_font_cache,
     draw_die,
     label_position,
     render_invitation,
@@ -23,6 +24,7 @@ from installation.display.label import (
 def fonts() -> Iterator[None]:
     pygame.font.init()
     yield
+    clear_font_cache()
     pygame.font.quit()
 
 
