@@ -80,3 +80,16 @@ def test_needs_exactly_one_source(cli: Cli, show: Path, capsys: pytest.CaptureFi
     assert cli(["status"]) == 2
     assert cli(["status", str(show), "--file", "x"]) == 2
     assert "give a SHOW folder or --file PATH" in capsys.readouterr().err
+
+
+def test_works_through_the_real_cli_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from installation import cli
+
+    mods = list(dict.fromkeys([*cli.COMMAND_MODULES, "installation.ops.commands"]))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", mods)
+    path = tmp_path / "status.json"
+    write_status(path, age_s=0)
+    assert cli.main(["status", "--file", str(path)]) == 0
+    assert "state     presenting" in capsys.readouterr().out
