@@ -47,6 +47,13 @@ def _font(px: int, italic: bool = False) -> pygame.font.Font:
     return font
 
 
+def printable(text: str, limit: int = 300) -> str:
+    """Text safe to render: control characters (a NUL makes pygame raise) become spaces,
+    and it is cut at `limit` characters. Newlines survive for the overlay to wrap."""
+    cleaned = "".join(c if c == "\n" or c.isprintable() else " " for c in text[: limit + 1])
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 def clear_font_cache() -> None:
     """Forget cached fonts: call before pygame.font.quit(), after which they are invalid."""
     _font.cache_clear()
@@ -69,8 +76,8 @@ def _text_lines(info: LabelInfo | None, title: str, artist: str) -> list[tuple[s
     """(text, is_main) lines of the label; the title/artist line is quieter."""
     lines: list[tuple[str, bool]] = []
     if info is not None and info.text:
-        lines.append((info.text, True))
-    credit = " · ".join(p for p in (title, artist) if p)
+        lines.append((printable(info.text).replace("\n", " "), True))
+    credit = printable(" · ".join(p for p in (title, artist) if p)).replace("\n", " ")
     if credit:
         lines.append((credit, False))
     return lines
@@ -119,6 +126,7 @@ def label_position(label: pygame.Surface, screen: tuple[int, int]) -> tuple[int,
 
 def render_invitation(text: str, screen: tuple[int, int]) -> pygame.Surface | None:
     """The attract invitation: large, with a soft shadow so it reads on any painting."""
+    text = printable(text, 120).replace("\n", " ")
     if not text.strip():
         return None
     font = _font(round(screen[1] * 0.075))
@@ -130,13 +138,18 @@ def render_invitation(text: str, screen: tuple[int, int]) -> pygame.Surface | No
     pygame.draw.rect(out, (0, 0, 0, 120), out.get_rect(), border_radius=pad)
     out.blit(shadow, (pad + off, pad + off))
     out.blit(face, (pad, pad))
+    if out.get_width() > screen[0] * 0.9:  # a long invitation shrinks to fit the wall
+        scale = screen[0] * 0.9 / out.get_width()
+        out = pygame.transform.smoothscale(
+            out, (round(out.get_width() * scale), max(1, round(out.get_height() * scale)))
+        )
     return out
 
 
 def render_note(text: str, screen: tuple[int, int]) -> pygame.Surface:
     """A small quiet note for the operator (rehearsal: the faces typed so far)."""
     font = _font(round(screen[1] * 0.03))
-    face = font.render(text, True, TEXT)
+    face = font.render(printable(text, 120).replace("\n", " "), True, TEXT)
     pad = max(3, face.get_height() // 4)
     size = (face.get_width() + 2 * pad, face.get_height() + 2 * pad)
     note = pygame.Surface(size, pygame.SRCALPHA)
@@ -166,7 +179,7 @@ def render_overlay(text: str, screen: tuple[int, int], max_lines: int = 14) -> p
     width, height = screen
     pad = max(6, round(height * 0.02))
     font = _font(round(height * 0.032))
-    lines = _wrap(text, font, width - 4 * pad)
+    lines = _wrap(printable(text, 5000), font, width - 4 * pad)
     if len(lines) > max_lines:
         hidden = len(lines) - (max_lines - 1)
         lines = [*lines[: max_lines - 1], f"... and {hidden} more line(s)"]

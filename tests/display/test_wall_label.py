@@ -14,8 +14,10 @@ from installation.display.label import (
     clear_font_cache,
     draw_die,
     label_position,
+    printable,
     render_invitation,
     render_label,
+    render_note,
     render_overlay,
 )
 
@@ -119,3 +121,19 @@ def test_overlay_wraps_and_caps_long_errors() -> None:
     few = render_overlay("one line", (800, 600))
     assert panel.get_width() < 800
     assert few.get_height() < panel.get_height() < 600
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x1b[31mred\t", "x" * 20000, "🎲 ünïcödé 漢字", ""])
+def test_any_text_renders_without_raising(text: str) -> None:
+    screen = (800, 600)
+    band = render_label(LabelInfo((1, 2), text), text, text, screen)
+    assert band is not None and band.get_width() <= 800
+    invitation = render_invitation(text, screen)
+    assert invitation is None or invitation.get_width() <= 800
+    assert render_overlay(text, screen).get_height() < 600
+    assert render_note(text, screen).get_width() > 0
+
+
+def test_printable_cuts_and_cleans() -> None:
+    assert printable("a\x00b\nc") == "a b\nc"
+    assert printable("x" * 10, limit=5) == "xxxx…"
