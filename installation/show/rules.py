@@ -22,7 +22,7 @@ Issue = tuple[Loc, str]
 Rule = Callable[[Show], Iterable[Issue]]
 
 LABEL_FIELDS = ("number", "seed", "faces", "title", "artist", "engine")
-RULES: list[tuple[frozenset[str], Rule]] = []
+RULES: list[tuple[tuple[str, ...], Rule]] = []
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _USB = re.compile(r"^usb:([0-9A-Fa-f]{1,4}):([0-9A-Fa-f]{1,4})(:.+)?$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -33,7 +33,7 @@ def rule(*reads: str) -> Callable[[Rule], Rule]:
     """Register a rule with the keys it reads ('dice.count')."""
 
     def add(fn: Rule) -> Rule:
-        RULES.append((frozenset(reads), fn))
+        RULES.append((reads, fn))
         return fn
 
     return add
@@ -46,20 +46,43 @@ def _overlaps(a: str, b: str) -> bool:
 def check(show: Show, skip: Iterable[str] = ()) -> list[Issue]:
     """Every cross-field issue, skipping rules that read a key (or section) in `skip`:
     those keys failed validation and hold defaults the curator never wrote."""
-    failed = set(skip)
-    return [
-        issue
-        for reads, fn in RULES
-        if not any(_overlaps(r, f) for r in reads for f in failed)
-        for issue in fn(show)
-    ]
+    failed, issues = set(skip), list[Issue]()
+    for reads, fn in RULES:
+        if any(_overlaps(r, f) for r in reads for f in failed):
+            continue
+        try:
+            issues.extend(fn(show))
+        except Exception as e:  # a rule's bug must refuse the show, never crash the caller
+            where: Loc = tuple(reads[0].split(".")) if reads else ()
+            issues.append((where, f"could not be checked ({fn.__name__}: {e!r})"))
+    return issues
+
+
+def _resolve(show: Show, p: Path) -> Path:
+    """show.resolve, but never raising: an unusable path is reported by _missing."""
+    try:
+        return show.resolve(p)
+    except (OSError, ValueError):  # e.g. a NUL character in the path
+        return show.folder / p
+
+
+def _missing(path: Path) -> str | None:
+    """Why `path` cannot be used as an existing file or folder, or None."""
+    if "\x00" in str(path):  # pathlib quietly answers False; mkdir/open would raise
+        return "is not a usable path (it contains a NUL character)"
+    try:
+        if path.exists():
+            return None
+    except (OSError, ValueError) as e:  # e.g. a NUL character, a name too long
+        return f"is not a usable path ({e})"
+    return f"not found (looked for {path})"
 
 
 def _image_problem(path: Path) -> str | None:
     from PIL import Image  # only here: keeps the schema import light
 
-    if not path.exists():
-        return f"not found (looked for {path})"
+    if missing := _missing(path):
+        return missing
     if path.is_dir():
         return f"is a folder ({path}); expected an image file such as a PNG or JPEG"
     try:
@@ -75,10 +98,10 @@ def artwork_images(show: Show) -> Iterator[Issue]:
     """Each painting and the mask must be a readable image; a mask needs a painting."""
     art = show.artwork
     for i, p in enumerate(art.paintings):
-        if problem := _image_problem(show.resolve(p)):
+        if problem := _image_problem(_resolve(show, p)):
             yield ("artwork", "paintings", i), f"painting {str(p)!r} {problem}"
     if art.mask is not None:
-        if problem := _image_problem(show.resolve(art.mask)):
+        if problem := _image_problem(_resolve(show, art.mask)):
             yield ("artwork", "mask"), f"mask {str(art.mask)!r} {problem}"
         if not art.paintings:
             yield ("artwork", "mask"), "a mask needs a painting to repaint; add artwork.paintings"
@@ -200,8 +223,8 @@ def model_present(show: Show) -> Iterator[Issue]:
                 ),
             )
         return
-    path, written = show.resolve(v.model), str(v.model)
-    if path.exists():
+    path, written = _resolve(show, v.model), str(v.model)
+    if (missing := _missing(path)) is None:
         if path.is_file() and v.model_config_dir is None:
             yield (
                 ("variations", "model_config_dir"),
@@ -211,8 +234,8 @@ def model_present(show: Show) -> Iterator[Issue]:
                 ),
             )
         return
-    first = show.resolve(Path(v.model.parts[0]))
-    if not v.model.is_absolute() and _REPO_ID.match(written) and not first.exists():
+    first = _resolve(show, Path(v.model.parts[0]))
+    if not v.model.is_absolute() and _REPO_ID.match(written) and _missing(first):
         name = written.split("/")[-1]
         yield (
             ("variations", "model"),
@@ -227,7 +250,7 @@ def model_present(show: Show) -> Iterator[Issue]:
         yield (
             ("variations", "model"),
             (
-                f"model {written!r} not found (looked for {path}); expected a local diffusers "
+                f"model {written!r} {missing}; expected a local diffusers "
                 "folder or a single-file checkpoint"
             ),
         )
@@ -241,8 +264,19 @@ def optional_paths(show: Show) -> Iterator[Issue]:
         (("engine", "tiny_vae"), show.engine.tiny_vae),
         (("safety", "checker"), show.safety.checker),
     ):
-        if value is not None and not show.resolve(value).exists():
-            yield loc, f"{str(value)!r} not found (looked for {show.resolve(value)})"
+        if value is not None and (missing := _missing(_resolve(show, value))):
+            yield loc, f"{str(value)!r} {missing}"
+
+
+@rule("storage.dir")
+def storage_folder(show: Show) -> Iterator[Issue]:
+    """The storage folder is created at start; it must at least be a possible folder."""
+    path, written = _resolve(show, show.storage.dir), str(show.storage.dir)
+    missing = _missing(path)
+    if missing and missing.startswith("is not"):
+        yield ("storage", "dir"), f"{written!r} {missing}"
+    elif missing is None and not path.is_dir():
+        yield ("storage", "dir"), f"{written!r} is a file ({path}); expected a folder"
 
 
 @rule("safety.required", "safety.checker")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from installation.errors import ShowIssue
+from installation.show import rules
 from installation.show.load import load_show
 
 Problem = Callable[[str], ShowIssue]
@@ -120,6 +121,7 @@ CASES = [
     ),
     ("[engine]\ntiny_vae = 'taesd'", 2, "engine.tiny_vae", ["'taesd' not found"]),
     ("[safety]\nchecker = 'checker'", 2, "safety.checker", ["'checker' not found"]),
+    ("[storage]\ndir = 'art/p.png'", 2, "storage.dir", ["is a file", "expected a folder"]),
     ("[safety]\nrequired = true", 2, "safety.required", ["no safety.checker is set"]),
     (
         "[safety]\nblocked_seeds = [1, 4294967296]",
@@ -242,3 +244,21 @@ def test_listen_off_and_default_engine_without_model(write_show: Callable[[str],
 def test_absolute_model_path_is_not_mistaken_for_a_repo_id(problem: Problem) -> None:
     issue = problem("[variations]\nmodel = '/nonexistent/sd'")
     assert "repo id" not in issue.message and "not found" in issue.message
+
+
+def test_a_path_with_a_nul_character_is_refused_not_crashed(problem: Problem) -> None:
+    issue = problem('[engine]\ntiny_vae = "vae\\u0000"\n')
+    assert (issue.line, issue.path) == (2, "engine.tiny_vae")
+    assert "is not a usable path (it contains a NUL character)" in issue.message
+
+
+def test_a_rule_that_crashes_refuses_the_show(
+    problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(show: object) -> list[tuple[tuple[str | int, ...], str]]:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(rules, "RULES", [*rules.RULES, (("display.fps",), broken)])
+    issue = problem("[display]\nfps = 30\n")
+    assert (issue.line, issue.path) == (2, "display.fps")
+    assert issue.message == "could not be checked (broken: RuntimeError('bug'))"
