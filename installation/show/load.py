@@ -57,22 +57,10 @@ def load_show(path: Path | str) -> Show:
 
 def _read(source: Path, given: Path) -> str:
     if not source.exists():
-        hint = (
-            f"no {SHOW_FILE} in this folder"
-            if source.parent.is_dir() and source.name == SHOW_FILE
-            else "no such show folder or file"
-        )
-        raise ShowError(
-            [
-                ShowIssue(
-                    str(given),
-                    None,
-                    "",
-                    f"{hint}; expected a show folder "
-                    f"containing {SHOW_FILE}, or the path of a .toml show file",
-                )
-            ]
-        )
+        in_folder = source.parent.is_dir() and source.name == SHOW_FILE
+        hint = f"no {SHOW_FILE} in this folder" if in_folder else "no such show folder or file"
+        msg = f"{hint}; expected a show folder containing {SHOW_FILE}, or a .toml show file"
+        raise ShowError([ShowIssue(str(given), None, "", msg)])
     try:
         return source.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
