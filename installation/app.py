@@ -32,6 +32,7 @@ from installation.core.director import (
     Render,
 )
 from installation.core.variations import Variation, reroll
+from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
 from installation.store import StateStore
 
@@ -297,7 +298,7 @@ class App:
     def _cue(self, cue: Cue) -> None:
         if cue.name == "ignored":
             self.fault("throw-ignored", f"throw {list(cue.faces)} ignored: {cue.reason}")
-        if self.cues is None:
+        if self.cues is None or cue.name not in CUE_EVENTS:
             return
         v = cue.variation
         self.cues.cue(

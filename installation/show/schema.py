@@ -14,6 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from installation.core.variations import RenderParams, VariationRule
 
+# OSC field validators live with the OSC namespace (a pure module, no sockets).
+from installation.osc.addresses import (
+    AddressTemplates,
+    AllowList,
+    ArgTemplates,
+    ListenAddress,
+    NumericHost,
+)
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -140,16 +149,6 @@ class DisplaySection(Section):
     allow_quit_key: bool = Field(
         False, description="Escape closes the kiosk. Off in production: a stray key does nothing."
     )
-
-
-# OSC validators live with the OSC namespace (pure module); TODO(lead): move to the top.
-from installation.osc.addresses import (  # noqa: E402
-    AddressTemplates,
-    AllowList,
-    ArgTemplates,
-    ListenAddress,
-    NumericHost,
-)
 
 
 class OscTarget(Section):
