@@ -5,6 +5,11 @@ waits except `Clock.tick(fps)` inside `frame()`. Every picture is converted and
 scaled once, when it arrives, into a screen-sized "slide" (picture, letterbox and
 wall label baked in); a frame is then one or two blits, an invitation or cue, the
 overlay and a flip. The kiosk knows nothing of dice, engines or OSC.
+
+States: attract (the painting, or else the last variation, with the breathing
+invitation), rolling (picture kept, three small dots breathe), presenting (the
+variation and its label), standby (fades to black; errors still shown), blackout
+(cut to black, nothing else). A present() in standby/blackout is kept for later.
 """
 
 from __future__ import annotations
@@ -197,6 +202,8 @@ class Kiosk:
         """Release the display. Safe to call twice."""
         if self._screen is not None:
             self._screen = None
+            # Slides belong to this display session; a reopen rebuilds the artwork.
+            self._from = self._to = self._last = self._artwork_slide = self._note = None
             _quit_pygame()
 
     @property
@@ -221,7 +228,8 @@ class Kiosk:
         """A screen-sized surface: the picture fitted once (smoothscale), letterbox, label."""
         rgb = to_rgb(image)
         h, w = rgb.shape[:2]
-        picture = pygame.image.frombuffer(rgb.tobytes(), (w, h), "RGB").convert()
+        data = rgb.tobytes()  # frombuffer borrows these bytes: keep them alive until convert()
+        picture = pygame.image.frombuffer(data, (w, h), "RGB").convert()
         fit = fit_picture((w, h), self.size, self.config.fit)
         scaled = pygame.transform.smoothscale(picture.subsurface(fit.crop), fit.size)
         slide = self._plain(self._background)

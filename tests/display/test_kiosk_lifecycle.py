@@ -107,3 +107,12 @@ def test_close_twice_is_harmless(make_kiosk: KioskFactory) -> None:
     kiosk.close()
     with pytest.raises(DisplayError):
         kiosk.frame()
+
+
+def test_reopen_shows_the_artwork_again(make_kiosk: KioskFactory, clock: FakeClock) -> None:
+    kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
+    kiosk.set_artwork(solid(RED))
+    kiosk.close()
+    kiosk.open()
+    kiosk.frame()
+    assert tuple(kiosk.read_pixels()[10, 10]) == RED  # attract: the painting (and invitation)
