@@ -8,7 +8,13 @@ import sys
 from collections.abc import Sequence
 
 # Each module has register(subparsers) and sets `func` (args -> exit status) on its parsers.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "installation.runner",  # run
+    "installation.show.commands",  # validate
+    "installation.dice.commands",  # dice emulate | monitor | ports
+    "installation.generate.commands",  # models pull | make-tiny | check
+    "installation.ops.commands",  # status, service install, doctor
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
