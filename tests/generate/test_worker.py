@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import engines_for_tests as engines
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 
 from installation.core.variations import RenderParams, Variation
 from installation.generate.engine import EngineSpec
+from installation.generate.fake import FakeWorker
 from installation.generate.worker import Failure, Outcome, Result, WorkerClient
 
 PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
@@ -46,6 +48,15 @@ def collect(
 def wait_ready(worker: WorkerClient) -> None:
     leftovers = collect(worker, lambda _: worker.ready and not worker.health()["busy"])
     assert all(isinstance(o, Result) for o in leftovers), leftovers
+
+
+def failure_then_fallback(out: list[Outcome]) -> tuple[Failure, Result]:
+    """The two outcomes a failed live render gives: its Failure, then a fallback Result."""
+    assert len(out) == 2, out
+    failure, res = out
+    assert isinstance(failure, Failure) and isinstance(res, Result), out
+    assert res.fallback and res.engine == "fallback" and res.variation == failure.variation
+    return failure, res
 
 
 def results_for(v: Variation) -> Callable[[list[Outcome]], bool]:
@@ -120,7 +131,7 @@ def test_an_unsafe_image_is_never_replaced_by_a_fallback(worker: WorkerClient) -
     worker.request(after, live=False)  # queued behind: proves the child moved on
     out = collect(worker, results_for(after))
     assert [type(o).__name__ for o in out] == ["Failure", "Result"]
-    assert out[0].kind == "unsafe" and out[0].variation == bad
+    assert isinstance(out[0], Failure) and (out[0].kind, out[0].variation) == ("unsafe", bad)
     assert out[1].variation == after and not out[1].fallback  # type: ignore[union-attr]
 
 
@@ -136,7 +147,6 @@ def test_a_killed_child_is_restarted_and_the_wall_gets_a_fallback(
     failure, res = out
     assert isinstance(failure, Failure) and failure.kind == "crash" and failure.variation == v
     assert isinstance(res, Result) and res.fallback and res.variation == v
-    assert not worker.healthy()
     assert f"pid {pid}" in caplog.text and "while rendering 1-1 seed 21" in caplog.text
     wait_ready(worker)
     assert worker.health()["restarts"] == restarts + 1
@@ -206,3 +216,118 @@ def test_while_starting_live_requests_get_fallback_images_and_a_broken_model_fal
 def test_bad_settings_are_named(kwargs: dict[str, object], words: str) -> None:
     with pytest.raises(ValueError, match=words):
         WorkerClient(BEHAVING, **kwargs)  # type: ignore[arg-type]
+
+
+# -- the fake, and one contract for fake and real ---------------------------------------------
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def drive(w: Any, clock: FakeClock | None, done: Callable[[list[Outcome]], bool]) -> list:
+    """Poll until done: the fake on its own clock (0.1 s a frame), the real one in real time."""
+    if clock is None:
+        return collect(w, done)
+    out: list[Outcome] = []
+    for _ in range(1000):
+        out += w.poll()
+        if done(out):
+            return out
+        clock.t += 0.1
+    raise AssertionError(f"fake never finished: {out!r}")
+
+
+@pytest.fixture(params=["fake", "real"])
+def any_worker(request: pytest.FixtureRequest, worker: WorkerClient) -> tuple[Any, Any]:
+    if request.param == "real":
+        wait_ready(worker)
+        return worker, None
+    clock = FakeClock()
+    fake = FakeWorker(clock=clock)
+    fake.start()
+    return fake, clock
+
+
+def test_contract_supersede_and_background_order(any_worker: tuple[Any, Any]) -> None:
+    w, clock = any_worker
+    if clock is not None:
+        w.delay(engines.SLOW_S)  # the fake's stand-in for the 'slow' prompt
+    first = variation("slow", 61)
+    w.request(first)
+    w.poll()
+    assert w.health()["in_flight"] == "1-1"
+    for v, live in [(variation(seed=62), True), (variation(seed=70), False),
+                    (variation(seed=63), True), (variation(seed=70), False)]:  # fmt: skip
+        w.request(v, live)
+    out = drive(w, clock, lambda out: len(out) >= 3)
+    assert [o.variation.seed for o in out] == [61, 63, 70]
+    assert all(isinstance(o, Result) and not o.fallback for o in out)
+    assert out[1].image.shape == (48, 64, 3)
+
+
+def test_contract_an_error_gives_a_failure_then_a_fallback(any_worker: tuple[Any, Any]) -> None:
+    w, clock = any_worker
+    v = variation("boom", 71)
+    if clock is not None:
+        w.fail_next("error", "RuntimeError: boom")
+    w.request(v)
+    failure, res = drive(w, clock, results_for(v))
+    assert (failure.kind, failure.variation) == ("error", v)
+    assert (res.engine, res.fallback, res.variation) == ("fallback", True, v)
+
+
+def test_fake_records_history_and_starts_like_the_real_one() -> None:
+    clock = FakeClock()
+    w = FakeWorker(clock=clock, ready_after_s=1.0)
+    w.start()
+    assert w.engine_name == "starting" and not w.ready
+    early, later, bg = variation(seed=1), variation(seed=2), variation(seed=3)
+    w.request(early)
+    (res,) = w.poll()
+    assert isinstance(res, Result) and res.fallback and res.variation == early
+    clock.t += 1.0
+    w.request(bg, live=False)
+    w.request(later)
+    out = w.poll() + w.poll()
+    assert [o.variation for o in out] == [later, bg]
+    assert w.engine_name == "fake" and w.describe == {"engine": "fake"}
+    assert w.history == [(early, True), (bg, False), (later, True)]
+    assert w.healthy() and w.health()["renders"] == 2
+
+
+def test_fake_crash_and_hang_fail_the_job_and_restart() -> None:
+    clock = FakeClock()
+    w = FakeWorker(clock=clock, hang_timeout_s=5.0, auto=False)
+    w.start()
+    w.delay(1.0)
+    a, b = variation(seed=1), variation(seed=2)
+    w.request(a)
+    w.step()
+    w.crash()
+    failure, res = failure_then_fallback(w.poll())
+    assert (failure.kind, res.variation) == ("crash", a)
+    w.request(b)
+    w.step()
+    w.hang()
+    clock.t += 5.0
+    w.step()
+    assert w.poll() == [] and not w.healthy()
+    clock.t += 0.1
+    w.step()
+    failure, res = failure_then_fallback(w.poll())
+    assert (failure.kind, res.variation) == ("hang", b)
+    assert w.health()["restarts"] == 2 and w.healthy()
+
+
+def test_fake_unsafe_has_no_fallback_and_bad_kinds_are_named() -> None:
+    w = FakeWorker(clock=FakeClock())
+    w.start()
+    w.fail_next("unsafe", "flagged")
+    w.request(variation(seed=5))
+    (failure,) = w.poll()
+    assert isinstance(failure, Failure) and failure.kind == "unsafe"
+    with pytest.raises(ValueError, match="kind must be one of unsafe, oom, error, crash, hang"):
+        w.fail_next("boom")
