@@ -258,8 +258,7 @@ class DiceLink:
         with self._lock:
             port.firmware, port.dice = msg.firmware, msg.dice
             port.last_error = ""
-        if not port.connected:
-            self._connected(port)
+        self._connected(port)  # also when already connected: firmware and dice count are news
         log.info("dice on %s: firmware %s, %d dice", port.device, msg.firmware, msg.dice)
         ser.write(HOST_STATE)
         return True
@@ -306,8 +305,9 @@ class DiceLink:
 
     def _connected(self, port: _Port) -> None:
         with self._lock:
-            port.connected = True
-        log.info("%s: connected (%s)", port.name.text, port.device)
+            was, port.connected = port.connected, True
+        if not was:
+            log.info("%s: connected (%s)", port.name.text, port.device)
         self.inbox.put(LinkStatus("dice", self.status()))
 
     def _disconnected(self, port: _Port) -> None:
