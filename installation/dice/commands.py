@@ -115,5 +115,6 @@ def cmd_ports(args: argparse.Namespace) -> int:
         print(f"  name in show: {c.by_id or c.usb_name or c.device}")
         if c.usb_name:
             print(f"  usb: {c.usb_name}  serial: {c.serial or '-'}")
-        print(f"  {c.description}")
+        if c.description and c.description != "n/a":
+            print(f"  {c.description}")
     return 0
