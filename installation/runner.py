@@ -48,7 +48,7 @@ def build_app(show: Show, options: RunOptions) -> App:
         kiosk=kiosk,
         worker=worker,
         cues=_cues(show),
-        status=StatusBoard(),
+        status=StatusBoard(show=show.show.name),
         notifier=Notifier(),
         inbox=inbox,
     )
@@ -94,6 +94,7 @@ def _edges(show: Show, app: App, inbox: queue.Queue[Any]) -> list[Any]:
                 throw_timeout_s=d.throw_timeout_s,
                 silence_timeout_s=d.silence_timeout_s,
                 inbox=inbox,
+                faces=d.faces,
             )
         )
     return edges

@@ -1,0 +1,242 @@
+"""The app wired end to end: fakes for the fast rules, real parts for the real path."""
+
+from __future__ import annotations
+
+import queue
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pythonosc.osc_message import OscMessage
+from pythonosc.udp_client import SimpleUDPClient
+
+from installation.app import App, RunOptions
+from installation.core import events as ev
+from installation.core.dice import Throw
+from installation.display.fake import FakeKiosk
+from installation.generate.engine import EngineSpec
+from installation.generate.fake import FakeWorker
+from installation.generate.worker import Failure
+from installation.show.load import load_show
+from installation.show.schema import Show
+from tests.generate import engines_for_tests as engines
+
+
+def make_show(tmp_path: Path, extra: str = "", *, seed_mode: str = "fixed") -> Show:
+    folder = tmp_path / "show"
+    folder.mkdir(exist_ok=True)
+    (folder / "show.toml").write_text(
+        f"""
+[show]
+name = "t"
+[dice]
+count = 2
+faces = 6
+[variations]
+seed_mode = "{seed_mode}"
+prompt = "flat"
+width = 64
+height = 64
+[display]
+fullscreen = false
+window_size = [160, 120]
+fit = "cover"
+transition_ms = 0
+label = false
+[osc]
+listen = ""
+{extra}
+""",
+        "utf-8",
+    )
+    return load_show(folder)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def fake_app(
+    show: Show, clock: Clock | None = None, **kw: Any
+) -> tuple[App, FakeKiosk, FakeWorker]:
+    clock = clock or Clock()
+    kiosk = FakeKiosk(show.display, clock=clock)
+    worker = FakeWorker(clock=clock)
+    app = App(show, RunOptions(**kw), kiosk=kiosk, worker=worker, clock=clock)
+    app.start()
+    return app, kiosk, worker
+
+
+def test_throw_is_presented_and_labelled_by_the_director(tmp_path: Path) -> None:
+    show = make_show(tmp_path)
+    app, kiosk, worker = fake_app(show)
+    app.inbox.put(ev.ThrowCommitted(Throw((3, 5))))
+    app.step()
+    app.step()
+    assert [v.key for v in app.presented] == ["3-5"]
+    assert len(kiosk.presents) == 1
+    assert kiosk.state == "presenting"
+    assert app.snapshot()["last_variation"]["key"] == "3-5"
+
+
+def test_bad_events_and_bad_throws_are_counted_not_fatal(tmp_path: Path) -> None:
+    app, kiosk, _ = fake_app(make_show(tmp_path))
+    app.inbox.put(object())
+    app.inbox.put(ev.ThrowCommitted(Throw((3, 9))))
+    app.step()
+    assert app.counters == {"unknown-event": 1, "throw-ignored": 1}
+    assert kiosk.presents == []
+
+
+def test_fresh_count_survives_a_restart(tmp_path: Path) -> None:
+    show = make_show(tmp_path, seed_mode="fresh")
+    app, _, _ = fake_app(show)
+    for _ in range(3):
+        app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
+        app.step()
+        app.step()
+    first_run = [v.seed for v in app.presented]
+    app.stop()
+    again, _, _ = fake_app(load_show(show.folder))
+    again.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
+    again.step()
+    again.step()
+    assert [v.number for v in again.presented] == [4]
+    assert again.presented[0].seed not in first_run
+
+
+def test_unsafe_image_is_rerolled_never_shown(tmp_path: Path) -> None:
+    app, kiosk, worker = fake_app(make_show(tmp_path))
+    worker.fail_next("unsafe", "flagged")
+    app.inbox.put(ev.ThrowCommitted(Throw((2, 2))))
+    for _ in range(4):
+        app.step()
+    assert [v.reroll for v in app.presented] == [1]
+    assert app.counters["render-unsafe"] == 1
+    assert len(kiosk.presents) == 1
+
+
+def test_blocked_seed_is_rerolled(tmp_path: Path) -> None:
+    from installation.core.variations import derive_variation
+    from installation.show.schema import variation_rule
+
+    probe = make_show(tmp_path)
+    blocked = derive_variation(variation_rule(probe), Throw((4, 1))).seed
+    show = make_show(tmp_path, f"[safety]\nblocked_seeds = [{blocked}]\n")
+    app, _, _ = fake_app(show)
+    app.inbox.put(ev.ThrowCommitted(Throw((4, 1))))
+    app.step()
+    app.step()
+    assert [v.seed for v in app.presented] != [blocked]
+    assert app.presented[0].reroll == 1
+
+
+def test_idle_returns_to_attract_and_blackout_holds(tmp_path: Path) -> None:
+    clock = Clock()
+    app, kiosk, _ = fake_app(make_show(tmp_path), clock)
+    app.inbox.put(ev.RandomThrow("test"))
+    app.step()
+    app.step()
+    clock.t += 3600
+    app.step()
+    assert kiosk.state == "attract"
+    app.inbox.put(ev.Blackout())
+    app.inbox.put(ev.RandomThrow("test"))
+    app.step()
+    app.step()
+    assert kiosk.state == "blackout"
+    app.inbox.put(ev.Resume())
+    app.step()
+    assert kiosk.state == "presenting"
+
+
+def test_exit_after_stops_the_loop(tmp_path: Path) -> None:
+    clock = Clock()
+    app, _, _ = fake_app(make_show(tmp_path), clock, exit_after=5.0)
+    app.step()
+    assert app.running
+    clock.t += 5
+    app.step()
+    assert not app.running
+
+
+# -- real parts: pygame under SDL's dummy driver, a real worker process, OSC on loopback ----
+
+
+def run_until(app: App, done: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        app.step()
+
+
+@pytest.fixture
+def real_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from installation.display.kiosk import Kiosk
+    from installation.generate.worker import WorkerClient
+    from installation.osc.control import ControlServer
+
+    show = make_show(tmp_path)
+    inbox: queue.Queue[Any] = queue.Queue()
+    kiosk = Kiosk(show.display, dice=2, faces=6)
+    worker = WorkerClient(EngineSpec(factory=f"{engines.__name__}:behaving"), hang_timeout_s=30)
+    app = App(show, RunOptions(), kiosk=kiosk, worker=worker, inbox=inbox)
+    control = ControlServer("127.0.0.1:0", [], inbox, app.snapshot, dice=2, faces=6)
+    app.edges.append(control)
+    app.start()
+    yield app, kiosk, control
+    app.stop()
+
+
+def test_real_kiosk_shows_the_engines_pixels_and_frames_run_while_it_works(real_app: Any) -> None:
+    app, kiosk, _ = real_app
+    run_until(app, lambda: app.worker.engine_name == "test")
+    app.step()
+    # "slow" makes the test engine take 0.4 s per image in the child process
+    app.rule = app.director.rule = type(app.rule)(**{**app.rule.__dict__, "prompt": "slow"})
+    frames_before = kiosk.stats()["frames"]
+    app.inbox.put(ev.ThrowCommitted(Throw((6, 2))))
+    run_until(app, lambda: app.presented)
+    frames_during = kiosk.stats()["frames"] - frames_before
+    assert frames_during >= 5, (
+        f"the frame loop stalled: {frames_during} frames during a 0.4 s render"
+    )
+    app.step()
+    expected = engines.colour_of(app.presented[0])
+    pixels = kiosk.read_pixels()
+    h, w = pixels.shape[:2]
+    assert tuple(int(c) for c in pixels[h // 2, w // 2]) == expected
+    assert np.all(pixels == np.array(expected, np.uint8))  # cover fit, no label: all of it
+
+
+def test_osc_throw_and_status_over_loopback(real_app: Any) -> None:
+    app, _, control = real_app
+    host, port = control.address
+    client = SimpleUDPClient(host, port)
+    client.send_message("/installation/throw", [4, 4])
+    run_until(app, lambda: app.presented)
+    assert app.presented[-1].key == "4-4"
+    # status: the reply comes back to the sender's socket
+    client.send_message("/installation/status", [])
+    client._sock.settimeout(5)
+    deadline = time.monotonic() + 10
+    while True:
+        app.step()
+        try:
+            data, _ = client._sock.recvfrom(65536)
+            break
+        except TimeoutError:
+            assert time.monotonic() < deadline
+    import json
+
+    msg = OscMessage(data)
+    assert msg.address == "/installation/status"
+    status = json.loads(msg.params[0])
+    assert status["last_variation"]["key"] == "4-4"
+    assert status["state"] == "presenting"
