@@ -18,7 +18,6 @@ from installation.core.dice import Throw
 from installation.display.fake import FakeKiosk
 from installation.generate.engine import EngineSpec
 from installation.generate.fake import FakeWorker
-from installation.generate.worker import Failure
 from installation.show.load import load_show
 from installation.show.schema import Show
 from tests.generate import engines_for_tests as engines
@@ -75,7 +74,7 @@ def fake_app(
 
 def test_throw_is_presented_and_labelled_by_the_director(tmp_path: Path) -> None:
     show = make_show(tmp_path)
-    app, kiosk, worker = fake_app(show)
+    app, kiosk, _worker = fake_app(show)
     app.inbox.put(ev.ThrowCommitted(Throw((3, 5))))
     app.step()
     app.step()
