@@ -270,6 +270,11 @@ def pull(
             ignore_patterns=["*.fp16.*", "*non_ema*"],
         )
     except Exception as e:  # offline, DNS, timeout, 404, auth: one clear message
+        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+            raise ModelError(
+                f"cannot reach the model hub for '{repo_id}': HF_HUB_OFFLINE is set on this "
+                "machine; unset it to pull, or copy a model folder onto this machine instead"
+            ) from e
         raise ModelError(
             f"cannot reach the model hub for '{repo_id}' ({type(e).__name__}: {_first_line(e)}); "
             "copy a model folder onto this machine instead and set variations.model to it"
