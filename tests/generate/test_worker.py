@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import engines_for_tests as engines
@@ -331,3 +332,26 @@ def test_fake_unsafe_has_no_fallback_and_bad_kinds_are_named() -> None:
     assert isinstance(failure, Failure) and failure.kind == "unsafe"
     with pytest.raises(ValueError, match="kind must be one of unsafe, oom, error, crash, hang"):
         w.fail_next("boom")
+
+
+@pytest.mark.slow
+def test_a_tiny_diffusers_model_renders_through_the_worker(tiny_model: Path) -> None:
+    """The real engine in the real child: spec pickling, lazy torch import, pixels back."""
+    spec = EngineSpec(engine="diffusers", model=tiny_model, device="cpu")
+    w = WorkerClient(spec, hang_timeout_s=60.0)
+    try:
+        w.start()
+        collect(w, lambda _: w.ready, timeout=120.0)
+        assert w.engine_name == "diffusers", w.describe
+        params = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=64)
+        v = Variation((2, 3), "2-3", 9, 1234, "a red square", "", params)
+        w.request(v)
+        (first,) = collect(w, results_for(v), timeout=60.0)
+        w.request(v)
+        (second,) = collect(w, results_for(v), timeout=60.0)
+        assert isinstance(first, Result) and isinstance(second, Result)
+        assert (first.engine, first.fallback) == ("diffusers", False)
+        assert first.image.shape == (64, 64, 3) and first.image.std() > 0
+        assert first.image.tobytes() == second.image.tobytes()  # same seed, same bytes
+    finally:
+        w.stop()
