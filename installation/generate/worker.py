@@ -113,19 +113,11 @@ def _beat(send: Callable[..., None], interval: float) -> None:
 def _load_engine(spec: EngineSpec) -> tuple[Engine, str]:
     """The engine the spec asks for, or the fallback engine with the reason why."""
     try:
-        engine = build_engine(spec)
-        note = ""
+        return build_engine(spec), ""  # engines warm themselves up (spec.warmup)
     except Exception as e:
         note = f"engine {spec.engine!r} failed to load ({type(e).__name__}: {e}); using fallback"
         log.error("generation worker: %s", note)
-        engine = _fallback_engine(spec)
-    for v in spec.warmup:
-        try:
-            engine.render(v)
-        except Exception as e:
-            note = f"{note}; warmup failed ({type(e).__name__}: {e})".lstrip("; ")
-            break
-    return engine, note
+        return _fallback_engine(spec), note
 
 
 def _fallback_engine(spec: EngineSpec) -> Engine:
@@ -149,13 +141,24 @@ def _render(engine: Engine, job: int, variation: Variation) -> tuple[Any, ...]:
     except UnsafeImage as e:
         return (("failure", job, "unsafe", str(e) or "flagged by the safety checker"),)
     except Exception as e:
-        kind = "oom" if type(e).__name__ == "OutOfMemoryError" else "error"
+        kind = "oom" if _is_oom(e) else "error"
         if kind == "oom":
             log.error("generation worker: out of memory rendering %s; freeing cache", variation.key)
             _free_cuda()
         return (("failure", job, kind, f"{type(e).__name__}: {e}"),)
     ms = (time.perf_counter() - t0) * 1000.0
     return ("result", job, engine.name, image.shape, ms), image.data.cast("B")
+
+
+def _is_oom(e: BaseException | None) -> bool:
+    """torch's OutOfMemoryError, also when an engine wrapped it; by name, to not import torch."""
+    for _ in range(8):
+        if e is None:
+            return False
+        if type(e).__name__ == "OutOfMemoryError":
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _checked(image: object, variation: Variation) -> np.ndarray:
@@ -283,6 +286,7 @@ class WorkerClient:
         self._bg: OrderedDict[Variation, None] = OrderedDict()
         self._spawned_at = self._last_beat = self._kill_at = self._restart_at = 0.0
         self._streak = 0  # failures since the last good render: drives the backoff
+        self._heard = False
         self._fallback = _FallbackRenderer(spec)
 
     def __repr__(self) -> str:
@@ -390,6 +394,7 @@ class WorkerClient:
             daemon=True,  # dies with the parent; torch's compile pools cope with daemons
         )
         self._spawned_at = self._last_beat = self.clock()
+        self._heard = False  # until the first beat, only start_timeout_s applies
         try:
             proc.start()
         except Exception as e:
@@ -419,7 +424,7 @@ class WorkerClient:
             self._handle(msg, payload, out)
 
     def _handle(self, msg: tuple[Any, ...], payload: bytearray | None, out: list[Outcome]) -> None:
-        self._last_beat = self.clock()
+        self._last_beat, self._heard = self.clock(), True
         if msg[0] == "hello":
             _, self._engine, self.describe, note = msg
             self._state = "ready"
@@ -474,7 +479,7 @@ class WorkerClient:
             return f"exited with code {proc.exitcode}"
         if self._state == "starting" and now - self._spawned_at > self.start_timeout_s:
             return f"sent no hello within {self.start_timeout_s:g} s"
-        if now - self._last_beat > self.hang_timeout_s:
+        if self._heard and now - self._last_beat > self.hang_timeout_s:
             return f"sent no heartbeat for {now - self._last_beat:.1f} s"
         job = self._job
         if job is not None and now - job.sent_at > self.hang_timeout_s:
@@ -505,6 +510,8 @@ class WorkerClient:
                 proc.terminate()
             self._state, self._kill_at = "killing", now + TERMINATE_GRACE_S
         elif proc is not None:
+            with contextlib.suppress(ValueError):
+                proc.close()
             self._proc = None
 
     def _down(self, now: float) -> float:

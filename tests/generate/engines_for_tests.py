@@ -2,8 +2,9 @@
 
 The prompt picks a behaviour, so one child can serve several tests:
 'slow' sleeps SLOW_S, 'hang' sleeps forever, 'boom' raises, 'unsafe' raises
-UnsafeImage, 'oom' raises an OutOfMemoryError look-alike, 'crash' exits the process,
-'badshape' returns the wrong size. Anything else is a flat colour from the seed.
+UnsafeImage, 'oom' raises an OutOfMemoryError look-alike ('oom-wrapped': inside an
+EngineError, as the diffusers engine does), 'crash' exits the process, 'badshape'
+returns the wrong size. Anything else is a flat colour from the seed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 import numpy as np
 
 from installation.core.variations import Variation
-from installation.errors import UnsafeImage
+from installation.errors import EngineError, UnsafeImage
 from installation.generate.engine import EngineSpec
 
 SLOW_S = 0.4
@@ -49,6 +50,11 @@ class BehavingEngine:
                 raise UnsafeImage("flagged by the safety checker")
             case "oom":
                 raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            case "oom-wrapped":  # as the diffusers engine reports it
+                try:
+                    raise OutOfMemoryError("CUDA out of memory")
+                except OutOfMemoryError as e:
+                    raise EngineError("GPU out of memory rendering 64x48") from e
             case "crash":
                 os._exit(3)
             case "badshape":

@@ -111,6 +111,7 @@ def test_engine_errors_are_failures_then_fallback_images(worker: WorkerClient) -
     for prompt, kind, words in [
         ("boom", "error", "RuntimeError: boom"),
         ("oom", "oom", "OutOfMemoryError"),
+        ("oom-wrapped", "oom", "EngineError: GPU out of memory"),
         ("badshape", "error", "expected uint8 (48, 64, 3)"),
     ]:
         v = variation(prompt)
