@@ -103,6 +103,17 @@ class App:
         self._next_auto = self.started_at + (options.auto_throw or 0)
         self._blackout = False
         self.presented: list[Variation] = []
+        self.housekeeper: Any = None
+        if status is not None:
+            from installation.ops.liveness import Housekeeper
+
+            self.housekeeper = Housekeeper(
+                status,
+                notifier,
+                show.storage_dir / "status.json",
+                worker_grace_s=2 * show.engine.worker_timeout_s + 60,
+                started_at=self.started_at,
+            )
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -125,6 +136,8 @@ class App:
         self.running = False
         if self.notifier is not None:
             self.notifier.stopping()
+        if self.housekeeper is not None:
+            self.housekeeper.close()
         for part in [*reversed(self.edges), self.cues, self.worker, self.kiosk]:
             if part is None:
                 continue
@@ -163,6 +176,8 @@ class App:
             self.handle_event(ev.RandomThrow("auto"), now)
         self._apply(self.director.tick(now), now)
         self.kiosk.frame()
+        if self.housekeeper is not None:
+            self.housekeeper.tick(now, self)
         self._after_frame(now)
 
     def handle_event(self, event: Any, now: float) -> None:
@@ -257,8 +272,17 @@ class App:
         self.presented.append(variation)
         del self.presented[:-100]
         started = self._throw_at.pop(_vid(variation), None)
-        if started is not None and self.status is not None:
-            self.status.record_latency((now - started) * 1000.0)
+        if self.status is not None:
+            if started is not None:
+                self.status.record_latency((now - started) * 1000.0)
+            self.status.record_variation(
+                number=variation.number,
+                seed=variation.seed,
+                key=variation.key,
+                faces=list(variation.faces),
+                engine=engine,
+                prompt=variation.prompt,
+            )
         log.info(
             "variation %d (%s, seed %d) shown, engine %s",
             variation.number,
@@ -340,12 +364,34 @@ class App:
             self.show.show.title or self.show.show.name,
         )
 
+    def state_name(self) -> str:
+        return "blackout" if self._blackout else self.director.state.value
+
+    def sections(self) -> dict[str, dict[str, Any]]:
+        """Per-edge health for the status: worker, display, dice link, OSC."""
+        out: dict[str, dict[str, Any]] = {
+            "worker": self.worker.health(),
+            "display": self.kiosk.stats(),
+            "app": {"counters": dict(self.counters)},
+        }
+        if self.cues is not None:
+            out["cues"] = self.cues.stats()
+        for edge in self.edges:
+            name = getattr(edge, "status_name", type(edge).__name__.lower())
+            if hasattr(edge, "status"):
+                out[name] = edge.status()
+            elif hasattr(edge, "counters"):
+                out[name] = {"counters": dict(edge.counters)}
+        return out
+
     def snapshot(self) -> dict[str, Any]:
         """The status as plain data (also the /installation/status reply)."""
+        if self.status is not None:
+            return dict(self.status.snapshot())
         last = self.director.shown
         return {
             "show": self.show.show.name,
-            "state": "blackout" if self._blackout else self.director.state.value,
+            "state": self.state_name(),
             "engine": getattr(self.worker, "engine_name", "unknown"),
             "uptime_s": round(self.clock() - self.started_at, 1),
             "last_throw": list(self.director.last_throw.faces)

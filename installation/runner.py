@@ -101,7 +101,10 @@ def _edges(show: Show, app: App, inbox: queue.Queue[Any]) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from installation.ops.watchdog import enable_faulthandler
     from installation.show.load import load_show
+
+    enable_faulthandler()  # a watchdog abort leaves every thread's stack in the journal
 
     if args.headless:
         os.environ["SDL_VIDEODRIVER"] = "dummy"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import queue
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -185,12 +187,53 @@ def real_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     inbox: queue.Queue[Any] = queue.Queue()
     kiosk = Kiosk(show.display, dice=2, faces=6)
     worker = WorkerClient(EngineSpec(factory=f"{engines.__name__}:behaving"), hang_timeout_s=30)
-    app = App(show, RunOptions(), kiosk=kiosk, worker=worker, inbox=inbox)
+    from installation.ops.notify import Notifier
+    from installation.ops.status import StatusBoard
+
+    sock_path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(sock_path)
+    listener.settimeout(0.01)
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=worker,
+        inbox=inbox,
+        status=StatusBoard(show="t"),
+        notifier=Notifier(sock_path),
+    )
+    app.notify_listener = listener  # type: ignore[attr-defined]
     control = ControlServer("127.0.0.1:0", [], inbox, app.snapshot, dice=2, faces=6)
     app.edges.append(control)
     app.start()
     yield app, kiosk, control
     app.stop()
+    listener.close()
+
+
+def notifications(app: App) -> list[str]:
+    out = []
+    while True:
+        try:
+            out.append(app.notify_listener.recv(4096).decode())  # type: ignore[attr-defined]
+        except TimeoutError:
+            return out
+
+
+def test_ready_goes_to_systemd_once_the_engine_is_up_and_status_is_written(
+    real_app: Any,
+) -> None:
+    app, _, _ = real_app
+    run_until(app, lambda: app.worker.engine_name == "test")
+    app.step()
+    messages = notifications(app)
+    assert any(m.startswith("READY=1") for m in messages), messages
+    app.housekeeper.close()
+    status = json.loads((app.show.storage_dir / "status.json").read_text())
+    assert status["engine"] == "test"
+    assert status["state"] == "attract"
+    assert status["sections"]["worker"]["alive"] is True
 
 
 def test_real_kiosk_shows_the_engines_pixels_and_frames_run_while_it_works(real_app: Any) -> None:
@@ -232,8 +275,6 @@ def test_osc_throw_and_status_over_loopback(real_app: Any) -> None:
             break
         except TimeoutError:
             assert time.monotonic() < deadline
-    import json
-
     msg = OscMessage(data)
     assert msg.address == "/installation/status"
     status = json.loads(msg.params[0])
