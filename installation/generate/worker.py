@@ -287,6 +287,7 @@ class WorkerClient:
         self._spawned_at = self._last_beat = self._kill_at = self._restart_at = 0.0
         self._streak = 0  # failures since the last good render: drives the backoff
         self._heard = False
+        self._held: list[Outcome] = []  # outcomes that arose inside request()
         self._fallback = _FallbackRenderer(spec)
 
     def __repr__(self) -> str:
@@ -308,6 +309,7 @@ class WorkerClient:
     def start(self) -> None:
         """Spawn the child (spawn context: never fork a process that has torch or SDL threads)."""
         if self._state == "stopped":
+            self._fallback = _FallbackRenderer(self.spec)  # a fresh thread after a stop()
             self._spawn()
 
     def request(self, variation: Variation, live: bool = True) -> None:
@@ -322,11 +324,11 @@ class WorkerClient:
             self._bg[variation] = None
             if len(self._bg) > MAX_BACKGROUND:
                 self._bg.popitem(last=False)
-        self._guard(self._dispatch, [])
+        self._guard(self._dispatch, self._held)
 
     def poll(self) -> list[Outcome]:
         """Results, failures and fallback images since the last call; also supervises."""
-        out: list[Outcome] = []
+        out, self._held = self._held, []
         self._guard(self._read, out)
         self._guard(self._supervise, out)
         self._guard(self._dispatch, out)
@@ -491,11 +493,11 @@ class WorkerClient:
         now, job, proc = self.clock(), self._job, self._proc
         self._job = None
         busy = f" while rendering {job.variation.key} seed {job.variation.seed}" if job else ""
+        pid, engine = (proc.pid if proc else None), self._engine
         delay = self._down(now)
         log.error(
             "generation worker (pid %s, engine %s) %s%s; restart #%d in %.1f s",
-            proc.pid if proc else None, self.describe.get("engine", self._engine),
-            reason, busy, self.restarts + 1, delay,
+            pid, engine, reason, busy, self.restarts + 1, delay,
         )  # fmt: skip
         if job is not None:
             self.failures += 1

@@ -68,3 +68,8 @@ def behaving(spec: EngineSpec) -> BehavingEngine:
 
 def broken(spec: EngineSpec) -> BehavingEngine:
     raise FileNotFoundError("model folder /nowhere/model is missing")
+
+
+def exits(spec: EngineSpec) -> BehavingEngine:
+    """A model whose loading kills the process (a segfault in a native library, say)."""
+    os._exit(7)

@@ -356,3 +356,33 @@ def test_a_tiny_diffusers_model_renders_through_the_worker(tiny_model: Path) -> 
         assert first.image.tobytes() == second.image.tobytes()  # same seed, same bytes
     finally:
         w.stop()
+
+
+def test_restarts_back_off_exponentially_on_the_injected_clock(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    w = WorkerClient(
+        EngineSpec(factory=f"{engines.__name__}:exits"), clock=clock, backoff=(1.0, 1.5)
+    )
+
+    def crashes_seen(n: int) -> Callable[[list[Outcome]], bool]:
+        return lambda _: caplog.text.count("; restart #") >= n and w.health()["pid"] is None
+
+    try:
+        w.start()
+        live = variation(seed=81)
+        w.request(live)  # nobody is ready: the fallback answers
+        collect(w, results_for(live))
+        collect(w, crashes_seen(1))
+        assert "7); restart #1 in 1.0 s" in caplog.text or "code 7; restart #1" in caplog.text
+        clock.t += 0.9
+        w.poll()
+        assert w.health()["restarts"] == 0  # not yet: the clock decides, not the wall time
+        clock.t += 0.1
+        w.poll()
+        assert w.health()["restarts"] == 1 and w.health()["alive"]
+        collect(w, crashes_seen(2))
+        assert "restart #2 in 1.5 s" in caplog.text  # doubled, then capped at the maximum
+    finally:
+        w.stop()
