@@ -166,9 +166,12 @@ class DiffusersEngine:
             extra["vae"] = self._load_tiny_vae()
         try:
             base = self._from_files(index, extra)
-        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as e:
+        except ModelError:
+            raise
+        except Exception as e:  # any failure reading model files is a model problem
+            first = (str(e).strip().splitlines() or [""])[0]
             raise ModelError(
-                f"model {self.spec.model} did not load: {type(e).__name__}: {e}"
+                f"model {self.spec.model} did not load: {type(e).__name__}: {first}"
             ) from e
         auto = {
             "txt2img": AutoPipelineForText2Image,

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,10 @@ def ensure_offline() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DISABLE_TELEMETRY", "1")
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None and not getattr(constants, "HF_HUB_OFFLINE", False):
+        # Imported too early: flip the flag its session checks (copies made elsewhere stay).
+        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -195,6 +195,15 @@ def test_a_single_file_needs_a_config_folder(tmp_path: Path, tiny_model: Path) -
         engine(ckpt, model_config_dir=tmp_path)
 
 
+def test_a_single_file_that_is_not_a_checkpoint_is_a_model_error(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    ckpt = tmp_path / "empty.safetensors"
+    ckpt.write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")  # valid, holds no tensors
+    with pytest.raises(ModelError, match=r"empty\.safetensors did not load: .*missing"):
+        engine(ckpt, model_config_dir=tiny_model)
+
+
 def test_a_corrupt_weights_file_is_a_model_error(
     tiny_model: Path, copy_model: Callable[[Path], Path]
 ) -> None:
