@@ -1,0 +1,425 @@
+"""The outcome cache: the instant answer for a throw whose picture was made before.
+
+Dice outcomes are finite (36 for two dice), so their pictures can be kept. The key is a
+SHA-256 over everything that shapes the pixels: the engine's description (model
+fingerprint, library versions), the variation's seed, prompt, negative prompt, params,
+painting index and that painting's content stamp. Faces, number and label are left out:
+they do not change the pixels. So editing one die's variant re-keys only the outcomes
+that use it; a new model or library version re-keys everything.
+
+Memory holds an LRU of arrays within memory_mb. Disk holds one PNG per key (written
+atomically, LRU by mtime, touched on every hit so the order survives a restart) within
+disk_mb. Disk trouble is logged once, counted and survived: the cache keeps working in
+memory and tries the disk again after retry_s. Corrupt files are deleted, never shown.
+Until the engine is known (the worker's hello) every lookup misses: the cache never
+answers for an engine it cannot vouch for.
+
+DiskIO does the disk work for the kiosk in a thread; prerender.CachedWorker puts the
+cache in front of the generation worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from installation.core.variations import RenderParams, Variation
+from installation.generate.images import as_rgb_array, save_png
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+CACHE_FORMAT = "1"  # bump when the key or file layout changes
+VOLATILE = frozenset({"pid", "describe_error"})  # describe() values that change run to run
+KEY_TEXT = "cache-key"
+_HEX = frozenset("0123456789abcdef")
+
+
+def _digest(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def engine_stamp(info: Mapping[str, object]) -> str:
+    """Digest of an engine description without run-to-run values; '' for an unknown engine."""
+    clean = {str(k): str(v) for k, v in info.items() if str(k) not in VOLATILE}
+    return _digest([CACHE_FORMAT, clean]) if clean else ""
+
+
+def file_stamp(path: Path) -> str:
+    """SHA-256 of a file's content ('missing:<name>' if unreadable): copies keep their stamp."""
+    h = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return f"missing:{Path(path).name}"
+    return h.hexdigest()[:32]
+
+
+def painting_stamps(paintings: Sequence[Path], mask: Path | None = None) -> tuple[str, ...]:
+    """One stamp per painting (mask included): editing one re-renders only its variations."""
+    m = file_stamp(mask) if mask is not None else ""
+    return tuple(f"{file_stamp(p)}+{m}" for p in paintings) or (f"none+{m}",)
+
+
+def cache_key(variation: Variation, engine: str, painting: str) -> str:
+    """32 hex digits over what shapes the pixels (not faces, number or label)."""
+    p = variation.params
+    data = [engine, painting, variation.painting, variation.seed, variation.prompt]
+    data += [variation.negative_prompt, p.strength, p.steps, p.guidance, p.width, p.height]
+    return _digest(data)[:32]
+
+
+class OutcomeCache:
+    """Images by variation: memory LRU, then disk PNGs. Thread-safe; never raises on disk."""
+
+    def __init__(
+        self,
+        dir: Path,
+        *,
+        memory_mb: int,
+        disk_mb: int,
+        engine_info: Mapping[str, object],
+        painting_stamp: str | Sequence[str],
+        retry_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.dir = Path(dir)
+        self.memory_budget, self.disk_budget = max(0, memory_mb) * MB, max(0, disk_mb) * MB
+        stamps = [painting_stamp] if isinstance(painting_stamp, str) else list(painting_stamp)
+        self._paintings = tuple(stamps) or ("",)
+        self.retry_s, self.clock = retry_s, clock
+        self._lock = threading.RLock()
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory_bytes = self._disk_bytes = 0
+        self._disk: OrderedDict[str, int] = OrderedDict()  # key -> bytes, least recent first
+        self._paused_until: float | None = None
+        self._logged: set[str] = set()
+        self.counts = dict.fromkeys(
+            ("hits", "memory_hits", "disk_hits", "misses", "puts", "disk_writes",
+             "disk_errors", "corrupt", "evicted"), 0,
+        )  # fmt: skip
+        self.engine = ""
+        self.engine_name = ""
+        self.set_engine(engine_info)
+        self._scan()
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return (
+            f"<OutcomeCache {self.dir} memory={s['memory_entries']} disk={s['disk_entries']} "
+            f"hits={s['hits']} misses={s['misses']} engine={self.engine_name or 'unknown'}>"
+        )
+
+    # -- keys -------------------------------------------------------------------------
+    def set_engine(self, info: Mapping[str, object]) -> bool:
+        """Bind to the engine that renders (its describe()); True if that changed the keys."""
+        stamp = engine_stamp(info)
+        with self._lock:
+            if stamp == self.engine:
+                return False
+            self.engine, self.engine_name = stamp, str(info.get("engine", "")) if stamp else ""
+            self._memory.clear()  # old keys can never hit again; free the budget
+            self._memory_bytes = 0
+        return True
+
+    @property
+    def engine_known(self) -> bool:
+        return bool(self.engine)
+
+    def key(self, variation: Variation) -> str | None:
+        """The variation's cache key, or None while the engine is unknown."""
+        if not self.engine:
+            return None
+        painting = self._paintings[variation.painting % len(self._paintings)]
+        return cache_key(variation, self.engine, painting)
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{key}.png"
+
+    # -- lookups ----------------------------------------------------------------------
+    def get(self, variation: Variation, *, disk: bool = True) -> np.ndarray | None:
+        """The cached image (read-only array) or None. disk=False: memory only, never blocks."""
+        key = self.key(variation)
+        image = self._from_memory(key) if key else None
+        if image is None and key and disk and self.on_disk(variation):
+            image = self._read(key, variation.params)
+            if image is not None:
+                self.counts["disk_hits"] += 1
+                self._remember(key, image)
+                with contextlib.suppress(OSError):
+                    os.utime(self.path(key))  # LRU order that survives a restart
+        if image is None:
+            self.counts["misses"] += 1
+            return None
+        self.counts["hits"] += 1
+        return image
+
+    def peek(self, variation: Variation) -> np.ndarray | None:
+        """Memory only, never blocks. A miss counts only if the disk cannot answer either."""
+        key = self.key(variation)
+        image = self._from_memory(key) if key else None
+        if image is not None:
+            self.counts["hits"] += 1
+        elif not self.on_disk(variation):
+            self.counts["misses"] += 1
+        return image
+
+    def contains(self, variation: Variation) -> bool:
+        key = self.key(variation)
+        with self._lock:
+            return key is not None and (key in self._memory or key in self._disk)
+
+    def on_disk(self, variation: Variation) -> bool:
+        key = self.key(variation)
+        with self._lock:
+            return key is not None and key in self._disk
+
+    def _from_memory(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            image = self._memory.get(key)
+            if image is not None:
+                self._memory.move_to_end(key)
+                self.counts["memory_hits"] += 1
+                with contextlib.suppress(KeyError):
+                    self._disk.move_to_end(key)
+            return image
+
+    def _read(self, key: str, params: RenderParams) -> np.ndarray | None:
+        """The PNG for key, verified (its key text and size), or None; bad files are deleted."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self._forget(key)
+            return None
+        except OSError as e:
+            self._disk_trouble("read", e)
+            return None
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                text = dict(getattr(im, "text", {}))
+                ok = im.format == "PNG" and im.mode == "RGB"
+                image = np.asarray(im, dtype=np.uint8)
+            ok = (
+                ok and text.get(KEY_TEXT) == key and image.shape == (params.height, params.width, 3)
+            )
+        except Exception:  # truncated, not a PNG, decompression bomb ...: all mean corrupt
+            ok = False
+        if not ok:
+            self.counts["corrupt"] += 1
+            log.warning("cache: %s is corrupt or not what it claims; deleted", path.name)
+            self._forget(key, unlink=True)
+            return None
+        image.flags.writeable = False
+        return image
+
+    # -- storing ----------------------------------------------------------------------
+    def put(self, variation: Variation, image: np.ndarray, *, disk: bool = True) -> bool:
+        """Keep an engine's image (memory now; disk unless disk=False). False if not kept."""
+        key = self.key(variation)
+        p = variation.params
+        if as_rgb_array(image).shape != (p.height, p.width, 3):
+            raise ValueError(f"image of shape {image.shape} does not fit {p.width}x{p.height}")
+        if key is None:
+            return False
+        self.counts["puts"] += 1
+        view = image.view()
+        view.flags.writeable = False
+        self._remember(key, view)
+        return self.write(variation, view) if disk else True
+
+    def write(self, variation: Variation, image: np.ndarray) -> bool:
+        """Write the PNG atomically and evict the least recent files over budget."""
+        key = self.key(variation)
+        if key is None or not self._disk_usable():
+            return False
+        path = self.path(key)
+        text = {KEY_TEXT: key, "faces": variation.key, "seed": str(variation.seed)}
+        text |= {"prompt": variation.prompt, "engine": self.engine_name}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            save_png(image, path, text)
+            size = path.stat().st_size
+        except OSError as e:
+            self._disk_trouble("write", e)
+            return False
+        if self._paused_until is not None:
+            log.info("cache: writing to %s again", self.dir)
+            self._paused_until = None
+            self._logged.clear()
+        with self._lock:
+            self._disk_bytes += size - self._disk.pop(key, 0)
+            self._disk[key] = size
+            self.counts["disk_writes"] += 1
+            self._evict_disk()
+        return key in self._disk
+
+    def _remember(self, key: str, image: np.ndarray) -> None:
+        if image.nbytes > self.memory_budget:
+            return
+        with self._lock:
+            old = self._memory.pop(key, None)
+            self._memory_bytes += image.nbytes - (old.nbytes if old is not None else 0)
+            self._memory[key] = image
+            while self._memory_bytes > self.memory_budget:
+                self._memory_bytes -= self._memory.popitem(last=False)[1].nbytes
+
+    def _evict_disk(self) -> None:
+        while self._disk and self._disk_bytes > self.disk_budget:
+            key = next(iter(self._disk))
+            self._forget(key, unlink=True)
+            self.counts["evicted"] += 1
+
+    def _forget(self, key: str, unlink: bool = False) -> None:
+        with self._lock:
+            self._disk_bytes -= self._disk.pop(key, 0)
+        if unlink:
+            with contextlib.suppress(OSError):
+                self.path(key).unlink(missing_ok=True)
+
+    # -- disk health ------------------------------------------------------------------
+    def _disk_usable(self) -> bool:
+        if self.disk_budget <= 0:
+            return False
+        return self._paused_until is None or self.clock() >= self._paused_until
+
+    def _disk_trouble(self, what: str, e: OSError) -> None:
+        """Count it, log it once per kind, and rest the disk for retry_s."""
+        self.counts["disk_errors"] += 1
+        self._paused_until = self.clock() + self.retry_s
+        kind = f"{what}:{e.errno}"
+        if kind not in self._logged:
+            self._logged.add(kind)
+            log.error(
+                "cache: cannot %s in %s (%s); going on in memory, retrying every %g s",
+                what, self.dir, e, self.retry_s,
+            )  # fmt: skip
+
+    def _scan(self) -> None:
+        """Index the PNGs already on disk (oldest first); remove temp files a crash left."""
+        found: list[tuple[float, str, int]] = []
+        try:
+            with os.scandir(self.dir) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith(".") and name.endswith(".tmp"):
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+                    elif name.endswith(".png") and len(name) == 36 and set(name[:32]) <= _HEX:
+                        st = entry.stat()
+                        found.append((st.st_mtime, name[:32], st.st_size))
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            self._disk_trouble("read", e)
+        with self._lock:
+            for _, key, size in sorted(found):
+                self._disk[key] = size
+                self._disk_bytes += size
+            self._evict_disk()
+
+    # -- for the status and the prefill budget -----------------------------------------
+    def capacity(self, params: RenderParams) -> int:
+        """How many images of this size fit (disk if usable, else memory)."""
+        raw = params.width * params.height * 3
+        with self._lock:
+            each = self._disk_bytes // len(self._disk) if len(self._disk) >= 4 else raw
+        disk = self.disk_budget // max(1, each) if self._disk_usable() else 0
+        return max(disk, self.memory_budget // raw)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            budget = self.disk_budget or self.memory_budget
+            used = self._disk_bytes if self.disk_budget else self._memory_bytes
+            return {
+                **self.counts,
+                "entries": len(self._disk.keys() | self._memory.keys()),
+                "memory_entries": len(self._memory),
+                "memory_bytes": self._memory_bytes,
+                "disk_entries": len(self._disk),
+                "disk_bytes": self._disk_bytes,
+                "fill": round(used / budget, 3) if budget else 0.0,
+                "engine": self.engine_name or "unknown",
+                "disk_paused": self._paused_until is not None,
+            }
+
+
+# -- disk work off the frame loop ---------------------------------------------------------
+class DiskIO:
+    """One daemon thread for disk work: loads first, then writes (bounded; extras dropped)."""
+
+    def __init__(self, cache: OutcomeCache, max_writes: int = 32) -> None:
+        self.cache, self.max_writes = cache, max_writes
+        self._q: queue.PriorityQueue[tuple[int, int, str, Variation | None, Any]] = (
+            queue.PriorityQueue()
+        )
+        self._done: deque[tuple[Variation, np.ndarray | None]] = deque()
+        self._lock = threading.Lock()
+        self._seq = self._writes = self.dropped = 0
+        self._thread: threading.Thread | None = None
+
+    def load(self, variation: Variation) -> None:
+        self._submit(0, "load", variation, None)
+
+    def write(self, variation: Variation, image: np.ndarray) -> None:
+        with self._lock:
+            if self._writes >= self.max_writes:
+                self.dropped += 1
+                return
+            self._writes += 1
+        self._submit(1, "write", variation, image)
+
+    def take(self) -> list[tuple[Variation, np.ndarray | None]]:
+        return [self._done.popleft() for _ in range(len(self._done))]
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Finish queued writes (up to timeout_s), then end the thread."""
+        if self._thread is not None:
+            self._submit(2, "stop", None, None)
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def _submit(self, priority: int, op: str, variation: Variation | None, image: Any) -> None:
+        with self._lock:
+            self._seq += 1
+            self._q.put((priority, self._seq, op, variation, image))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="cache-io", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            _, _, op, variation, image = self._q.get()
+            if op == "stop" or variation is None:
+                return
+            try:
+                if op == "load":
+                    self._done.append((variation, self.cache.get(variation)))
+                else:
+                    self.cache.write(variation, image)
+            except Exception:  # a bug here must not end the thread: log, go on
+                log.exception("cache: %s of %s failed", op, variation.key)
+                if op == "load":
+                    self._done.append((variation, None))
+            finally:
+                if op == "write":
+                    with self._lock:
+                        self._writes -= 1

@@ -1,0 +1,375 @@
+"""Pre-rendering: which outcomes to render before anyone throws, at show time and before.
+
+Prefill is the pure policy. Fixed seed mode keeps the first `target` outcomes (outcome
+order) rendered: all of them when they fit the cache budget, else 90% of the budget, so
+live throws of the rest (rendered live) have room. Fresh seed mode is not pre-rendered:
+its seed hangs on the global throw count, known only at throw time, so a picture made
+for "the next throw" of 35 of 36 outcomes would never be shown. (A per-outcome count in
+core/variations.py would fix that; see the README's cache section.)
+
+CachedWorker puts the OutcomeCache in front of the generation worker with the worker's
+own contract, and feeds the Prefill plan to it while it is idle. `installation prerender
+SHOW` fills the disk cache before opening, with the engine in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from installation.core.dice import Throw, all_outcomes
+from installation.core.variations import Variation, VariationRule, derive_variation
+from installation.generate.cache import DiskIO, OutcomeCache, painting_stamps
+from installation.generate.worker import Failure, Outcome, Result
+
+log = logging.getLogger(__name__)
+
+Faces = tuple[int, ...]
+_END = object()
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """What to render in the background, in order. Pure: callers pass what is cached."""
+
+    outcomes: tuple[Faces, ...]
+    variation_for: Callable[[Faces], Variation | None]  # the next throw of these faces
+    budget: int  # images the cache holds
+    reserve: float = 0.1  # of the budget, left for live throws when not everything fits
+
+    @property
+    def target(self) -> int:
+        """How many outcomes (the first ones) are kept rendered."""
+        if len(self.outcomes) <= self.budget:
+            return len(self.outcomes)
+        return max(0, int(self.budget * (1.0 - self.reserve)))
+
+    def plan(self, is_cached: Callable[[Variation], bool]) -> Iterator[Variation | None]:
+        """Lazily: a variation to render, or None for one already cached (bounds each step)."""
+        for faces in self.outcomes[: self.target]:
+            v = self.variation_for(faces)
+            yield None if v is None or is_cached(v) else v
+
+    def todo(
+        self, is_cached: Callable[[Variation], bool], limit: int | None = None
+    ) -> list[Variation]:
+        """Everything the plan would render (at most `limit`)."""
+        out = [v for v in self.plan(is_cached) if v is not None]
+        return out if limit is None else out[: max(0, limit)]
+
+
+def prefill_for(rule: VariationRule, dice: int, budget: int) -> Prefill | None:
+    """The show's policy: fixed mode, every outcome in order; fresh mode, None (see above)."""
+    if rule.seed_mode != "fixed":
+        return None
+    return Prefill(
+        tuple(all_outcomes(dice, rule.faces_per_die)),
+        lambda faces: derive_variation(rule, Throw(faces)),
+        budget,
+    )
+
+
+# -- at show time -----------------------------------------------------------------------
+class CachedWorker:
+    """WorkerClient's contract with the outcome cache in front.
+
+    A hit answers at the next poll (ms 0, the cache's engine name) without the worker;
+    disk hits are read by a thread so the frame never waits. Engine results (never the
+    fallback's stand-ins) are stored. While the worker is idle the Prefill plan goes to
+    it one background request at a time, so a live throw waits behind at most one
+    background render. Background results stay here: only live answers go out.
+    """
+
+    def __init__(
+        self, worker: Any, cache: OutcomeCache, prefill: Prefill | None = None,
+        *, steps_per_poll: int = 64,
+    ) -> None:  # fmt: skip
+        self.worker, self.cache, self.prefill = worker, cache, prefill
+        self.steps_per_poll = steps_per_poll
+        self._io = DiskIO(cache)
+        self._out: list[Outcome] = []
+        self._wanted: OrderedDict[Variation, None] = OrderedDict()  # live, not yet answered
+        self._bg: dict[Variation, None] = {}  # background requests in flight
+        self._plan: Iterator[Variation | None] | None = None
+        self._dirty = True  # plan again once the current plan is done
+        self.prefilled = self.background_failures = 0
+
+    def __getattr__(self, name: str) -> Any:  # engine_name, ready, describe, health ...
+        return getattr(self.worker, name)
+
+    def __repr__(self) -> str:
+        return f"<CachedWorker {self.worker!r} {self.cache!r}>"
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        self._io.stop(timeout_s)
+        self.worker.stop()
+
+    def request(self, variation: Variation, live: bool = True) -> None:
+        """Answer from the cache when it can; otherwise ask the worker."""
+        if not live:
+            if not self.cache.contains(variation):
+                self.worker.request(variation, live=False)
+            return
+        self._dirty = True
+        self._wanted[variation] = None
+        while len(self._wanted) > 32:  # superseded live requests are never answered
+            self._wanted.popitem(last=False)
+        image = self.cache.peek(variation)
+        if image is not None:
+            self._out.append(Result(variation, image, self.cache.engine_name, 0.0))
+        elif self.cache.on_disk(variation):
+            self._io.load(variation)
+        else:
+            self.worker.request(variation, live=True)
+
+    def poll(self) -> list[Outcome]:
+        """Worker results (stored in the cache) and cache hits; feeds the prefill plan."""
+        messages = self.worker.poll()
+        self._bind()
+        out, self._out = self._out, []
+        for msg in messages:
+            self._route(msg, out)
+        for variation, image in self._io.take():
+            if image is not None:
+                out.append(Result(variation, image, self.cache.engine_name, 0.0))
+            else:  # vanished or corrupt since: render it after all
+                self.worker.request(variation, live=True)
+        try:
+            self._feed()
+        except Exception:  # a bug in planning must not reach the frame
+            log.exception("cache: prefill planning failed; prefill stopped")
+            self.prefill = None
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            **self.cache.stats(),
+            "prefilled": self.prefilled,
+            "prefilling": self._plan is not None or bool(self._bg),
+            "background_failures": self.background_failures,
+            "writes_dropped": self._io.dropped,
+        }
+
+    def _bind(self) -> None:
+        """Follow the engine the worker reports: a new engine means new keys, a new plan."""
+        info = self.worker.describe if self.worker.ready else None
+        if info and self.cache.set_engine(info):
+            log.info("cache: engine %s; keys follow its description", self.cache.engine_name)
+            self._plan, self._dirty = None, True
+
+    def _route(self, msg: Outcome, out: list[Outcome]) -> None:
+        v = msg.variation
+        if isinstance(msg, Result) and not msg.fallback and msg.engine == self.cache.engine_name:
+            try:
+                if self.cache.put(v, msg.image, disk=False):
+                    self._io.write(v, msg.image)
+            except ValueError as e:  # a wrong-size image is shown by the app, never kept
+                log.warning("cache: not keeping %s: %s", v.key, e)
+        background = self._bg.pop(v, 0) is None
+        if v in self._wanted or not background:
+            self._wanted.pop(v, None)
+            out.append(msg)
+        elif isinstance(msg, Failure):
+            self.background_failures += 1
+            log.info("cache: background render of %s failed (%s)", v.key, msg.kind)
+        else:
+            self.prefilled += 1
+
+    def _feed(self) -> None:
+        """Give the idle worker the next planned background render, if any."""
+        if self.prefill is None or self._bg or not self.cache.engine_known:
+            return
+        if not self.worker.ready:
+            return
+        if self._plan is None:
+            if not self._dirty:
+                return
+            self._plan, self._dirty = self.prefill.plan(self.cache.contains), False
+        for _ in range(self.steps_per_poll):
+            v = next(self._plan, _END)
+            if v is _END:
+                self._plan = None
+                return
+            if isinstance(v, Variation) and not self.cache.contains(v):
+                self._bg[v] = None
+                self.worker.request(v, live=False)
+                return
+
+
+def open_cache(show: Any, engine_info: dict[str, str] | None = None) -> OutcomeCache:
+    """The show's cache (<storage>/cache) with its budgets and painting stamps."""
+    from installation.generate.engine import spec_from_show
+
+    spec = spec_from_show(show)
+    return OutcomeCache(
+        show.storage_dir / "cache",
+        memory_mb=show.cache.memory_mb,
+        disk_mb=show.cache.disk_mb,
+        engine_info=engine_info or {},
+        painting_stamp=painting_stamps(spec.paintings, spec.mask),
+    )
+
+
+def with_cache(show: Any, worker: Any) -> Any:
+    """The worker with the show's cache in front (unchanged when both budgets are 0)."""
+    from installation.show.schema import variation_rule
+
+    if show.cache.memory_mb <= 0 and show.cache.disk_mb <= 0:
+        return worker
+    cache = open_cache(show)
+    prefill = None
+    if show.cache.prerender:
+        rule = variation_rule(show)
+        prefill = prefill_for(rule, show.dice.count, cache.capacity(rule.params))
+    return CachedWorker(worker, cache, prefill)
+
+
+# -- `installation prerender SHOW` ------------------------------------------------------
+class Progress:
+    """A plain-text progress bar with ETA: redrawn with \\r on a tty, else a line per 10%."""
+
+    def __init__(
+        self, total: int, stream: TextIO, *, tty: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self.total, self.stream, self.clock = total, stream, clock
+        self.tty = stream.isatty() if tty is None else tty
+        self.started = clock()
+        self._tenth = 0
+
+    def update(self, done: int) -> None:
+        tenth = done * 10 // max(1, self.total)
+        if self.tty:
+            self.stream.write("\r" + self.line(done))
+        elif tenth > self._tenth or done == self.total:
+            self.stream.write(self.line(done) + "\n")
+        self._tenth = max(self._tenth, tenth)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def line(self, done: int) -> str:
+        total = max(1, self.total)
+        filled = 24 * done // total
+        spent = self.clock() - self.started
+        each = spent / done if done else 0.0
+        eta = "--:--" if not done else _clock_text(each * (self.total - done))
+        return (
+            f"prerender [{'#' * filled}{'.' * (24 - filled)}] {done}/{self.total} "
+            f"{100 * done // total:3d}%  {each:.2f} s each  ETA {eta}"
+        )
+
+
+def _clock_text(seconds: float) -> str:
+    m, s = divmod(int(seconds + 0.5), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def register(sub: Any) -> None:
+    """Add `prerender` to the CLI's subparsers."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "prerender",
+        help="fill the show's disk cache before opening",
+        description="Render the show's outcomes into <storage>/cache with the show's engine, "
+        "so the kiosk answers throws at once. Resumable: cached outcomes are skipped. "
+        "Exit status 0 when done, 1 when renders or the disk failed, 2 for an invalid show.",
+    )
+    p.add_argument("show", help="show folder containing show.toml, or a .toml file")
+    p.add_argument("--limit", type=_count, metavar="N", help="render at most N outcomes")
+    p.set_defaults(func=cmd_prerender)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
+    return value
+
+
+def cmd_prerender(args: argparse.Namespace) -> int:
+    """Load the show, build its engine here, render what the cache lacks."""
+    from installation.errors import InstallationError, ShowError
+    from installation.generate.engine import build_engine, spec_from_show
+    from installation.show.load import load_show
+    from installation.show.schema import variation_rule
+
+    err = sys.stderr
+    try:
+        show = load_show(args.show)
+    except ShowError as e:
+        print("\n".join(str(i) for i in e.issues), file=err)
+        return 2
+    rule = variation_rule(show)
+    if rule.seed_mode != "fixed":
+        print("fresh seed mode: every throw is new, so there is nothing to pre-render", file=err)
+        return 0
+    if show.cache.disk_mb <= 0:
+        print("[cache] disk_mb is 0: there is no disk cache to fill", file=err)
+        return 1
+    try:
+        engine = build_engine(spec_from_show(show))
+    except (InstallationError, OSError, ImportError) as e:
+        print(f"error: the engine did not load: {e}", file=err)
+        return 1
+    info = {str(k): str(v) for k, v in engine.describe().items()}
+    cache = open_cache(show.model_copy(update={"cache": show.cache.model_copy(
+        update={"memory_mb": 0})}), info)  # fmt: skip
+    prefill = prefill_for(rule, show.dice.count, cache.capacity(rule.params))
+    assert prefill is not None
+    todo = prefill.todo(cache.contains, args.limit)
+    print(
+        f"engine {engine.name} ({info.get('model', info.get('algorithm', ''))}); "
+        f"{prefill.target} of {len(prefill.outcomes)} outcomes fit the cache, "
+        f"{prefill.target - len(prefill.todo(cache.contains))} already cached, "
+        f"{len(todo)} to render",
+        file=err,
+    )
+    return _render_all(engine, cache, todo, err)
+
+
+def _render_all(engine: Any, cache: OutcomeCache, todo: list[Variation], err: TextIO) -> int:
+    """Render and store each variation; stop at the first disk failure."""
+    from installation.errors import UnsafeImage
+
+    progress, failed, unsafe = Progress(len(todo), err), 0, 0
+    if todo:
+        progress.update(0)
+    for i, v in enumerate(todo, start=1):
+        errors = cache.counts["disk_errors"]
+        try:
+            cache.put(v, engine.render(v))  # checks the size; writes the PNG
+        except UnsafeImage:
+            unsafe += 1  # the kiosk re-rolls it live; never cached
+        except Exception as e:
+            failed += 1
+            log.error("prerender: %s (seed %d) failed: %s: %s", v.key, v.seed, type(e).__name__, e)
+        if cache.counts["disk_errors"] > errors:
+            progress.finish()
+            print(f"error: could not write to the cache at {cache.dir} (see the log)", file=err)
+            return 1
+        progress.update(i)
+    progress.finish()
+    s = cache.stats()
+    print(
+        f"rendered {len(todo) - failed - unsafe}, failed {failed}, unsafe {unsafe}; "
+        f"cache {s['disk_entries']} images, {s['disk_bytes'] / 2**20:.1f} MB "
+        f"({100 * s['fill']:.0f}% of [cache] disk_mb)",
+        file=err,
+    )
+    return 1 if failed else 0
