@@ -294,6 +294,38 @@ def test_link_survives_garbage_and_reports_bad_config() -> None:
         ClusterLink("none", node="L", listen="127.0.0.1:0", inbox=inbox)
 
 
+def test_multicast_group_on_a_pinned_interface() -> None:
+    """Leader and follower share one group port on this host (multicast loop on lo)."""
+    group = f"239.255.42.99:{free_udp_port()}"
+    inboxes: list[queue.Queue[Any]] = [queue.Queue(), queue.Queue()]
+    links = [
+        ClusterLink(role, node=role, listen="0.0.0.0:0", multicast=group,
+                    interface="127.0.0.1", timing=FAST, inbox=inbox)
+        for role, inbox in zip(("leader", "follower"), inboxes, strict=True)
+    ]  # fmt: skip
+    try:
+        for link in links:
+            link.start()
+    except OscError as e:
+        for link in links:
+            link.stop()
+        pytest.skip(f"no multicast here: {e}")
+    leader_link, follower_link = links
+    try:
+        wait_followers(leader_link, 1)
+        vid = leader_link.prepare((2, 3), 5, 9)
+        assert vid is not None
+        leader_link.local_ready(vid)
+        render = wait_for(inboxes[1], C.RenderShared)
+        assert render == C.RenderShared(vid, (2, 3), 5, 9)
+        follower_link.local_ready(vid)
+        at = wait_for(inboxes[0], C.PresentAt).at
+        assert wait_for(inboxes[1], C.PresentAt).at == same_instant(at)
+    finally:
+        for link in links:
+            link.stop()
+
+
 # -- three processes on loopback ---------------------------------------------------------------
 class Follower:
     """A follower harness process (this file run as a script) and its printed events."""
