@@ -1,0 +1,247 @@
+"""`installation preview`: one variation, rendered exactly as the kiosk would present it.
+
+Same derivation (variation_rule + derive_variation; blocked seeds and unsafe images are
+re-rolled the way the app does), same engine (build_engine(spec_from_show(show))), same
+size. The engine runs in this process: a curator tool may wait, and the worker's child
+builds its engine from the very same spec, so the pixels are identical (checked by a test
+against the app and the real worker). The outcome cache is used and filled when it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from installation.core.dice import Throw
+from installation.core.variations import Variation, derive_variation, reroll
+from installation.curate import CurateError
+from installation.errors import ShowError, UnsafeImage
+from installation.generate.engine import Engine, build_engine, spec_from_show
+from installation.show.schema import Show, variation_rule
+
+log = logging.getLogger(__name__)
+
+MAX_REROLLS = 8  # the app's limit (installation.app.MAX_REROLLS); a test keeps them equal
+
+
+def parse_faces(text: str, dice: int, faces: int) -> tuple[int, ...]:
+    """'3,5' (or '3-5', '3 5') as faces, checked against the show's dice."""
+    parts = [p for p in text.replace("-", ",").replace(" ", ",").split(",") if p]
+    example = ",".join(str(min(i + 1, faces)) for i in range(dice))
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise CurateError(
+            f"--dice {text!r}: faces must be whole numbers separated by commas, e.g. {example}"
+        ) from None
+    try:
+        Throw(values).validate(dice, faces)
+    except ValueError as e:
+        raise CurateError(f"--dice {text!r}: {e}; e.g. --dice {example}") from None
+    return values
+
+
+def next_count(show: Show) -> int:
+    """Fresh seed mode: the throw count the next throw on the wall will get."""
+    from installation.store import StateStore
+
+    return StateStore(show.storage_dir / "state.json").count() + 1
+
+
+def kiosk_variation(show: Show, faces: tuple[int, ...], count: int | None = None) -> Variation:
+    """The variation the app would render for this throw, blocked seeds re-rolled as it does.
+
+    `count` matters in fresh seed mode only; None means the next throw's count.
+    """
+    rule = variation_rule(show)
+    if rule.seed_mode == "fresh" and count is None:
+        count = next_count(show)
+    variation = derive_variation(rule, Throw(faces), count=count or 0)
+    return skip_blocked(show, variation)
+
+
+def skip_blocked(show: Show, variation: Variation) -> Variation:
+    """Re-roll past blocked seeds like App._render; CurateError when every re-roll is blocked."""
+    blocked, rule = set(show.safety.blocked_seeds), variation_rule(show)
+    while variation.seed in blocked:
+        if variation.reroll >= MAX_REROLLS:
+            raise CurateError(
+                f"outcome {variation.key}: {MAX_REROLLS} re-rolls all hit safety.blocked_seeds; "
+                "the wall would keep its current picture"
+            )
+        variation = reroll(rule, variation)
+    return variation
+
+
+@dataclass(frozen=True, eq=False)
+class Rendered:
+    """An image and how it was made."""
+
+    variation: Variation
+    image: np.ndarray
+    engine: str
+    cached: bool
+
+
+class ShowRenderer:
+    """The show's engine (built once, lazily) plus its outcome cache when there is one."""
+
+    def __init__(self, show: Show, *, use_cache: bool = True, engine: Engine | None = None):
+        self.show = show
+        self.use_cache = use_cache
+        self._engine = engine
+        self._cache: Any = None
+        self._cache_tried = False
+        self.rendered = 0  # renders by the engine (cache misses)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = build_engine(spec_from_show(self.show))
+        return self._engine
+
+    def describe(self) -> dict[str, str]:
+        try:
+            return {str(k): str(v) for k, v in self.engine.describe().items()}
+        except Exception as e:  # the description is for records; never fatal
+            return {"engine": self.engine.name, "describe_error": str(e)}
+
+    @property
+    def cache(self) -> Any:
+        """Engineer I's OutcomeCache for this show and engine, or None when unavailable."""
+        if not self._cache_tried:
+            self._cache_tried = True
+            if self.use_cache:
+                self._cache = open_cache(self.show, self.describe())
+        return self._cache
+
+    def render(self, variation: Variation) -> Rendered:
+        """The image for `variation` (re-rolling unsafe images as the app does)."""
+        while True:
+            hit = self._cached(variation)
+            if hit is not None:
+                return Rendered(variation, hit, self.engine.name, cached=True)
+            try:
+                image = checked(self.engine.render(variation), variation)
+            except UnsafeImage:
+                if variation.reroll >= MAX_REROLLS:
+                    raise CurateError(
+                        f"outcome {variation.key}: the safety checker flagged every re-roll"
+                    ) from None
+                variation = skip_blocked(self.show, reroll(variation_rule(self.show), variation))
+                continue
+            self.rendered += 1
+            self._store(variation, image)
+            return Rendered(variation, image, self.engine.name, cached=False)
+
+    def _cached(self, variation: Variation) -> np.ndarray | None:
+        cache = self.cache
+        if cache is None:
+            return None
+        try:
+            image = cache.get(variation)
+        except Exception as e:  # a broken cache only costs time
+            log.warning("cache read failed for %s: %s", variation.key, e)
+            return None
+        return None if image is None else np.asarray(image, np.uint8)
+
+    def _store(self, variation: Variation, image: np.ndarray) -> None:
+        cache = self.cache
+        if cache is not None:
+            try:
+                cache.put(variation, image)
+            except Exception as e:
+                log.warning("cache write failed for %s: %s", variation.key, e)
+
+
+def checked(image: object, variation: Variation) -> np.ndarray:
+    """The engine's output as the worker checks it: contiguous HxWx3 uint8 of the asked size."""
+    from installation.generate.worker import _checked
+
+    return _checked(image, variation)
+
+
+def open_cache(show: Show, engine_info: dict[str, str]) -> Any:
+    """The show's OutcomeCache (generate.prerender.open_cache), or None when it has no
+    budget or cannot be opened: without a cache a tool is slower, never wrong."""
+    if show.cache.memory_mb <= 0 and show.cache.disk_mb <= 0:
+        return None
+    try:
+        from installation.generate.prerender import open_cache as open_show_cache
+
+        return open_show_cache(show, engine_info)
+    except Exception as e:
+        log.warning("outcome cache unavailable (%s); rendering without it", e)
+        return None
+
+
+def provenance(
+    show: Show, variation: Variation, engine_info: dict[str, str], **extra: str
+) -> dict[str, str]:
+    """How a picture was made, as flat strings (PNG text chunks and JSON sidecars)."""
+    p = variation.params
+    paintings = show.artwork.paintings
+    out = {
+        "show": show.show.name,
+        "faces": variation.key,
+        "number": str(variation.number),
+        "seed": str(variation.seed),
+        "reroll": str(variation.reroll),
+        "prompt": variation.prompt,
+        "negative_prompt": variation.negative_prompt,
+        "painting": str(paintings[variation.painting]) if paintings else "",
+        "strength": f"{p.strength:g}",
+        "steps": str(p.steps),
+        "guidance": f"{p.guidance:g}",
+        "size": f"{p.width}x{p.height}",
+        "engine": engine_info.get("engine", ""),
+        "model": engine_info.get("model", ""),
+        "fingerprint": engine_info.get("fingerprint", engine_info.get("algorithm", "")),
+        "engine_info": json.dumps(engine_info, sort_keys=True),
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    out.update(extra)
+    return out
+
+
+def preview(
+    show: Show, faces: tuple[int, ...], count: int | None = None, *, use_cache: bool = True
+) -> tuple[Rendered, dict[str, str]]:
+    """Render one throw as the kiosk would; returns the image and its provenance."""
+    renderer = ShowRenderer(show, use_cache=use_cache)
+    result = renderer.render(kiosk_variation(show, faces, count))
+    info = provenance(show, result.variation, renderer.describe(), made_by="installation preview")
+    return result, info
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    """CLI: render one throw to a PNG and say what it is."""
+    from installation.generate.images import save_png
+    from installation.show.load import load_show
+
+    try:
+        show = load_show(args.show)
+        faces = parse_faces(args.dice, show.dice.count, show.dice.faces)
+        result, info = preview(show, faces, args.count, use_cache=not args.no_cache)
+        out = Path(args.output or f"preview-{show.show.name}-{result.variation.key}.png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_png(result.image, out, info)
+    except ShowError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except (CurateError, OSError) as e:
+        print(f"preview: {e}", file=sys.stderr)
+        return 2
+    v = result.variation
+    source = "from the cache" if result.cached else f"rendered by {result.engine}"
+    print(f"{out}: variation {v.number} ({v.key}), seed {v.seed}, {source}")
+    print(f"prompt: {v.prompt}")
+    return 0

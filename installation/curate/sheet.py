@@ -1,0 +1,284 @@
+"""Contact sheets: every outcome of a show (or a stated sample) on one labelled page.
+
+Labels are drawn with Pillow's default font (ImageFont.load_default, a scalable FreeType
+font since Pillow 10.1): it needs no display or SDL, draws straight into the PNG we save,
+and is the font painter.placeholder already uses. The layout is written into the PNG as a
+"sheet" JSON text chunk (tile positions and labels), so a sheet can be read back by tools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from installation.core.dice import Throw, outcome_count
+from installation.core.variations import Variation, derive_variation
+from installation.curate import CurateError
+from installation.curate.preview import ShowRenderer, next_count, skip_blocked
+from installation.show.schema import Show, variation_rule
+
+MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
+PAD = 8
+BACKGROUND = (24, 24, 24)
+INK = (235, 230, 220)
+FAINT = (150, 146, 140)
+
+
+@dataclass
+class Tile:
+    """One picture on the sheet with its label lines (first line is the heading)."""
+
+    image: np.ndarray | None  # None: nothing to show (blocked, failed); the label says why
+    lines: list[str]
+    key: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def faces_at(index: int, dice: int, faces: int) -> tuple[int, ...]:
+    """The outcome at a mixed-radix index (die 1 most significant): inverse of outcome_index."""
+    out = []
+    for _ in range(dice):
+        index, digit = divmod(index, faces)
+        out.append(digit + 1)
+    return tuple(reversed(out))
+
+
+def choose_outcomes(
+    dice: int, faces: int, sample: int = MAX_TILES, salt: str = ""
+) -> tuple[list[tuple[int, ...]], int]:
+    """(outcomes to draw, total outcomes). Above `sample`, a deterministic sample in order."""
+    if sample < 1:
+        raise CurateError(f"--sample must be 1 or more, got {sample}")
+    total = outcome_count(dice, faces)
+    if total <= sample:
+        return [faces_at(i, dice, faces) for i in range(total)], total
+    picked = sorted(random.Random(f"{salt}|sheet").sample(range(total), sample))
+    return [faces_at(i, dice, faces) for i in picked], total
+
+
+def grid(n: int) -> tuple[int, int]:
+    """(columns, rows) for n tiles: as square as possible, wider than tall."""
+    if n < 1:
+        return 0, 0
+    cols = math.ceil(math.sqrt(n))
+    return cols, math.ceil(n / cols)
+
+
+def tile_lines(show: Show, variation: Variation) -> list[str]:
+    """Label of one tile: faces, number and seed; then the variant each die chose."""
+    head = f"{variation.key}  #{variation.number}  seed {variation.seed}"
+    if variation.reroll:
+        head += f"  (re-roll {variation.reroll})"
+    variants = show.variations.variants
+    lines = [head]
+    for die, face in enumerate(variation.faces, start=1):
+        if die <= len(variants) and face <= len(variants[die - 1]):
+            lines.append(f"{die}: {variants[die - 1][face - 1]}")
+    if len(lines) == 1:
+        lines.append(variation.prompt)
+    return lines
+
+
+class Progress:
+    """A progress bar with ETA on a stream: redrawn with \\r on a terminal, else every 10%."""
+
+    def __init__(
+        self,
+        total: int,
+        what: str = "rendering",
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total, self.what = max(0, total), what
+        self.stream = stream if stream is not None else sys.stderr
+        self.clock = clock
+        self.started = clock()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._tenth = -1
+
+    def line(self, done: int) -> str:
+        frac = done / self.total if self.total else 1.0
+        bar = "#" * round(frac * 20)
+        elapsed = self.clock() - self.started
+        eta = "--:--" if done == 0 else _mmss(elapsed / done * (self.total - done))
+        return f"{self.what} [{bar:<20}] {done}/{self.total} {frac:4.0%} ETA {eta}"
+
+    def update(self, done: int) -> None:
+        if self.tty:
+            self.stream.write("\r" + self.line(done))
+            if done >= self.total:
+                self.stream.write("\n")
+        else:
+            tenth = int(done * 10 / self.total) if self.total else 10
+            if tenth == self._tenth:
+                return
+            self._tenth = tenth
+            self.stream.write(self.line(done) + "\n")
+        self.stream.flush()
+
+
+def _mmss(seconds: float) -> str:
+    s = max(0, round(seconds))
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+def render_tiles(
+    show: Show,
+    outcomes: Sequence[tuple[int, ...]],
+    renderer: ShowRenderer,
+    progress: Progress | None = None,
+) -> list[Tile]:
+    """One tile per outcome, as the kiosk would show it; a failure becomes a labelled gap."""
+    rule = variation_rule(show)
+    count = next_count(show) if rule.seed_mode == "fresh" else 0
+    tiles = []
+    for done, faces in enumerate(outcomes, start=1):
+        tiles.append(_tile(show, rule, faces, count, renderer))
+        if progress is not None:
+            progress.update(done)
+    return tiles
+
+
+def _tile(show: Show, rule: Any, faces: tuple[int, ...], count: int, r: ShowRenderer) -> Tile:
+    variation = derive_variation(rule, Throw(faces), count=count)
+    try:
+        variation = skip_blocked(show, variation)
+        result = r.render(variation)
+    except Exception as e:  # one bad outcome must not lose the whole sheet
+        lines = [*tile_lines(show, variation), f"not shown: {e}"]
+        return Tile(None, lines, variation.key, {"error": str(e)})
+    v = result.variation
+    info = {"seed": v.seed, "number": v.number, "cached": result.cached}
+    return Tile(result.image, tile_lines(show, v), v.key, info)
+
+
+def compose(tiles: Sequence[Tile], header: Sequence[str], tile_width: int = 256) -> Image.Image:
+    """The sheet: a header, then tiles in rows, each picture with its label beneath."""
+    cols, rows = grid(len(tiles))
+    aspect = _aspect(tiles)
+    tw, th = tile_width, max(1, round(tile_width * aspect))
+    font = ImageFont.load_default(size=max(9, tile_width // 20))
+    head_font = ImageFont.load_default(size=max(12, tile_width // 12))
+    line_h = _line_height(font)
+    label_lines = max((len(t.lines) for t in tiles), default=1)
+    cell_h = th + PAD // 2 + label_lines * line_h + PAD
+    head_h = PAD + len(header) * _line_height(head_font) + PAD
+    sheet = Image.new(
+        "RGB", (PAD + max(cols, 1) * (tw + PAD), head_h + max(rows, 1) * cell_h), BACKGROUND
+    )
+    draw = ImageDraw.Draw(sheet)
+    y = PAD
+    for text in header:
+        draw.text((PAD, y), text, font=head_font, fill=INK)
+        y += _line_height(head_font)
+    for i, tile in enumerate(tiles):
+        x, y = PAD + (i % cols) * (tw + PAD), head_h + (i // cols) * cell_h
+        tile.info.update({"x": x, "y": y, "w": tw, "h": th, "label": tile.lines, "key": tile.key})
+        _draw_tile(sheet, draw, tile, (x, y, tw, th), font, line_h)
+    return sheet
+
+
+def _aspect(tiles: Sequence[Tile]) -> float:
+    for t in tiles:
+        if t.image is not None:
+            return t.image.shape[0] / t.image.shape[1]
+    return 1.0
+
+
+def _line_height(font: Any) -> int:
+    box = font.getbbox("Ag")
+    return int(box[3] - box[1]) + 4
+
+
+def _draw_tile(
+    sheet: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    tile: Tile,
+    box: tuple[int, int, int, int],
+    font: Any,
+    line_h: int,
+) -> None:
+    x, y, tw, th = box
+    if tile.image is None:
+        draw.rectangle([x, y, x + tw - 1, y + th - 1], outline=FAINT)
+    else:
+        thumb = Image.fromarray(tile.image, "RGB").resize((tw, th), Image.Resampling.LANCZOS)
+        sheet.paste(thumb, (x, y))
+    ty = y + th + PAD // 2
+    for n, text in enumerate(tile.lines):
+        draw.text((x, ty), _fit(draw, text, font, tw), font=font, fill=INK if n == 0 else FAINT)
+        ty += line_h
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
+    """`text` shortened with an ellipsis to fit `width` pixels."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+@dataclass(frozen=True)
+class SheetResult:
+    path: Path
+    shown: int
+    total: int
+    cols: int
+    rows: int
+    rendered: int
+    failed: int
+
+
+def make_sheet(
+    show: Show,
+    out: Path,
+    *,
+    sample: int = MAX_TILES,
+    tile_width: int = 256,
+    renderer: ShowRenderer | None = None,
+    progress_stream: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> SheetResult:
+    """Render every outcome (or a stated sample), compose the sheet and save it as a PNG."""
+    from installation.generate.images import save_png
+
+    renderer = renderer or ShowRenderer(show)
+    d = show.dice
+    outcomes, total = choose_outcomes(d.count, d.faces, sample, show.variations.salt)
+    progress = Progress(len(outcomes), "sheet", progress_stream, clock)
+    tiles = render_tiles(show, outcomes, renderer, progress)
+    header = sheet_header(show, len(outcomes), total, renderer.describe().get("engine", ""))
+    image = compose(tiles, header, tile_width)
+    cols, rows = grid(len(tiles))
+    layout = {"total": total, "shown": len(tiles), "cols": cols, "rows": rows}
+    layout["tiles"] = [t.info for t in tiles]  # type: ignore[assignment]
+    text = {"Software": "installation sheet", "sheet": json.dumps(layout), "header": header[1]}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_png(np.asarray(image), out, text)
+    failed = sum(1 for t in tiles if t.image is None)
+    return SheetResult(out, len(tiles), total, cols, rows, renderer.rendered, failed)
+
+
+def sheet_header(show: Show, shown: int, total: int, engine: str) -> list[str]:
+    """Two lines: what the show is, and what the sheet holds (a sample says so)."""
+    s = show.show
+    title = " - ".join(x for x in (s.name, s.title, s.artist) if x)
+    what = f"all {total} outcomes" if shown == total else f"sample of {shown} of {total} outcomes"
+    if show.variations.seed_mode == "fresh":
+        what += f" (fresh seeds: as thrown next, throw {next_count(show)})"
+    today = dt.date.today().isoformat()
+    return [title, f"{what} · {show.dice.count} x d{show.dice.faces} · engine {engine} · {today}"]
