@@ -163,6 +163,8 @@ class OutcomeCache:
             if image is not None:
                 self.counts["disk_hits"] += 1
                 self._remember(key, image)
+                with self._lock, contextlib.suppress(KeyError):
+                    self._disk.move_to_end(key)
                 with contextlib.suppress(OSError):
                     os.utime(self.path(key))  # LRU order that survives a restart
         if image is None:
