@@ -10,7 +10,7 @@ import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -67,6 +67,24 @@ def spec_from_show(show: object) -> EngineSpec:
         compile=e.compile,
         safety_checker=show.resolve(show.safety.checker) if show.safety.checker else None,
         safety_required=show.safety.required,
+        warmup=(_warmup_variation(show),),
+    )
+
+
+def _warmup_variation(show: Any) -> Variation:
+    """One render at the show's real size and settings at start-up, so first-call and
+    torch.compile costs (tied to the image size) are paid before a visitor throws."""
+    from installation.show.schema import variation_rule
+
+    rule = variation_rule(show)
+    return Variation(
+        faces=(1,) * show.dice.count,
+        key="warm-up",
+        number=0,
+        seed=0,
+        prompt=rule.prompt,
+        negative_prompt=rule.negative_prompt,
+        params=rule.params,
     )
 
 
@@ -76,7 +94,7 @@ def build_engine(spec: EngineSpec) -> Engine:
 
     if spec.factory:
         module, _, attr = spec.factory.partition(":")
-        return getattr(importlib.import_module(module), attr)(spec)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), attr)(spec)  # type: ignore[no-any-return,unused-ignore]
     if spec.engine == "fallback" or (spec.engine == "auto" and spec.model is None):
         return FallbackEngine(spec.paintings)
     try:

@@ -7,11 +7,13 @@ short and concrete. Cross-field rules that need the show folder live in show/rul
 
 from __future__ import annotations
 
+import datetime as _dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from installation.core.schedule import WEEKDAYS, Schedule, check_hours, check_timezone
 from installation.core.variations import RenderParams, VariationRule
 
 # OSC field validators live with the OSC namespace (a pure module, no sockets).
@@ -21,6 +23,7 @@ from installation.osc.addresses import (
     ArgTemplates,
     ListenAddress,
     NumericHost,
+    parse_hostport,
 )
 
 
@@ -163,12 +166,12 @@ class OscTarget(Section):
     lead_ms: int = Field(0, ge=0, le=10000, description="immediate mode: send this early.")
     addresses: AddressTemplates = Field(
         default_factory=dict,
-        description="Per event address, e.g. shown = \"/cue/{number}/go\"; \"\" mutes the event "
+        description='Per event address, e.g. shown = "/cue/{number}/go"; "" mutes the event '
         "for this target. See docs/osc.md for events and {fields}.",
     )
     args: ArgTemplates = Field(
         default_factory=dict,
-        description="Per event arguments, e.g. shown = [\"{number}\", \"f:0.5\"]; "
+        description='Per event arguments, e.g. shown = ["{number}", "f:0.5"]; '
         "prefix i: h: f: s: forces a type.",
     )
 
@@ -215,15 +218,6 @@ class StorageSection(Section):
     dir: Path = Field(
         Path("var"), description="Cache, archive and state folder, relative to the show folder."
     )
-
-
-# Opening hours, projectors and cluster (engineer K): validators live with the pure parts.
-import datetime as _dt  # noqa: E402
-
-from pydantic import field_validator, model_validator  # noqa: E402
-
-from installation.core.schedule import WEEKDAYS, Schedule, check_hours, check_timezone  # noqa: E402
-from installation.osc.addresses import parse_hostport  # noqa: E402
 
 
 class ScheduleException(Section):
