@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from installation.core.director import (
     Present,
     Render,
 )
+from installation.core.schedule import Schedule
 from installation.core.variations import Variation, reroll
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
@@ -39,6 +41,7 @@ from installation.store import StateStore
 log = logging.getLogger("installation.app")
 
 MAX_REROLLS = 8
+PHASE_CHECK_S = 1.0
 MAX_INBOX_PER_FRAME = 64
 
 
@@ -87,12 +90,16 @@ class App:
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
+        self.schedule = show.schedule.build() if show.schedule else Schedule.always_open()
+        self.phase = self.schedule.phase_at(datetime.fromtimestamp(wall(), UTC))
+        self._next_phase_check = clock() + PHASE_CHECK_S
         self.state_store = StateStore(show.storage_dir / "state.json")
         self.director = Director(
             DirectorConfig(show.dice.count, show.dice.faces, show.display.attract_after_s),
             self.rule,
             now=clock(),
             count=self.state_store.count() if self.rule.seed_mode == "fresh" else 0,
+            is_open=self.phase == "open",
         )
         self.counters: dict[str, int] = {}
         self.started_at = clock()
@@ -174,11 +181,25 @@ class App:
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)
+        if now >= self._next_phase_check:
+            self._next_phase_check = now + PHASE_CHECK_S
+            self._follow_schedule(now)
         self._apply(self.director.tick(now), now)
         self.kiosk.frame()
         if self.housekeeper is not None:
             self.housekeeper.tick(now, self)
         self._after_frame(now)
+
+    def _follow_schedule(self, now: float) -> None:
+        """Opening hours: after a restart or power cut, whatever the clock says now applies."""
+        phase = self.schedule.phase_at(datetime.fromtimestamp(self.wall(), UTC))
+        if phase != self.phase:
+            log.info("opening hours: %s -> %s", self.phase, phase)
+            self.phase = phase
+        if phase == "open":
+            self._apply(self.director.open(now), now)
+        else:
+            self._apply(self.director.close(now), now)
 
     def handle_event(self, event: Any, now: float) -> None:
         """Route one inbox event to the director; unknown events are counted, never fatal."""

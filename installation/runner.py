@@ -97,6 +97,10 @@ def _edges(show: Show, app: App, inbox: queue.Queue[Any]) -> list[Any]:
                 faces=d.faces,
             )
         )
+    if show.projectors:
+        from installation.ops.pjlink import ProjectorController
+
+        edges.append(ProjectorController(list(show.projectors), app.schedule))
     return edges
 
 

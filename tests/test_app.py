@@ -280,3 +280,42 @@ def test_osc_throw_and_status_over_loopback(real_app: Any) -> None:
     status = json.loads(msg.params[0])
     assert status["last_variation"]["key"] == "4-4"
     assert status["state"] == "presenting"
+
+
+def test_opening_hours_follow_the_wall_clock_after_a_restart(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    show = make_show(
+        tmp_path, '[schedule]\ntimezone = "Europe/Berlin"\nwednesday = "10:00-18:00"\n'
+    )
+    berlin = ZoneInfo("Europe/Berlin")
+    wall_t = [datetime(2026, 11, 25, 8, 0, tzinfo=berlin).timestamp()]  # a Wednesday, 08:00
+    clock = Clock()
+    kiosk = FakeKiosk(show.display, clock=clock)
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=FakeWorker(clock=clock),
+        clock=clock,
+        wall=lambda: wall_t[0],
+    )
+    app.start()
+    assert kiosk.state == "standby"
+    app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
+    app.step()
+    assert app.presented == [] and app.counters["throw-ignored"] == 1
+    # a power cut until 14:00: the restarted app is simply open
+    wall_t[0] = datetime(2026, 11, 25, 14, 0, tzinfo=berlin).timestamp()
+    clock.t += 2
+    app.step()
+    assert kiosk.state == "attract"
+    app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
+    app.step()
+    app.step()
+    assert [v.key for v in app.presented] == ["1-1"]
+    wall_t[0] = datetime(2026, 11, 25, 18, 0, tzinfo=berlin).timestamp()
+    clock.t += 2
+    app.step()
+    assert kiosk.state == "standby"
