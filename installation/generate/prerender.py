@@ -101,6 +101,8 @@ class CachedWorker:
         self.prefilled = self.background_failures = 0
 
     def __getattr__(self, name: str) -> Any:  # engine_name, ready, describe, health ...
+        if name == "worker":  # not set yet (copy, pickle): no endless recursion
+            raise AttributeError(name)
         return getattr(self.worker, name)
 
     def __repr__(self) -> str:
@@ -120,15 +122,15 @@ class CachedWorker:
                 self.worker.request(variation, live=False)
             return
         self._dirty = True
-        self._wanted[variation] = None
-        while len(self._wanted) > 32:  # superseded live requests are never answered
-            self._wanted.popitem(last=False)
         image = self.cache.peek(variation)
         if image is not None:
             self._out.append(Result(variation, image, self.cache.engine_name, 0.0))
         elif self.cache.on_disk(variation):
             self._io.load(variation)
         else:
+            self._wanted[variation] = None
+            while len(self._wanted) > 32:  # superseded live requests are never answered
+                self._wanted.popitem(last=False)
             self.worker.request(variation, live=True)
 
     def poll(self) -> list[Outcome]:
@@ -142,6 +144,7 @@ class CachedWorker:
             if image is not None:
                 out.append(Result(variation, image, self.cache.engine_name, 0.0))
             else:  # vanished or corrupt since: render it after all
+                self._wanted[variation] = None
                 self.worker.request(variation, live=True)
         try:
             self._feed()

@@ -162,6 +162,27 @@ def test_after_a_restart_disk_hits_come_without_rendering(tmp_path: Path) -> Non
     worker.stop()
 
 
+def test_corrupt_disk_entry_is_rendered_live_instead(tmp_path: Path) -> None:
+    first = CachedWorker(FakeWorker(SolidEngine()), new_cache(tmp_path))
+    first.start()
+    v = var((2, 2))
+    first.request(v)
+    poll_until(first, 1)
+    first.stop()
+    (png,) = (tmp_path / "cache").glob("*.png")
+    png.write_bytes(png.read_bytes()[:100])  # a power cut mid-copy, say
+    fake = FakeWorker(SolidEngine())
+    worker = CachedWorker(fake, new_cache(tmp_path))
+    worker.start()
+    worker.poll()
+    worker.request(v)
+    (out,) = poll_until(worker, 1)
+    assert isinstance(out, Result) and out.variation == v and out.engine == "fake"
+    assert fake.renders == 1 and fake.history == [(v, True)]
+    assert worker.stats()["corrupt"] == 1
+    worker.stop()
+
+
 def test_prefill_renders_every_outcome_in_the_background_and_keeps_results(
     tmp_path: Path,
 ) -> None:
