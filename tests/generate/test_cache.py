@@ -153,9 +153,10 @@ def test_disk_lru_within_budget_and_hits_keep_files(tmp_path: Path) -> None:
     assert c.stats()["disk_entries"] == 5 and c.stats()["evicted"] == 3
     assert c.on_disk(vs[0]) and not any(c.on_disk(v) for v in vs[1:4])
     assert len(pngs(tmp_path)) == 5
+    assert c.get(vs[0]) is not None  # the most recent again, also on disk (mtime)
     restarted = make(tmp_path, memory_mb=0, disk_mb=1)  # LRU order comes back from mtimes
     restarted.put(vs[8], image_for(vs[8], noise=True))
-    assert restarted.on_disk(vs[8]) and not restarted.on_disk(vs[0])
+    assert restarted.on_disk(vs[8]) and restarted.on_disk(vs[0]) and not restarted.on_disk(vs[4])
 
 
 def test_lower_disk_budget_at_start_evicts_the_oldest(tmp_path: Path) -> None:
