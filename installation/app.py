@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from installation.core import events as ev
-from installation.core.dice import random_throw
+from installation.core.dice import Throw, random_throw
 from installation.core.director import (
     Action,
     Cue,
@@ -74,6 +74,7 @@ class App:
         notifier: Any = None,
         inbox: queue.Queue[Any] | None = None,
         edges: list[Any] | None = None,
+        cluster: Any = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -87,6 +88,7 @@ class App:
         self.inbox: queue.Queue[Any] = inbox if inbox is not None else queue.Queue()
         # input edges (dice link, OSC control): threads that only put events into the inbox
         self.edges: list[Any] = list(edges or [])
+        self.cluster = cluster  # ClusterSync when this node is one of several in the room
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
@@ -178,6 +180,8 @@ class App:
             self.handle_event(event, now)
         for msg in self.worker.poll():
             self._on_worker_message(msg, now)
+        if self.cluster is not None:
+            self._flip_cluster(now)
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)
@@ -192,10 +196,14 @@ class App:
 
     def _follow_schedule(self, now: float) -> None:
         """Opening hours: after a restart or power cut, whatever the clock says now applies."""
+        if self.cluster is not None and self.cluster.role == "follower":
+            return  # followers mirror the leader's hours (ClusterOpen)
         phase = self.schedule.phase_at(datetime.fromtimestamp(self.wall(), UTC))
         if phase != self.phase:
             log.info("opening hours: %s -> %s", self.phase, phase)
             self.phase = phase
+        if self.cluster is not None:
+            self.cluster.link.set_open(phase == "open")
         if phase == "open":
             self._apply(self.director.open(now), now)
         else:
@@ -226,6 +234,8 @@ class App:
         elif isinstance(event, ev.LinkStatus):
             if self.status is not None:
                 self.status.set_section(event.name, event.info)
+        elif type(event).__module__ == "installation.core.cluster":
+            self._cluster_event(event, now)
         elif type(event).__name__ == "KioskQuit":
             log.info("quit key pressed")
             self.running = False
@@ -242,10 +252,9 @@ class App:
     def _on_worker_message(self, msg: Any, now: float) -> None:
         variation: Variation = msg.variation
         if hasattr(msg, "image"):
-            self._images[_vid(variation)] = (msg.image, msg.engine)
-            if len(self._images) > 8:  # only the awaited few matter; drop the oldest
-                self._images.pop(next(iter(self._images)))
-            self._apply(self.director.image_ready(variation, now), now)
+            if self.cluster is not None and self.cluster.hold(variation, msg.image, msg.engine):
+                return  # shown when the room flips together (see _flip_cluster)
+            self._image_arrived(variation, msg.image, msg.engine, now)
             return
         kind = getattr(msg, "kind", "error")
         self.fault(
@@ -253,6 +262,38 @@ class App:
         )
         if kind == "unsafe":
             self._request_reroll(variation, now)
+
+    def _image_arrived(
+        self, variation: Variation, image: np.ndarray, engine: str, now: float
+    ) -> None:
+        self._images[_vid(variation)] = (image, engine)
+        if len(self._images) > 8:  # only the awaited few matter; drop the oldest
+            self._images.pop(next(iter(self._images)))
+        self._apply(self.director.image_ready(variation, now), now)
+
+    def _flip_cluster(self, now: float) -> None:
+        for held in self.cluster.due(self.wall()):
+            self._image_arrived(held.variation, held.image, held.engine, now)
+
+    def _cluster_event(self, event: Any, now: float) -> None:
+        from installation.core import cluster as cl
+
+        sync = self.cluster
+        if sync is None:
+            self.fault("cluster", f"cluster event {event!r} but this node has no [cluster] role")
+        elif isinstance(event, cl.RenderShared):
+            throw = Throw(event.faces, "cluster")
+            v = sync.shared_variation(self.rule, event.faces, event.seed, event.number, event.vid)
+            self._apply(self.director.throw_variation(v, throw, now), now)
+        elif isinstance(event, cl.PresentAt):
+            sync.present_at(event.vid, event.at)
+        elif isinstance(event, cl.LeaderLost):
+            log.warning("cluster: %s; inviting a throw until the leader is back", event.reason)
+            self._apply(self.director.attract(now), now)
+        elif isinstance(event, cl.LeaderFound):
+            log.info("cluster: following leader %s", event.leader)
+        elif isinstance(event, cl.ClusterOpen):
+            self._apply(self.director.open(now) if event.open else self.director.close(now), now)
 
     def _request_reroll(self, variation: Variation, now: float) -> None:
         if variation.reroll >= MAX_REROLLS:
@@ -285,6 +326,8 @@ class App:
             return
         self._throw_at.setdefault(_vid(variation), now)
         self.worker.request(variation)
+        if self.cluster is not None:
+            self.cluster.rendering(variation)
 
     def _present(self, variation: Variation, now: float) -> None:
         image, engine = self._images.pop(_vid(variation))

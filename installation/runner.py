@@ -52,6 +52,15 @@ def build_app(show: Show, options: RunOptions) -> App:
         notifier=Notifier(),
         inbox=inbox,
     )
+    if show.cluster.role != "none":
+        from installation.cluster_sync import ClusterSync
+        from installation.osc.cluster import ClusterLink
+
+        link = ClusterLink.from_section(show.cluster, inbox)
+        app.edges.append(link)
+        app.cluster = ClusterSync(link)
+        if show.cluster.role == "follower":
+            app.options.auto_throw = None  # the leader owns the dice
     app.edges.extend(_edges(show, app, inbox))
     return app
 
@@ -81,7 +90,7 @@ def _edges(show: Show, app: App, inbox: queue.Queue[Any]) -> list[Any]:
                 reply_port=show.osc.reply_port,
             )
         )
-    if show.dice.ports:
+    if show.dice.ports and show.cluster.role != "follower":
         from installation.dice.serial import DiceLink
 
         d = show.dice

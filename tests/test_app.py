@@ -319,3 +319,71 @@ def test_opening_hours_follow_the_wall_clock_after_a_restart(tmp_path: Path) -> 
     clock.t += 2
     app.step()
     assert kiosk.state == "standby"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_leader_and_follower_apps_flip_together_with_the_shared_seed(tmp_path: Path) -> None:
+    from installation.cluster_sync import ClusterSync
+    from installation.osc.cluster import ClusterLink
+
+    lp, fp = free_udp_port(), free_udp_port()
+    apps = []
+    for role, port, peer, prompt in (
+        ("leader", lp, fp, "flat"),
+        ("follower", fp, lp, "the follower's own prompt"),
+    ):
+        folder = tmp_path / role
+        folder.mkdir()
+        show = make_show(
+            folder,
+            f'[cluster]\nrole = "{role}"\nnode = "{role}"\nlisten = "127.0.0.1:{port}"\n'
+            f'peers = ["127.0.0.1:{peer}"]\nlookahead_ms = 200\nready_timeout_s = 5\n',
+        )
+        show = show.model_copy(
+            update={"variations": show.variations.model_copy(update={"prompt": prompt})}
+        )
+        inbox: queue.Queue[Any] = queue.Queue()
+        link = ClusterLink.from_section(show.cluster, inbox)
+        kiosk = FakeKiosk(show.display)
+        app = App(
+            show,
+            RunOptions(),
+            kiosk=kiosk,
+            worker=FakeWorker(),
+            inbox=inbox,
+            edges=[link],
+            cluster=ClusterSync(link),
+        )
+        app.start()
+        apps.append((app, kiosk))
+    try:
+        (leader, _), (follower, _) = apps
+        deadline = time.monotonic() + 10
+        # wait until the leader knows its follower (ALIVE), then throw
+        while not leader.cluster.link.status().get("followers"):
+            assert time.monotonic() < deadline, leader.cluster.link.status()
+            leader.step()
+            follower.step()
+        leader.inbox.put(ev.ThrowCommitted(Throw((2, 3))))
+        thrown_at = time.time()
+        shown_at: dict[str, float] = {}
+        while len(shown_at) < 2:
+            assert time.monotonic() < deadline, (leader.cluster, follower.cluster)
+            for name, (app, kiosk) in zip(("leader", "follower"), apps, strict=True):
+                app.step()
+                if kiosk.presents and name not in shown_at:
+                    shown_at[name] = time.time()
+        lv, fv = leader.presented[-1], follower.presented[-1]
+        assert (fv.seed, fv.number, fv.faces) == (lv.seed, lv.number, lv.faces)
+        assert fv.prompt == "the follower's own prompt" != lv.prompt
+        assert abs(shown_at["leader"] - shown_at["follower"]) < 0.1
+        # the fake engine answers at once: only the held flip explains the lookahead wait
+        assert shown_at["leader"] - thrown_at >= 0.15
+    finally:
+        for app, _ in apps:
+            app.stop()

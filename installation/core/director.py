@@ -121,19 +121,28 @@ class Director:
             throw.validate(self.config.dice, self.config.faces)
         except ValueError as e:
             return [Cue("ignored", faces=throw.faces, reason=str(e))]
+        persist: list[Action] = []
+        if self.rule.seed_mode == "fresh":
+            self.count += 1
+            persist.append(PersistCount(self.count))
+        variation = derive_variation(self.rule, throw, count=self.count)
+        return persist + self._request(variation, throw, now)
+
+    def throw_variation(self, variation: Variation, throw: Throw, now: float) -> list[Action]:
+        """A variation decided elsewhere (a cluster follower gets the leader's seed)."""
+        if self.state is State.STANDBY:
+            return [Cue("ignored", faces=throw.faces, reason="closed")]
+        return self._request(variation, throw, now)
+
+    def _request(self, variation: Variation, throw: Throw, now: float) -> list[Action]:
         actions: list[Action] = []
         if self.state is not State.ROLLING:
             self._before_roll = self.state
             actions += self._enter(State.ROLLING)
         self.last_activity = now
         self.last_throw = throw
-        if self.rule.seed_mode == "fresh":
-            self.count += 1
-            actions.append(PersistCount(self.count))
-        variation = derive_variation(self.rule, throw, count=self.count)
         self.pending = variation
-        actions += [Cue("landed", faces=throw.faces), Render(variation)]
-        return actions
+        return [*actions, Cue("landed", faces=throw.faces), Render(variation)]
 
     def image_ready(self, variation: Variation, now: float) -> list[Action]:
         """An image arrived. Only the one we wait for is presented; others were superseded."""
@@ -162,6 +171,14 @@ class Director:
         if self.state is State.PRESENTING and idle >= self.config.attract_after_s:
             return [*self._enter(State.ATTRACT), Cue("attract")]
         return []
+
+    def attract(self, now: float) -> list[Action]:
+        """Back to the invitation on demand (a cluster follower that lost its leader)."""
+        if self.state in (State.STANDBY, State.ATTRACT):
+            return []
+        self.pending = None
+        self.last_activity = now
+        return [*self._enter(State.ATTRACT), Cue("attract")]
 
     def open(self, now: float) -> list[Action]:
         if self.state is not State.STANDBY:

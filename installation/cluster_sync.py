@@ -1,0 +1,89 @@
+"""App-side glue for several nodes in one room: hold images until the room flips together.
+
+The leader tells its followers about each variation (PREPARE) and, once they are
+ready, when to show it (SHOW at a wall-clock time). Both roles keep their own
+rendered image here until that moment; the app presents what `due()` hands back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from installation.core.dice import Throw
+from installation.core.variations import Variation, VariationRule, derive_variation
+
+MAX_HELD = 8
+
+
+def variation_id(v: Variation) -> tuple[str, int, int]:
+    return (v.key, v.seed, v.number)
+
+
+@dataclasses.dataclass
+class Held:
+    variation: Variation
+    image: np.ndarray
+    engine: str
+
+
+class ClusterSync:
+    def __init__(self, link: Any) -> None:
+        self.link = link
+        self.role: str = link.role
+        self._vids: dict[tuple[str, int, int], str] = {}
+        self._held: dict[str, Held] = {}
+        self._due: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"<ClusterSync {self.role} held={list(self._held)} due={self._due}>"
+
+    def shared_variation(
+        self, rule: VariationRule, faces: tuple[int, ...], seed: int, number: int, vid: str
+    ) -> Variation:
+        """Follower: our own piece (own prompt, own painting) with the leader's seed."""
+        mine = derive_variation(rule, Throw(faces, "cluster"), count=max(1, number))
+        v = dataclasses.replace(
+            mine, seed=seed, number=number, painting=seed % max(1, rule.paintings)
+        )
+        self._remember(v, vid)
+        return v
+
+    def rendering(self, v: Variation) -> None:
+        """Leader: a variation is being rendered; tell the followers to prepare theirs."""
+        if self.role == "leader":
+            vid = self.link.prepare(v.faces, v.seed, v.number)
+            if vid:
+                self._remember(v, vid)
+
+    def hold(self, v: Variation, image: np.ndarray, engine: str) -> bool:
+        """Our image is ready: keep it for the flip. False: not a cluster variation."""
+        vid = self._vids.get(variation_id(v))
+        if vid is None:
+            return False
+        self._held[vid] = Held(v, image, engine)
+        while len(self._held) > MAX_HELD:
+            self._held.pop(next(iter(self._held)))
+        self.link.local_ready(vid)
+        return True
+
+    def present_at(self, vid: str, at: float) -> None:
+        self._due[vid] = at
+
+    def due(self, wall_now: float) -> list[Held]:
+        """Images whose flip time has come (late ones at once)."""
+        out = []
+        for vid, at in list(self._due.items()):
+            if wall_now >= at:
+                del self._due[vid]
+                held = self._held.pop(vid, None)
+                if held is not None:
+                    out.append(held)
+        return out
+
+    def _remember(self, v: Variation, vid: str) -> None:
+        self._vids[variation_id(v)] = vid
+        while len(self._vids) > 4 * MAX_HELD:
+            self._vids.pop(next(iter(self._vids)))
