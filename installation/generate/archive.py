@@ -336,3 +336,15 @@ def _entry(path: Path) -> ArchiveEntry | None:
         path, path.parent.name, meta.get("time", ""), number("number"), key, faces,
         number("seed"), meta.get("prompt", ""), meta,
     )  # fmt: skip
+
+
+def archive_for(show: Any) -> Archive:
+    """The show's archive: <storage>/archive with the [archive] section's limits."""
+    a = show.archive
+    return Archive(
+        show.storage_dir / "archive",
+        show_name=show.show.name,
+        max_files=a.max_files,
+        max_mb=a.max_mb,
+        enabled=a.enabled,
+    )

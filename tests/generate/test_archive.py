@@ -226,3 +226,15 @@ def test_leftover_temp_files_are_cleared_and_disabled_archive_saves_nothing(
     assert [p.name for p in files(tmp_path)] == ["123005-7-3-5.png"]
     off = make(tmp_path, enabled=False)
     assert not off.save(image(0), var()) and off.list()[0].number == 7
+
+
+def test_archive_for_a_show(tmp_path: Path) -> None:
+    from installation.generate.archive import archive_for
+    from installation.show.schema import Show
+
+    show = Show.model_validate(
+        {"show": {"name": "demo"}, "archive": {"max_files": 5, "max_mb": 2, "enabled": False}}
+    ).model_copy(update={"folder": tmp_path})
+    a = archive_for(show)
+    assert a.root == tmp_path / "var" / "archive"
+    assert (a.show_name, a.max_files, a.max_bytes, a.enabled) == ("demo", 5, 2 * MB, False)
