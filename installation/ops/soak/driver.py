@@ -111,20 +111,22 @@ class Soak:
         """Stop the app (SIGTERM), check the files it left, put everything away."""
         if self._stop.is_set():
             return self.report
-        r = self.report
-        last = self.app.sample()
-        r.rss_end_kb, r.longest_gap_ms = last.rss_kb, last.longest_gap_ms
-        r.worker_restarts = section(self.app.status() or {}, "worker").get("restarts")
-        r.ledger = self.ledger.report(
-            self.cues.times("landed"), self.cues.shown(), time.monotonic()
-        )
         self._stop.set()
-        self._sampler.join(timeout=5)
-        r.exit_code = self.app.stop()
-        r.seconds = time.monotonic() - self._started
-        self.emu.close()
-        self.cues.close()
-        self._judge(r)
+        r = self.report
+        if hasattr(self, "app"):  # start() may have failed half-way
+            last = self.app.sample()
+            r.rss_end_kb, r.longest_gap_ms = last.rss_kb, last.longest_gap_ms
+            r.worker_restarts = section(self.app.status() or {}, "worker").get("restarts")
+            r.ledger = self.ledger.report(
+                self.cues.times("landed"), self.cues.shown(), time.monotonic()
+            )
+            self._sampler.join(timeout=5)
+            r.exit_code = self.app.stop()
+            r.seconds = time.monotonic() - self._started
+            self._judge(r)
+        for part in ("emu", "cues"):
+            if hasattr(self, part):
+                getattr(self, part).close()
         self.problems += check_files(self.storage)
         if self._mounted:
             inject.unmount(self.storage)
