@@ -1,0 +1,148 @@
+"""Benchmarks 4 and 5: our engine and worker against the plain diffusers pipeline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import Result, pct, write_painting
+from bench.plain import PlainPipeline
+from installation.core.dice import Throw
+from installation.core.variations import RenderParams, Variation, VariationRule, derive_variation
+
+PARAMS = RenderParams(strength=0.5, steps=4, guidance=1.0, width=64, height=64)
+RULE = VariationRule(
+    seed_mode="fixed",
+    salt="bench",
+    prompt="a painting of a die, {die1}, {die2}",
+    variants=(tuple(f"face {i}" for i in range(1, 7)),) * 2,
+    negative_prompt="",
+    params=PARAMS,
+    faces_per_die=6,
+)
+
+
+def outcomes() -> list[Variation]:
+    """The 36 variations of two six-sided dice."""
+    return [derive_variation(RULE, Throw((a, b))) for a in range(1, 7) for b in range(1, 7)]
+
+
+def _spec(model: Path, painting: Path) -> Any:
+    from installation.generate.engine import EngineSpec
+
+    return EngineSpec(engine="diffusers", paintings=(painting,), model=model, device="cpu")
+
+
+def bench_engine_overhead(tmp: Path, pairs: int, model: Path) -> Result:
+    """Benchmark 4: DiffusersEngine.render vs the bare pipeline call, interleaved."""
+    from installation.generate.diffusers_engine import DiffusersEngine
+
+    result = Result(
+        "4",
+        "Engine overhead (DiffusersEngine.render / bare pipeline call)",
+        "One process, tiny model, 64x64 img2img, 4 steps x strength 0.5. render() includes "
+        "parameter checks, argument building, painting lookup, uint8 conversion; the bare "
+        "call is the pipeline call alone. Interleaved ABBA so drift cancels.",
+    )
+    painting = write_painting(tmp / "engine-painting.png")
+    engine = DiffusersEngine(_spec(model, painting))  # warms itself up
+    plain = PlainPipeline(model, painting)
+    plain.warm_up()
+    vs = outcomes()
+    ours, bare = [], []
+    for i in range(pairs):
+        v = vs[i % len(vs)]
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            if which == 0:
+                t0 = time.perf_counter()
+                engine.render(v)
+                ours.append((time.perf_counter() - t0) * 1000)
+            else:
+                bare.append(plain.time(v))
+    ratios = [a / b for a, b in zip(ours, bare, strict=True)]
+    result.add("DiffusersEngine.render p50", pct(ours, 50), "ms")
+    result.add("bare pipeline call p50", pct(bare, 50), "ms")
+    result.add("ratio of medians", pct(ours, 50) / pct(bare, 50), "x", goal=1.05)
+    result.add("per-pair ratio p50", pct(ratios, 50), "x")
+    result.add("per-pair ratio p95", pct(ratios, 95), "x")
+    same = sum(np.array_equal(engine.render(v), plain.image(v)) for v in vs[:3])
+    result.notes.append(f"pixels identical to the bare call: {same}/3 variations checked")
+    result.samples = len(ours) + len(bare)
+    return result
+
+
+def bench_cache_fill(tmp: Path, rounds: int, model: Path, count: int = 36) -> Result:
+    """Benchmark 5: 36 background renders through WorkerClient vs 36 sequential bare calls."""
+    result = Result(
+        "5",
+        "Cache fill: every outcome of two dice (36)",
+        "Wall time for 36 images. Worker path: 36 background requests through the real "
+        "WorkerClient (child process, warm, engine loaded), polled at 60 Hz as the display "
+        "loop does, and also polled every 1 ms; plain: 36 sequential bare calls in this "
+        "process. Rounds interleaved.",
+    )
+    painting = write_painting(tmp / "fill-painting.png")
+    plain = PlainPipeline(model, painting)
+    plain.warm_up()
+    worker = _worker(model, painting)
+    vs = outcomes()[:count]
+    times: dict[str, list[float]] = {"frame": [], "tight": [], "plain": []}
+    try:
+        for _ in range(rounds):
+            times["frame"].append(_fill(worker, vs, 1 / 60))
+            times["plain"].append(sum(plain.time(v) for v in vs) / 1000)
+            times["tight"].append(_fill(worker, vs, 0.001))
+    finally:
+        worker.stop()
+    best = {k: min(v) for k, v in times.items()}
+    result.add(f"plain: {len(vs)} sequential calls (best round)", best["plain"], "s")
+    result.add("worker polled at 60 Hz (best round)", best["frame"], "s")
+    result.add("ratio worker@60Hz / plain", best["frame"] / best["plain"], "x", goal=1.0)
+    result.add("worker polled every 1 ms (best round)", best["tight"], "s")
+    result.add("ratio worker@1ms / plain", best["tight"] / best["plain"], "x", goal=1.0)
+    result.notes.append(
+        "installation prerender / generate/cache.py is not available yet: this measures the "
+        "worker path (36 background requests through WorkerClient)."
+    )
+    result.samples = rounds * 3
+    return result
+
+
+def _worker(model: Path, painting: Path) -> Any:
+    from installation.generate.worker import WorkerClient
+
+    worker = WorkerClient(_spec(model, painting), hang_timeout_s=60)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while not worker.ready:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"worker not ready after 120 s: {worker!r}")
+        worker.poll()
+        time.sleep(0.01)
+    if worker.engine_name != "diffusers":
+        raise RuntimeError(f"worker loaded {worker.engine_name!r}, expected diffusers")
+    return worker
+
+
+def _fill(worker: Any, vs: list[Variation], poll_every_s: float) -> float:
+    """Seconds until every variation came back, polling at the given period."""
+    t0 = time.perf_counter()
+    for v in vs:
+        worker.request(v, live=False)
+    left = set(vs)
+    deadline = t0 + 300
+    next_poll = t0
+    while left and time.perf_counter() < deadline:
+        for out in worker.poll():
+            if not hasattr(out, "image"):
+                raise RuntimeError(f"render failed during the fill: {out!r}")
+            left.discard(out.variation)
+        next_poll += poll_every_s
+        time.sleep(max(0.0, next_poll - time.perf_counter()))
+    if left:
+        raise RuntimeError(f"{len(left)} of {len(vs)} renders never came back")
+    return time.perf_counter() - t0
