@@ -75,6 +75,7 @@ class App:
         inbox: queue.Queue[Any] | None = None,
         edges: list[Any] | None = None,
         cluster: Any = None,
+        archive: Any = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -89,6 +90,7 @@ class App:
         # input edges (dice link, OSC control): threads that only put events into the inbox
         self.edges: list[Any] = list(edges or [])
         self.cluster = cluster  # ClusterSync when this node is one of several in the room
+        self.archive = archive  # every shown variation, saved by a background thread
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
@@ -96,11 +98,13 @@ class App:
         self.phase = self.schedule.phase_at(datetime.fromtimestamp(wall(), UTC))
         self._next_phase_check = clock() + PHASE_CHECK_S
         self.state_store = StateStore(show.storage_dir / "state.json")
+        count, repeats = self.state_store.progress() if self.rule.seed_mode == "fresh" else (0, {})
         self.director = Director(
             DirectorConfig(show.dice.count, show.dice.faces, show.display.attract_after_s),
             self.rule,
             now=clock(),
-            count=self.state_store.count() if self.rule.seed_mode == "fresh" else 0,
+            count=count,
+            repeats=repeats,
             is_open=self.phase == "open",
         )
         self.counters: dict[str, int] = {}
@@ -147,7 +151,7 @@ class App:
             self.notifier.stopping()
         if self.housekeeper is not None:
             self.housekeeper.close()
-        for part in [*reversed(self.edges), self.cues, self.worker, self.kiosk]:
+        for part in [*reversed(self.edges), self.cues, self.worker, self.archive, self.kiosk]:
             if part is None:
                 continue
             try:
@@ -311,7 +315,7 @@ class App:
             elif isinstance(action, Present):
                 self._present(action.variation, now)
             elif isinstance(action, PersistCount):
-                self._persist_count(action.count)
+                self._persist_count(action.count, action.repeats)
             elif isinstance(action, EnterState):
                 if not self._blackout:
                     self.kiosk.set_state(action.state.value)
@@ -332,6 +336,8 @@ class App:
     def _present(self, variation: Variation, now: float) -> None:
         image, engine = self._images.pop(_vid(variation))
         self.kiosk.present(image, self._label(variation, engine))
+        if self.archive is not None:
+            self.archive.save(image, variation, engine=engine, describe=self._describe())
         self._presented_at = now
         self.presented.append(variation)
         del self.presented[:-100]
@@ -357,6 +363,10 @@ class App:
         if self.options.screenshot_dir is not None:
             self._pending_screenshot = f"variation-{variation.number:05d}-{variation.key}.png"
 
+    def _describe(self) -> dict[str, str]:
+        describe = getattr(self.worker, "describe", None)
+        return dict(describe) if isinstance(describe, dict) else {}
+
     def _label(self, variation: Variation, engine: str) -> Any:
         if not self.show.display.label:
             return None
@@ -377,9 +387,9 @@ class App:
             self.fault("label-template", str(e))
         return LabelInfo(faces=variation.faces, text=text)
 
-    def _persist_count(self, count: int) -> None:
+    def _persist_count(self, count: int, repeats: dict[str, int]) -> None:
         try:
-            self.state_store.save_count(count)
+            self.state_store.save_progress(count, repeats)
         except OSError as e:  # a full disk must not stop the show; the count lives on in memory
             self.fault("state-write", f"could not save the throw count {count}: {e}")
 
@@ -440,6 +450,10 @@ class App:
         }
         if self.cues is not None:
             out["cues"] = self.cues.stats()
+        if hasattr(self.worker, "stats"):
+            out["cache"] = self.worker.stats()
+        if self.archive is not None:
+            out["archive"] = self.archive.stats()
         for edge in self.edges:
             name = getattr(edge, "status_name", type(edge).__name__.lower())
             if hasattr(edge, "status"):

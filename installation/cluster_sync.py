@@ -44,7 +44,7 @@ class ClusterSync:
         self, rule: VariationRule, faces: tuple[int, ...], seed: int, number: int, vid: str
     ) -> Variation:
         """Follower: our own piece (own prompt, own painting) with the leader's seed."""
-        mine = derive_variation(rule, Throw(faces, "cluster"), count=max(1, number))
+        mine = derive_variation(rule, Throw(faces, "cluster"), count=max(1, number), repeat=1)
         v = dataclasses.replace(
             mine, seed=seed, number=number, painting=seed % max(1, rule.paintings)
         )

@@ -40,6 +40,9 @@ def build_app(show: Show, options: RunOptions) -> App:
         dice=show.dice.count,
         faces=show.dice.faces,
     )
+    from installation.generate.archive import archive_for
+    from installation.generate.prerender import with_cache
+
     worker = WorkerClient(spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s)
     inbox: queue.Queue[Any] = queue.Queue()
     app = App(
@@ -51,7 +54,11 @@ def build_app(show: Show, options: RunOptions) -> App:
         status=StatusBoard(show=show.show.name),
         notifier=Notifier(),
         inbox=inbox,
+        archive=archive_for(show),
     )
+    # the outcome cache answers known throws at once and pre-renders the rest in the background;
+    # fresh seed mode looks ahead through the director (each outcome's next variation)
+    app.worker = with_cache(show, worker, app.director.next_variation)
     if show.cluster.role != "none":
         from installation.cluster_sync import ClusterSync
         from installation.osc.cluster import ClusterLink

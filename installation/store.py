@@ -49,11 +49,20 @@ class StateStore:
     def save(self, data: dict[str, Any]) -> None:
         write_atomic(self.path, json.dumps(data, sort_keys=True, indent=1).encode("utf-8"))
 
-    def count(self) -> int:
-        value = self.load().get("throw_count", 0)
-        return value if isinstance(value, int) and value >= 0 else 0
+    def progress(self) -> tuple[int, dict[str, int]]:
+        """Fresh mode: the show's throw count and how often each outcome was thrown."""
+        data = self.load()
+        count = data.get("throw_count", 0)
+        repeats = data.get("outcome_repeats", {})
+        if not isinstance(count, int) or count < 0:
+            count = 0
+        if not isinstance(repeats, dict):
+            repeats = {}
+        clean = {str(k): v for k, v in repeats.items() if isinstance(v, int) and v >= 0}
+        return count, clean
 
-    def save_count(self, count: int) -> None:
+    def save_progress(self, count: int, repeats: dict[str, int]) -> None:
         data = self.load()
         data["throw_count"] = count
+        data["outcome_repeats"] = repeats
         self.save(data)

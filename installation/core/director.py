@@ -11,7 +11,7 @@ never does IO, so every transition is tested with plain numbers for time.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from installation.core.dice import Throw
 from installation.core.variations import Variation, VariationRule, derive_variation
@@ -40,9 +40,11 @@ class Present:
 
 @dataclass(frozen=True)
 class PersistCount:
-    """Fresh seed mode: store the throw count before rendering, so a restart never replays."""
+    """Fresh seed mode: store the throw count and the per-outcome repeats before
+    rendering, so a restart never replays a variation."""
 
     count: int
+    repeats: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,13 @@ class Director:
         rule: VariationRule,
         now: float,
         count: int = 0,
+        repeats: dict[str, int] | None = None,
         is_open: bool = True,
     ) -> None:
         self.config = config
         self.rule = rule
         self.count = count
+        self.repeats: dict[str, int] = dict(repeats or {})
         self.state = State.ATTRACT if is_open else State.STANDBY
         self.pending: Variation | None = None
         self.shown: Variation | None = None
@@ -122,10 +126,12 @@ class Director:
         except ValueError as e:
             return [Cue("ignored", faces=throw.faces, reason=str(e))]
         persist: list[Action] = []
+        repeat = 0
         if self.rule.seed_mode == "fresh":
             self.count += 1
-            persist.append(PersistCount(self.count))
-        variation = derive_variation(self.rule, throw, count=self.count)
+            repeat = self.repeats[throw.key] = self.repeats.get(throw.key, 0) + 1
+            persist.append(PersistCount(self.count, dict(self.repeats)))
+        variation = derive_variation(self.rule, throw, count=self.count, repeat=repeat)
         return persist + self._request(variation, throw, now)
 
     def throw_variation(self, variation: Variation, throw: Throw, now: float) -> list[Action]:
@@ -157,6 +163,14 @@ class Director:
             Present(variation),
             Cue("shown", variation=variation, faces=variation.faces),
         ]
+
+    def next_variation(self, faces: tuple[int, ...]) -> Variation:
+        """What the next throw of these faces will be (pre-rendering looks ahead with it)."""
+        throw = Throw(faces)
+        if self.rule.seed_mode != "fresh":
+            return derive_variation(self.rule, throw)
+        repeat = self.repeats.get(throw.key, 0) + 1
+        return derive_variation(self.rule, throw, count=self.count + 1, repeat=repeat)
 
     def rerolled(self, old: Variation, new: Variation) -> list[Action]:
         """The engine refused `old` (unsafe image): wait for its re-roll instead."""

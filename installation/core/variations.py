@@ -5,7 +5,8 @@ The rule (also in the README):
 - outcome key: the faces joined by '-', die 1 first ('3-5').
 - prompt: the show's template with {dieN} replaced by variants[N-1][face-1].
 - seed: the first 8 bytes of SHA-256 over "salt|key" (fixed mode) or
-  "salt|key|n" (fresh mode, n = the show's persisted throw count), big-endian,
+  "salt|key|#r" (fresh mode, r = how many times this outcome has been thrown,
+  1 the first time, persisted across restarts), big-endian,
   modulo 2**32. A re-roll (safety, blocked seed) appends "|r1", "|r2" ... to that text.
 - number: fixed mode, the outcome's position 1..faces**dice (die 1 most significant);
   fresh mode, the throw count n (1, 2, 3 ... for the life of the show).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from installation.core.dice import Throw, outcome_index
 
@@ -47,7 +48,29 @@ class Variation:
     params: RenderParams
     reroll: int = 0
     painting: int = 0  # index into the show's paintings
+    repeat: int = 0  # fresh mode: this outcome's throw number (part of the seed)
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A curator-approved outcome ('3-5'), optionally with the one seed approved ('3-5@1234')."""
+
+    faces: tuple[int, ...]
+    seed: int | None = None
+
+
+def parse_approval(entry: str) -> Approval:
+    """'3-5' or '3-5@1234' -> Approval. Raises ValueError naming the accepted forms."""
+    faces_text, _, seed_text = entry.strip().partition("@")
+    try:
+        faces = tuple(int(f) for f in faces_text.split("-"))
+        seed = int(seed_text) if seed_text else None
+    except ValueError:
+        raise ValueError(
+            f"approved entry {entry!r}: expected faces like '3-5' or faces@seed like '3-5@1234'"
+        ) from None
+    return Approval(faces, seed)
 
 
 @dataclass(frozen=True)
@@ -62,10 +85,13 @@ class VariationRule:
     params: RenderParams
     faces_per_die: int
     paintings: int = 1
+    approved_only: bool = False
+    approved: tuple[Approval, ...] = ()
 
 
-def derive_seed(salt: str, key: str, count: int | None, reroll: int = 0) -> int:
-    text = f"{salt}|{key}" if count is None else f"{salt}|{key}|{count}"
+def derive_seed(salt: str, key: str, repeat: int | None, reroll: int = 0) -> int:
+    """The documented seed rule. `repeat` (fresh mode): this outcome's throw number."""
+    text = f"{salt}|{key}" if repeat is None else f"{salt}|{key}|#{repeat}"
     if reroll:
         text += f"|r{reroll}"
     digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -95,14 +121,48 @@ def prompt_slots(template: str) -> list[int]:
 
 
 def derive_variation(
-    rule: VariationRule, throw: Throw, count: int = 0, reroll: int = 0
+    rule: VariationRule, throw: Throw, count: int = 0, reroll: int = 0, repeat: int = 0
 ) -> Variation:
-    """The variation for `throw`. `count` is the 1-based throw count (used by fresh mode)."""
+    """The variation for `throw`. Fresh mode: `count` is the show's throw count (the label
+    number) and `repeat` how many times this outcome has been thrown (the seed), so the
+    next variation of every outcome is known ahead and can be pre-rendered.
+
+    With approved_only, an approved outcome keeps its variation (or takes its approved
+    seed); any other outcome shows an approved one instead, picked by the same hash
+    rule, so the wall only ever shows what the curators saw. Re-rolls are not
+    restricted: an image the safety checker refuses is never shown, approved or not.
+    """
+    if rule.approved_only and rule.approved and reroll == 0:
+        return _approved_variation(rule, throw, count, repeat)
+    return _derive(rule, throw, count, reroll, repeat)
+
+
+def _approved_variation(rule: VariationRule, throw: Throw, count: int, repeat: int) -> Variation:
+    matches = [a for a in rule.approved if a.faces == throw.faces]
+    if matches:
+        choice = matches[max(count - 1, 0) % len(matches)]
+        substitute = False
+    else:
+        pick = derive_seed(rule.salt, throw.key, None) % len(rule.approved)
+        choice = rule.approved[pick]
+        substitute = True
+    v = _derive(rule, Throw(choice.faces, throw.source), count, 0, repeat)
+    if choice.seed is not None:
+        v = replace(v, seed=choice.seed, painting=choice.seed % max(1, rule.paintings))
+    if substitute:
+        v = replace(v, meta={"thrown": throw.key, "approved_instead": v.key})
+    return v
+
+
+def _derive(rule: VariationRule, throw: Throw, count: int, reroll: int, repeat: int) -> Variation:
     key = throw.key
     if rule.seed_mode == "fresh":
-        if count < 1:
-            raise ValueError(f"fresh seed mode needs a throw count of 1 or more, got {count}")
-        seed = derive_seed(rule.salt, key, count, reroll)
+        if count < 1 or repeat < 1:
+            raise ValueError(
+                f"fresh seed mode needs a throw count and an outcome repeat of 1 or more, "
+                f"got count {count}, repeat {repeat}"
+            )
+        seed = derive_seed(rule.salt, key, repeat, reroll)
         number = count
     else:
         seed = derive_seed(rule.salt, key, None, reroll)
@@ -117,9 +177,12 @@ def derive_variation(
         params=rule.params,
         reroll=reroll,
         painting=seed % max(1, rule.paintings),
+        repeat=repeat if rule.seed_mode == "fresh" else 0,
     )
 
 
 def reroll(rule: VariationRule, v: Variation, count: int = 0) -> Variation:
     """The next derived variation for the same throw (safety re-roll or blocked seed)."""
-    return derive_variation(rule, Throw(v.faces), count=count or v.number, reroll=v.reroll + 1)
+    return derive_variation(
+        rule, Throw(v.faces), count=count or v.number, reroll=v.reroll + 1, repeat=v.repeat
+    )

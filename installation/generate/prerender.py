@@ -64,15 +64,24 @@ class Prefill:
         return out if limit is None else out[: max(0, limit)]
 
 
-def prefill_for(rule: VariationRule, dice: int, budget: int) -> Prefill | None:
-    """The show's policy: fixed mode, every outcome in order; fresh mode, None (see above)."""
-    if rule.seed_mode != "fixed":
+def prefill_for(
+    rule: VariationRule,
+    dice: int,
+    budget: int,
+    next_variation: Callable[[Faces], Variation] | None = None,
+) -> Prefill | None:
+    """The show's policy: every outcome in order. Fixed mode renders each outcome's one
+    variation; fresh mode needs `next_variation` (the director's look-ahead: the next
+    throw of these faces) and keeps one ready per outcome, refilled after each use."""
+    if rule.seed_mode == "fixed":
+        return Prefill(
+            tuple(all_outcomes(dice, rule.faces_per_die)),
+            lambda faces: derive_variation(rule, Throw(faces)),
+            budget,
+        )
+    if next_variation is None:
         return None
-    return Prefill(
-        tuple(all_outcomes(dice, rule.faces_per_die)),
-        lambda faces: derive_variation(rule, Throw(faces)),
-        budget,
-    )
+    return Prefill(tuple(all_outcomes(dice, rule.faces_per_die)), next_variation, budget)
 
 
 # -- at show time -----------------------------------------------------------------------
@@ -222,8 +231,11 @@ def open_cache(show: Any, engine_info: dict[str, str] | None = None) -> OutcomeC
     )
 
 
-def with_cache(show: Any, worker: Any) -> Any:
-    """The worker with the show's cache in front (unchanged when both budgets are 0)."""
+def with_cache(
+    show: Any, worker: Any, next_variation: Callable[[Faces], Variation] | None = None
+) -> Any:
+    """The worker with the show's cache in front (unchanged when both budgets are 0).
+    `next_variation` lets fresh seed mode pre-render each outcome's next variation."""
     from installation.show.schema import variation_rule
 
     if show.cache.memory_mb <= 0 and show.cache.disk_mb <= 0:
@@ -232,7 +244,8 @@ def with_cache(show: Any, worker: Any) -> Any:
     prefill = None
     if show.cache.prerender:
         rule = variation_rule(show)
-        prefill = prefill_for(rule, show.dice.count, cache.capacity(rule.params))
+        budget = cache.capacity(rule.params)
+        prefill = prefill_for(rule, show.dice.count, budget, next_variation)
     return CachedWorker(worker, cache, prefill)
 
 
@@ -305,6 +318,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _fresh_lookahead(show: Any, rule: VariationRule) -> Callable[[Faces], Variation]:
+    """Fresh mode: each outcome's next variation, from the show's persisted progress."""
+    from installation.core.director import Director, DirectorConfig
+    from installation.store import StateStore
+
+    count, repeats = StateStore(show.storage_dir / "state.json").progress()
+    config = DirectorConfig(show.dice.count, show.dice.faces, show.display.attract_after_s)
+    return Director(config, rule, now=0.0, count=count, repeats=repeats).next_variation
+
+
 def cmd_prerender(args: argparse.Namespace) -> int:
     """Load the show, build its engine here, render what the cache lacks."""
     from installation.errors import InstallationError, ShowError
@@ -319,9 +342,6 @@ def cmd_prerender(args: argparse.Namespace) -> int:
         print("\n".join(str(i) for i in e.issues), file=err)
         return 2
     rule = variation_rule(show)
-    if rule.seed_mode != "fixed":
-        print("fresh seed mode: every throw is new, so there is nothing to pre-render", file=err)
-        return 0
     if show.cache.disk_mb <= 0:
         print("[cache] disk_mb is 0: there is no disk cache to fill", file=err)
         return 1
@@ -333,7 +353,9 @@ def cmd_prerender(args: argparse.Namespace) -> int:
     info = {str(k): str(v) for k, v in engine.describe().items()}
     cache = open_cache(show.model_copy(update={"cache": show.cache.model_copy(
         update={"memory_mb": 0})}), info)  # fmt: skip
-    prefill = prefill_for(rule, show.dice.count, cache.capacity(rule.params))
+    prefill = prefill_for(
+        rule, show.dice.count, cache.capacity(rule.params), _fresh_lookahead(show, rule)
+    )
     assert prefill is not None
     todo = prefill.todo(cache.contains, args.limit)
     print(

@@ -326,6 +326,16 @@ def approved_outcomes(show: Show) -> Iterator[Issue]:
             yield ("safety", "approved", i), problem
 
 
+@rule("safety.approved_only", "safety.approved")
+def approved_only_needs_a_list(show: Show) -> Iterator[Issue]:
+    if show.safety.approved_only and not show.safety.approved:
+        yield (
+            ("safety", "approved_only"),
+            "is true but safety.approved is empty; list the approved outcomes, "
+            "e.g. approved = ['3-5', '6-6@1234'], or set approved_only = false",
+        )
+
+
 @rule("dice.ports")
 def dice_ports(show: Show) -> Iterator[Issue]:
     """A device path, a pyserial URL (loop://, spy://...) or usb:VID:PID[:SERIAL]."""

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from installation.core.schedule import WEEKDAYS, Schedule, check_hours, check_timezone
-from installation.core.variations import RenderParams, VariationRule
+from installation.core.variations import RenderParams, VariationRule, parse_approval
 
 # OSC field validators live with the OSC namespace (a pure module, no sockets).
 from installation.osc.addresses import (
@@ -207,7 +207,11 @@ class SafetySection(Section):
     checker: Path | None = Field(None, description="Local safety checker folder.")
     required: bool = Field(False, description="Refuse to start without a working safety checker.")
     blocked_seeds: list[int] = Field(default_factory=list, description="Never show these seeds.")
-    approved_only: bool = Field(False, description="Show only outcomes listed in approved.")
+    approved_only: bool = Field(
+        False,
+        description="Show only approved variations: a throw of an outcome not in approved "
+        "shows an approved one instead (picked by the seed rule).",
+    )
     approved: list[str] = Field(
         default_factory=list,
         description="Approved outcomes as 'faces' ('3-5') or 'faces@seed' ('3-5@1234').",
@@ -376,4 +380,6 @@ def variation_rule(show: Show) -> VariationRule:
         params=RenderParams(v.strength, v.steps, v.guidance, v.width, v.height),
         faces_per_die=show.dice.faces,
         paintings=max(1, len(show.artwork.paintings)),
+        approved_only=show.safety.approved_only,
+        approved=tuple(parse_approval(a) for a in show.safety.approved),
     )

@@ -128,3 +128,16 @@ def test_reroll_replaces_pending_only_for_the_awaited_variation() -> None:
     assert d.rerolled(r.variation, reroll(RULE, new)) == []  # old one no longer awaited
     assert d.image_ready(r.variation, 2.0) == []
     assert kinds(d.image_ready(new, 2.0))[2] == "Present"
+
+
+def test_fresh_mode_counts_repeats_per_outcome_and_looks_ahead() -> None:
+    rule = VariationRule(**{**RULE.__dict__, "seed_mode": "fresh"})
+    d = Director(CFG, rule, now=0, count=10, repeats={"1-2": 4})
+    ahead = d.next_variation((1, 2))
+    acts = d.throw(Throw((1, 2)), 1.0)
+    render = next(a for a in acts if isinstance(a, Render))
+    persist = next(a for a in acts if isinstance(a, PersistCount))
+    assert render.variation == ahead  # what pre-rendering prepared is what the throw asks for
+    assert (render.variation.number, render.variation.repeat) == (11, 5)
+    assert persist.repeats == {"1-2": 5}
+    assert d.next_variation((1, 2)).seed != ahead.seed

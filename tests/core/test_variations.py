@@ -54,19 +54,23 @@ def test_fixed_seeds_differ_across_outcomes_and_salts() -> None:
     )
 
 
-def test_fresh_mode_every_throw_new_and_reproducible_from_count() -> None:
+def test_fresh_mode_every_throw_new_and_reproducible_from_repeat() -> None:
     r = rule("fresh")
-    first = derive_variation(r, Throw((2, 2)), count=1)
-    second = derive_variation(r, Throw((2, 2)), count=2)
+    first = derive_variation(r, Throw((2, 2)), count=1, repeat=1)
+    second = derive_variation(r, Throw((2, 2)), count=7, repeat=2)
     assert first.seed != second.seed
-    assert (first.number, second.number) == (1, 2)
-    # the same count (e.g. after a restart that persisted it) gives the same variation
-    assert derive_variation(r, Throw((2, 2)), count=2) == second
+    assert (first.number, second.number) == (1, 7)
+    assert second.seed == derive_seed("s", "2-2", 2)
+    # the seed depends on the outcome's repeat, not on the label number
+    assert derive_variation(r, Throw((2, 2)), count=99, repeat=2).seed == second.seed
+    assert derive_variation(r, Throw((2, 2)), count=7, repeat=2) == second
 
 
-def test_fresh_mode_needs_a_count() -> None:
-    with pytest.raises(ValueError, match="throw count"):
-        derive_variation(rule("fresh"), Throw((1, 1)), count=0)
+def test_fresh_mode_needs_a_count_and_a_repeat() -> None:
+    with pytest.raises(ValueError, match="count 0, repeat 1"):
+        derive_variation(rule("fresh"), Throw((1, 1)), count=0, repeat=1)
+    with pytest.raises(ValueError, match="count 1, repeat 0"):
+        derive_variation(rule("fresh"), Throw((1, 1)), count=1)
 
 
 def test_reroll_gives_next_derived_seed() -> None:
@@ -102,3 +106,43 @@ def test_outcomes_enumerate_in_index_order() -> None:
 def test_throw_validation_names_the_problem(faces: tuple[int, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Throw(faces).validate(2, 6)
+
+
+def approved_rule(*entries: str, mode: str = "fixed") -> VariationRule:
+    from dataclasses import replace
+
+    from installation.core.variations import parse_approval
+
+    return replace(
+        rule(mode), approved_only=True, approved=tuple(parse_approval(e) for e in entries)
+    )
+
+
+def test_approved_only_keeps_approved_outcomes_and_their_seeds() -> None:
+    r = approved_rule("3-5", "6-6@1234")
+    assert derive_variation(r, Throw((3, 5))) == derive_variation(rule(), Throw((3, 5)))
+    pinned = derive_variation(r, Throw((6, 6)))
+    assert (pinned.key, pinned.seed) == ("6-6", 1234)
+
+
+def test_approved_only_shows_an_approved_variation_for_other_outcomes() -> None:
+    r = approved_rule("3-5", "6-6@1234")
+    shown = {derive_variation(r, Throw(o)).key for o in all_outcomes(2, 6)}
+    assert shown == {"3-5", "6-6"}
+    sub = derive_variation(r, Throw((1, 2)))
+    assert sub.meta == {"thrown": "1-2", "approved_instead": sub.key}
+    assert derive_variation(r, Throw((1, 2))) == sub  # deterministic
+
+
+def test_approved_only_does_not_restrict_safety_rerolls() -> None:
+    r = approved_rule("3-5")
+    v = derive_variation(r, Throw((3, 5)))
+    assert reroll(r, v).seed == derive_seed("s", "3-5", None, 1)
+
+
+def test_parse_approval_names_the_accepted_forms() -> None:
+    from installation.core.variations import Approval, parse_approval
+
+    assert parse_approval("3-5@12") == Approval((3, 5), 12)
+    with pytest.raises(ValueError, match="faces@seed"):
+        parse_approval("three")

@@ -89,22 +89,23 @@ def test_more_outcomes_than_budget_keeps_the_first_and_leaves_room_for_live() ->
     assert len(todo) == 900 and todo[0].faces == (1, 1, 1, 1, 1)
 
 
-def test_fresh_mode_is_not_prerendered() -> None:
+def test_fresh_mode_needs_the_directors_look_ahead() -> None:
     assert prefill_for(dataclasses.replace(RULE, seed_mode="fresh"), 2, budget=100) is None
 
 
-def test_per_outcome_counter_design_replans_only_the_thrown_outcome() -> None:
-    """The fresh design proposed for core: the seed follows how often that outcome was thrown."""
-    counts: dict[tuple[int, ...], int] = {}
+def test_fresh_mode_replans_only_the_thrown_outcome() -> None:
+    """Fresh seeds follow how often that outcome was thrown, so after a throw only that
+    outcome's next variation is new; every other prepared one stays valid."""
+    from installation.core.director import Director, DirectorConfig
 
-    def next_throw(faces: tuple[int, ...]) -> Variation:
-        n = counts.get(faces, 0) + 1
-        return dataclasses.replace(var(faces), seed=hash((faces, n)) % 2**32)
-
-    prefill = Prefill(tuple(OUTCOMES), next_throw, budget=100)
-    cached = set(prefill.todo(lambda v: False))
-    counts[(2, 2)] = 1  # (2, 2) was thrown: only its next picture is new
-    assert [v.faces for v in prefill.todo(lambda v: v in cached)] == [(2, 2)]
+    rule = dataclasses.replace(RULE, seed_mode="fresh")
+    director = Director(DirectorConfig(2, rule.faces_per_die, 60), rule, now=0.0)
+    prefill = prefill_for(rule, 2, budget=100, next_variation=director.next_variation)
+    assert prefill is not None
+    cached = {(v.key, v.seed) for v in prefill.todo(lambda v: False)}
+    director.throw(Throw((2, 2)), 1.0)
+    replanned = prefill.todo(lambda v: (v.key, v.seed) in cached)
+    assert [v.faces for v in replanned] == [(2, 2)]
 
 
 # -- the cache in front of the worker ------------------------------------------------------
@@ -332,13 +333,16 @@ def test_prerender_invalid_show_and_bad_limit(
     assert "expected a whole number 0 or more, got '-3'" in capsys.readouterr().err
 
 
-def test_prerender_fresh_mode_has_nothing_to_do(
+def test_prerender_fresh_mode_renders_each_outcomes_next_variation(
     show_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     toml = show_dir / "show.toml"
     toml.write_text(toml.read_text().replace("[variations]", '[variations]\nseed_mode = "fresh"'))
     assert prerender(str(show_dir)) == 0
-    assert "fresh seed mode" in capsys.readouterr().err
+    first = capsys.readouterr().err
+    assert "0 already cached" in first
+    assert prerender(str(show_dir)) == 0
+    assert " 0 to render" in capsys.readouterr().err
 
 
 # -- the progress bar ------------------------------------------------------------------------
