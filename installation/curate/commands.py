@@ -33,7 +33,7 @@ def _preview(sub: Any) -> None:
     p.add_argument("show", help="show folder (or its show.toml)")
     p.add_argument("--dice", required=True, metavar="FACES", help="faces, die 1 first: 3,5")
     p.add_argument("-o", "--output", metavar="PNG", help="file to write (default: ./preview-…)")
-    p.add_argument("--count", type=int, metavar="N", help="fresh seeds: as throw number N")
+    p.add_argument("--repeat", type=int, metavar="N", help="fresh seeds: this outcome's Nth throw")
     p.add_argument("--no-cache", action="store_true", help="render even if the cache has it")
     p.set_defaults(func=run_preview)
 

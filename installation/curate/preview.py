@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from installation.core.dice import Throw
-from installation.core.variations import Variation, derive_variation, reroll
+from installation.core.variations import Variation, reroll
 from installation.curate import CurateError
 from installation.errors import ShowError, UnsafeImage
 from installation.generate.engine import Engine, build_engine, spec_from_show
@@ -49,23 +49,30 @@ def parse_faces(text: str, dice: int, faces: int) -> tuple[int, ...]:
     return values
 
 
-def next_count(show: Show) -> int:
-    """Fresh seed mode: the throw count the next throw on the wall will get."""
+def director_for(show: Show) -> Any:
+    """A Director as the app builds it (fresh mode: the persisted count and repeats), so a
+    tool asks the app's own rule what the next throw of some faces will be."""
+    from installation.core.director import Director, DirectorConfig
     from installation.store import StateStore
 
-    return StateStore(show.storage_dir / "state.json").count() + 1
-
-
-def kiosk_variation(show: Show, faces: tuple[int, ...], count: int | None = None) -> Variation:
-    """The variation the app would render for this throw, blocked seeds re-rolled as it does.
-
-    `count` matters in fresh seed mode only; None means the next throw's count.
-    """
     rule = variation_rule(show)
-    if rule.seed_mode == "fresh" and count is None:
-        count = next_count(show)
-    variation = derive_variation(rule, Throw(faces), count=count or 0)
-    return skip_blocked(show, variation)
+    count, repeats = 0, dict[str, int]()
+    if rule.seed_mode == "fresh":
+        count, repeats = StateStore(show.storage_dir / "state.json").progress()
+    d = show.dice
+    config = DirectorConfig(d.count, d.faces, show.display.attract_after_s)
+    return Director(config, rule, now=0.0, count=count, repeats=repeats)
+
+
+def kiosk_variation(show: Show, faces: tuple[int, ...], repeat: int | None = None) -> Variation:
+    """The variation the app would render for this throw next, blocked seeds re-rolled as it
+    does. Fresh seed mode: `repeat` asks for this outcome's Nth throw instead of the next."""
+    director = director_for(show)
+    if repeat is not None and show.variations.seed_mode == "fresh":
+        if repeat < 1:
+            raise CurateError(f"--repeat must be 1 or more, got {repeat}")
+        director.repeats[Throw(faces).key] = repeat - 1
+    return skip_blocked(show, director.next_variation(faces))
 
 
 def skip_blocked(show: Show, variation: Variation) -> Variation:
@@ -195,6 +202,7 @@ def provenance(
         "number": str(variation.number),
         "seed": str(variation.seed),
         "reroll": str(variation.reroll),
+        "repeat": str(getattr(variation, "repeat", 0)),
         "prompt": variation.prompt,
         "negative_prompt": variation.negative_prompt,
         "painting": str(paintings[variation.painting]) if paintings else "",
@@ -213,11 +221,11 @@ def provenance(
 
 
 def preview(
-    show: Show, faces: tuple[int, ...], count: int | None = None, *, use_cache: bool = True
+    show: Show, faces: tuple[int, ...], repeat: int | None = None, *, use_cache: bool = True
 ) -> tuple[Rendered, dict[str, str]]:
     """Render one throw as the kiosk would; returns the image and its provenance."""
     renderer = ShowRenderer(show, use_cache=use_cache)
-    result = renderer.render(kiosk_variation(show, faces, count))
+    result = renderer.render(kiosk_variation(show, faces, repeat))
     info = provenance(show, result.variation, renderer.describe(), made_by="installation preview")
     return result, info
 
@@ -230,7 +238,7 @@ def run_preview(args: argparse.Namespace) -> int:
     try:
         show = load_show(args.show)
         faces = parse_faces(args.dice, show.dice.count, show.dice.faces)
-        result, info = preview(show, faces, args.count, use_cache=not args.no_cache)
+        result, info = preview(show, faces, args.repeat, use_cache=not args.no_cache)
         out = Path(args.output or f"preview-{show.show.name}-{result.variation.key}.png")
         out.parent.mkdir(parents=True, exist_ok=True)
         save_png(result.image, out, info)

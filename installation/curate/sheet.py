@@ -22,11 +22,11 @@ from typing import Any, TextIO
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from installation.core.dice import Throw, outcome_count
-from installation.core.variations import Variation, derive_variation
+from installation.core.dice import outcome_count
+from installation.core.variations import Variation
 from installation.curate import CurateError
-from installation.curate.preview import ShowRenderer, next_count, skip_blocked
-from installation.show.schema import Show, variation_rule
+from installation.curate.preview import ShowRenderer, director_for, skip_blocked
+from installation.show.schema import Show
 
 MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
 PAD = 8
@@ -142,18 +142,17 @@ def render_tiles(
     progress: Progress | None = None,
 ) -> list[Tile]:
     """One tile per outcome, as the kiosk would show it; a failure becomes a labelled gap."""
-    rule = variation_rule(show)
-    count = next_count(show) if rule.seed_mode == "fresh" else 0
+    director = director_for(show)
     tiles = []
     for done, faces in enumerate(outcomes, start=1):
-        tiles.append(_tile(show, rule, faces, count, renderer))
+        tiles.append(_tile(show, director, faces, renderer))
         if progress is not None:
             progress.update(done)
     return tiles
 
 
-def _tile(show: Show, rule: Any, faces: tuple[int, ...], count: int, r: ShowRenderer) -> Tile:
-    variation = derive_variation(rule, Throw(faces), count=count)
+def _tile(show: Show, director: Any, faces: tuple[int, ...], r: ShowRenderer) -> Tile:
+    variation = director.next_variation(faces)
     try:
         variation = skip_blocked(show, variation)
         result = r.render(variation)
@@ -279,6 +278,6 @@ def sheet_header(show: Show, shown: int, total: int, engine: str) -> list[str]:
     title = " - ".join(x for x in (s.name, s.title, s.artist) if x)
     what = f"all {total} outcomes" if shown == total else f"sample of {shown} of {total} outcomes"
     if show.variations.seed_mode == "fresh":
-        what += f" (fresh seeds: as thrown next, throw {next_count(show)})"
+        what += " (fresh seeds: each outcome as it will be thrown next)"
     today = dt.date.today().isoformat()
     return [title, f"{what} · {show.dice.count} x d{show.dice.faces} · engine {engine} · {today}"]

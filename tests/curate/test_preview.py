@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,5 +116,11 @@ def test_fresh_mode_previews_the_next_throw(small_show: Callable[..., Show]) -> 
     show = small_show().model_copy()
     fresh = small_show().variations.model_copy(update={"seed_mode": "fresh"})
     show = show.model_copy(update={"variations": fresh})
-    assert preview.kiosk_variation(show, (1, 1)).number == 1
-    assert preview.kiosk_variation(show, (1, 1), count=5).number == 5
+    first = preview.kiosk_variation(show, (1, 1))
+    assert first.number == 1 and first.repeat == 1
+    fifth = preview.kiosk_variation(show, (1, 1), repeat=5)
+    assert fifth.repeat == 5 and fifth.seed != first.seed
+    from installation.store import StateStore
+
+    StateStore(show.storage_dir / "state.json").save_progress(7, {"1-1": 4})
+    assert preview.kiosk_variation(show, (1, 1)) == dataclasses.replace(fifth, number=8)
