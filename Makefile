@@ -16,13 +16,13 @@ demo: $(VENV)/.stamp-base
 	$(BIN)/installation run shows/demo $(DEMO_FLAGS)
 
 test: system-deps $(VENV)/.stamp-test
-	$(BIN)/ruff check installation tests bench
+	$(BIN)/ruff check .
 	$(MAKE) -C hardware/firmware test
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.stamp-test
-	$(BIN)/ruff check installation tests bench
-	$(BIN)/ruff format --check installation tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python -m bench

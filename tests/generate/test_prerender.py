@@ -21,7 +21,6 @@ from installation.generate.fake import FakeWorker, SolidEngine
 from installation.generate.fallback import FallbackEngine
 from installation.generate.prerender import (
     CachedWorker,
-    Prefill,
     Progress,
     open_cache,
     prefill_for,
