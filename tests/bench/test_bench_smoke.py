@@ -1,0 +1,109 @@
+"""Smoke tests: every benchmark runs with tiny counts and gives well-formed results.
+
+Timings are never asserted: only that each figure exists, is a finite number with a
+unit, that goals get a verdict, and that the checks the benchmarks make themselves
+(throws shown, faces right, pixels read back) came out right.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import cold_start, engine_bench, io_bench, latency
+from bench.common import Result, Row, tiny_model
+from bench.report import BEGIN, END, render, rewrite
+
+
+def well_formed(result: Result, key: str) -> None:
+    assert result.key == key
+    assert result.title != "FAILED", result.measures
+    assert result.rows and result.samples > 0 and result.measures
+    for row in result.rows:
+        assert row.name and row.unit, row
+        assert math.isfinite(row.value), row
+        if row.goal is not None:
+            assert row.met in (True, False), row
+    json.dumps(result.as_dict())  # the JSON next to BENCHMARKS.md
+
+
+def test_goal_verdicts_and_rewrite_keeps_the_prose(tmp_path: Path) -> None:
+    result = Result("9", "t", "what")
+    result.add("fast enough", 10.0, "ms", goal=21.7)
+    result.add("too slow", 30.0, "ms", goal=21.7)
+    result.add("headroom", 5.0, "x", goal=10.0, better="higher")
+    assert [r.met for r in result.rows] == [True, False, False]
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text(f"# B\n\nprose before\n\n{BEGIN}\nold numbers\n{END}\n\nprose after\n")
+    rewrite(doc, render([result], {"cpu": "test"}, quick=True))
+    text = doc.read_text()
+    assert "prose before" in text and "prose after" in text
+    assert "old numbers" not in text
+    assert text.count(BEGIN) == 1 and text.count(END) == 1
+    assert "**MISSED**" in text and "**met**" in text
+
+
+def test_a_row_without_a_number_gets_no_verdict() -> None:
+    assert Row("x", float("nan"), "ms", goal=1.0).met is None
+
+
+def test_codec_and_osc(tmp_path: Path) -> None:
+    result = io_bench.bench_io(200, 1, 5)
+    well_formed(result, "6")
+    assert not result.notes  # every cue arrived
+
+
+def test_throw_to_screen_cache_hit(tmp_path: Path) -> None:
+    result = latency.bench_cache_hit(tmp_path, 2)
+    well_formed(result, "1")
+    for name in ("worker", "memory"):
+        assert f"{name}: 2/2 throws shown, 0 with wrong faces, 2/2 first frames verified" in (
+            " ".join(result.notes)
+        )
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_model(tmp_path_factory.mktemp("bench-model"))
+
+
+@pytest.mark.slow
+def test_live_tiny_model(tmp_path: Path, model: Path) -> None:
+    result = latency.bench_live_tiny(tmp_path, 2, model)
+    well_formed(result, "2")
+    assert "live: 2/2 throws shown, 0 with wrong faces, 2/2" in result.notes[0]
+
+
+@pytest.mark.slow
+def test_frames_engine_and_fill(tmp_path: Path, model: Path) -> None:
+    frames = latency.bench_frames(tmp_path, 0.3, model)
+    well_formed(frames, "3")
+    engine = engine_bench.bench_engine_overhead(tmp_path, 2, model)
+    well_formed(engine, "4")
+    assert "identical to the bare call: 3/3" in engine.notes[0]
+    well_formed(engine_bench.bench_cache_fill(tmp_path, 1, model, count=2), "5")
+
+
+@pytest.mark.slow
+def test_cold_start(tmp_path: Path, model: Path) -> None:
+    result = cold_start.bench_cold_start(tmp_path, 1, model)
+    well_formed(result, "7")
+    assert result.notes == ["engine reported at READY: diffusers"]
+
+
+def test_main_writes_the_tables_and_refuses_unknown_benchmarks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.__main__ import main
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    out = tmp_path / "BENCHMARKS.md"
+    assert main(["--quick", "--only", "6", "--out", str(out)]) == 0
+    assert BEGIN in out.read_text() and "Dice codec and OSC cues" in out.read_text()
+    data = json.loads((tmp_path / "bench-results.json").read_text())
+    assert [r["key"] for r in data["results"]] == ["6"]
+    with pytest.raises(SystemExit):
+        main(["--only", "9", "--out", str(out)])
