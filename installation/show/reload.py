@@ -242,6 +242,7 @@ class ShowWatcher:
         self.reloads = self.errors = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # reload() runs from the watcher and from /reload
 
     def __repr__(self) -> str:
         state = "error" if self.last_error else "ok"
@@ -282,7 +283,12 @@ class ShowWatcher:
             return False
 
     def reload(self) -> Show | ShowError | None:
-        """Load now and report; None when a good show is unchanged (nothing reported)."""
+        """Load now and report; None when a good show is unchanged (nothing reported).
+        Safe to call from any thread (e.g. for /installation/reload)."""
+        with self._lock:
+            return self._reload()
+
+    def _reload(self) -> Show | ShowError | None:
         try:
             show: Show | ShowError = load_show(self.source)
         except ShowError as e:
