@@ -34,6 +34,7 @@ from installation.core.director import (
 )
 from installation.core.schedule import Schedule
 from installation.core.variations import Variation, reroll
+from installation.live_reload import apply_reload, reload_in_background
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
 from installation.store import StateStore
@@ -76,6 +77,8 @@ class App:
         edges: list[Any] | None = None,
         cluster: Any = None,
         archive: Any = None,
+        reloader: Any = None,
+        make_worker: Callable[[Show], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -91,6 +94,8 @@ class App:
         self.edges: list[Any] = list(edges or [])
         self.cluster = cluster  # ClusterSync when this node is one of several in the room
         self.archive = archive  # every shown variation, saved by a background thread
+        self.reloader = reloader  # ShowWatcher: rehearsal saves and /installation/reload
+        self.make_worker = make_worker  # a new worker when a reload changes the engine
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
@@ -233,6 +238,13 @@ class App:
         elif isinstance(event, ev.Resume):
             self._blackout = False
             self.kiosk.set_state(self.director.state.value)
+        elif isinstance(event, ev.ReloadShow):
+            if self.reloader is None:
+                self.fault("reload", "reload asked but this kiosk has no show watcher")
+            else:
+                reload_in_background(self.reloader)
+        elif isinstance(event, ev.ShowReloaded):
+            apply_reload(self, event.result, event.change)  # type: ignore[arg-type]
         elif isinstance(event, ev.Fault):
             self.fault(event.kind, event.message)
         elif isinstance(event, ev.LinkStatus):
@@ -240,7 +252,7 @@ class App:
                 self.status.set_section(event.name, event.info)
         elif type(event).__module__ == "installation.core.cluster":
             self._cluster_event(event, now)
-        elif type(event).__name__ == "KioskQuit":
+        elif isinstance(event, ev.KioskQuit):
             log.info("quit key pressed")
             self.running = False
         else:

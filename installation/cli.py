@@ -14,6 +14,7 @@ COMMAND_MODULES: list[str] = [
     "installation.dice.commands",  # dice emulate | monitor | ports
     "installation.generate.commands",  # models pull | make-tiny | check
     "installation.generate.prerender",  # prerender
+    "installation.curate.commands",  # preview, sheet, new-show, archive
     "installation.ops.commands",  # status, service install, doctor
 ]
 

@@ -23,7 +23,9 @@ log = logging.getLogger("installation.run")
 def build_app(show: Show, options: RunOptions) -> App:
     """Build every edge the show asks for. Parts that fail are logged; the wall still runs."""
     from installation.display.kiosk import Kiosk
+    from installation.generate.archive import archive_for
     from installation.generate.engine import spec_from_show
+    from installation.generate.prerender import with_cache
     from installation.generate.worker import WorkerClient
     from installation.ops.notify import Notifier
     from installation.ops.status import StatusBoard
@@ -40,25 +42,31 @@ def build_app(show: Show, options: RunOptions) -> App:
         dice=show.dice.count,
         faces=show.dice.faces,
     )
-    from installation.generate.archive import archive_for
-    from installation.generate.prerender import with_cache
 
-    worker = WorkerClient(spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s)
+    def make_worker(s: Show) -> Any:
+        client = WorkerClient(spec_from_show(s), hang_timeout_s=s.engine.worker_timeout_s)
+        return with_cache(s, client, app.director.next_variation)
+
     inbox: queue.Queue[Any] = queue.Queue()
+    watcher = _watcher(show, inbox)
     app = App(
         show,
         options,
         kiosk=kiosk,
-        worker=worker,
+        worker=None,
         cues=_cues(show),
         status=StatusBoard(show=show.show.name),
         notifier=Notifier(),
         inbox=inbox,
         archive=archive_for(show),
+        reloader=watcher,
+        make_worker=make_worker,
     )
     # the outcome cache answers known throws at once and pre-renders the rest in the background;
     # fresh seed mode looks ahead through the director (each outcome's next variation)
-    app.worker = with_cache(show, worker, app.director.next_variation)
+    app.worker = make_worker(show)
+    if options.rehearsal:
+        app.edges.append(watcher)  # saving show.toml applies within about a second
     if show.cluster.role != "none":
         from installation.cluster_sync import ClusterSync
         from installation.osc.cluster import ClusterLink
@@ -70,6 +78,19 @@ def build_app(show: Show, options: RunOptions) -> App:
             app.options.auto_throw = None  # the leader owns the dice
     app.edges.extend(_edges(show, app, inbox))
     return app
+
+
+def _watcher(show: Show, inbox: queue.Queue[Any]) -> Any:
+    """Watches the show folder (rehearsal) and serves /installation/reload (always)."""
+    from installation.core.events import ShowReloaded
+    from installation.show.reload import ShowWatcher
+
+    def changed(result: Any) -> None:
+        change = watcher.last_change if isinstance(result, Show) else None
+        inbox.put(ShowReloaded(result, change))
+
+    watcher = ShowWatcher(show.folder, changed, initial=show)
+    return watcher
 
 
 def _cues(show: Show) -> Any:

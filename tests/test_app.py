@@ -387,3 +387,79 @@ def test_leader_and_follower_apps_flip_together_with_the_shared_seed(tmp_path: P
     finally:
         for app, _ in apps:
             app.stop()
+
+
+def test_rehearsal_reload_swaps_a_valid_save_and_keeps_the_show_on_a_bad_one(
+    tmp_path: Path,
+) -> None:
+    from installation.core.events import ShowReloaded
+    from installation.show.reload import ShowWatcher
+
+    show = make_show(tmp_path)
+    toml = show.source
+    inbox: queue.Queue[Any] = queue.Queue()
+
+    def changed(result: Any) -> None:
+        inbox.put(ShowReloaded(result, watcher.last_change if isinstance(result, Show) else None))
+
+    watcher = ShowWatcher(show.folder, changed, initial=show, quiet_ms=50)
+    kiosk = FakeKiosk(show.display)
+    app = App(
+        show,
+        RunOptions(rehearsal=True),
+        kiosk=kiosk,
+        worker=FakeWorker(),
+        inbox=inbox,
+        edges=[watcher],
+        reloader=watcher,
+    )
+    app.start()
+    try:
+        assert watcher.armed.wait(10)
+
+        def save(text: str) -> None:  # as editors do: a new file renamed over the old one
+            tmp = toml.with_suffix(".swp")
+            tmp.write_text(text)
+            tmp.replace(toml)
+
+        good = toml.read_text()
+        save(good.replace('prompt = "flat"', 'prompt = "a new prompt"'))
+        run_until(app, lambda: app.rule.prompt == "a new prompt", timeout=15)
+        app.inbox.put(ev.ThrowCommitted(Throw((1, 2))))
+        app.step()
+        app.step()
+        assert app.presented[-1].prompt == "a new prompt"
+        save(good.replace("count = 2", "count = 0"))
+        run_until(app, lambda: kiosk.overlay is not None, timeout=15)
+        assert "show.toml:" in kiosk.overlay and "dice.count" in kiosk.overlay
+        assert app.rule.prompt == "a new prompt" and app.counters["show-invalid"] == 1
+        save(good)  # fixed again: the overlay goes
+        run_until(app, lambda: kiosk.overlay is None and app.rule.prompt == "flat", timeout=15)
+    finally:
+        app.stop()
+
+
+def test_osc_reload_uses_the_same_path(tmp_path: Path) -> None:
+    from installation.core.events import ShowReloaded
+    from installation.show.reload import ShowWatcher
+
+    show = make_show(tmp_path)
+    inbox: queue.Queue[Any] = queue.Queue()
+    watcher = ShowWatcher(
+        show.folder,
+        lambda r: inbox.put(ShowReloaded(r, watcher.last_change if isinstance(r, Show) else None)),
+        initial=show,
+    )
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=FakeKiosk(show.display),
+        worker=FakeWorker(),
+        inbox=inbox,
+        reloader=watcher,
+    )
+    app.start()
+    show.source.write_text(show.source.read_text().replace("flat", "reloaded by OSC"))
+    app.inbox.put(ev.ReloadShow("osc"))  # not watching: only the explicit reload applies
+    run_until(app, lambda: app.rule.prompt == "reloaded by OSC", timeout=15)
+    app.stop()

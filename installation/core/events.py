@@ -51,6 +51,21 @@ class ReloadShow:
 
 
 @dataclass(frozen=True)
+class ShowReloaded:
+    """The watcher read the show folder: a valid Show or a ShowError, and what changed."""
+
+    result: object  # Show | ShowError (kept loose: the core imports no pydantic)
+    change: object = None  # ShowChange | None
+
+
+@dataclass(frozen=True)
+class KioskQuit:
+    """Escape or the window's close button, where the show allows quitting."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Fault:
     """Something went wrong in an edge; counted per kind, logged with context."""
 

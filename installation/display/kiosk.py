@@ -19,14 +19,13 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pygame
 
 from installation.core.dice import Throw
-from installation.core.events import RandomThrow, ThrowCommitted
+from installation.core.events import KioskQuit, RandomThrow, ThrowCommitted
 from installation.display import label as wall
 from installation.display.label import LabelInfo
 from installation.display.transitions import (
@@ -53,13 +52,6 @@ _DIGITS = {getattr(pygame, f"K_{d}"): d for d in range(1, 10)}
 _DIGITS.update({getattr(pygame, f"K_KP{d}"): d for d in range(1, 10)})
 _INVISIBLE_DRIVERS = ("offscreen", "dummy")
 STATS_WINDOW = 600  # frame durations kept for fps and percentiles (10 s at 60 fps)
-
-
-@dataclass(frozen=True)
-class KioskQuit:
-    """Escape or the window's close button, honoured (windowed, or allow_quit_key)."""
-
-    reason: str
 
 
 def parse_colour(text: str) -> pygame.Color:
