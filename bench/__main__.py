@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated benchmark numbers, e.g. 1,4")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    parser.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
     if only and not only <= {str(i) for i in range(1, 8)}:
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         rewrite(args.out, text)
         data = {"machine": info, "quick": args.quick, "results": [r.as_dict() for r in results]}
-        args.out.with_name("bench-results.json").write_text(json.dumps(data, indent=1), "utf-8")
+        args.json.write_text(json.dumps(data, indent=1), "utf-8")
     return 0 if ok else 1
 
 

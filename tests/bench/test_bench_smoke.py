@@ -101,9 +101,20 @@ def test_main_writes_the_tables_and_refuses_unknown_benchmarks(
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     out = tmp_path / "BENCHMARKS.md"
-    assert main(["--quick", "--only", "6", "--out", str(out)]) == 0
+    raw = tmp_path / "results.json"
+    assert main(["--quick", "--only", "6", "--out", str(out), "--json", str(raw)]) == 0
     assert BEGIN in out.read_text() and "Dice codec and OSC cues" in out.read_text()
-    data = json.loads((tmp_path / "bench-results.json").read_text())
+    data = json.loads(raw.read_text())
     assert [r["key"] for r in data["results"]] == ["6"]
     with pytest.raises(SystemExit):
-        main(["--only", "9", "--out", str(out)])
+        main(["--only", "9", "--out", str(out), "--json", str(raw)])
+
+
+def test_gpu_bench_skips_cleanly_without_cuda(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import gpu
+
+    reason = gpu.why_skip()
+    if reason is None:
+        pytest.skip("a CUDA GPU is present: the skip path cannot be exercised here")
+    assert gpu.main(["--iterations", "1"]) == 0
+    assert f"GPU benchmark skipped: {reason}" in capsys.readouterr().out
