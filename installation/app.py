@@ -56,6 +56,11 @@ class RunOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _cue_lead_s(show: Show) -> float:
+    leads = [t.lead_ms for t in show.osc.targets if t.mode == "immediate"]
+    return max(leads, default=0) / 1000.0
+
+
 def _vid(v: Variation) -> tuple[str, int, int]:
     return (v.key, v.seed, v.number)
 
@@ -121,6 +126,10 @@ class App:
         self._next_auto = self.started_at + (options.auto_throw or 0)
         self._blackout = False
         self.presented: list[Variation] = []
+        # presents held back so cues can lead them (immediate targets' lead_ms)
+        self.cue_lead_s = 0.0 if cluster is not None else _cue_lead_s(show)
+        self._timed: list[tuple[float, Variation, np.ndarray, str]] = []
+        self._shown_at = 0.0
         self.housekeeper: Any = None
         if status is not None:
             from installation.ops.liveness import Housekeeper
@@ -191,6 +200,8 @@ class App:
             self._on_worker_message(msg, now)
         if self.cluster is not None:
             self._flip_cluster(now)
+        if self._timed:
+            self._present_due(now)
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)
@@ -346,7 +357,22 @@ class App:
             self.cluster.rendering(variation)
 
     def _present(self, variation: Variation, now: float) -> None:
+        """Show it now, or `cue_lead_s` from now so that cue receivers told in advance
+        (immediate targets with lead_ms) act on the very frame the image appears."""
         image, engine = self._images.pop(_vid(variation))
+        self._shown_at = self.wall() + self.cue_lead_s
+        if self.cue_lead_s > 0:
+            self._timed.append((self._shown_at, variation, image, engine))
+            return
+        self._show_now(variation, image, engine, now)
+
+    def _present_due(self, now: float) -> None:
+        wall = self.wall()
+        while self._timed and self._timed[0][0] <= wall:
+            _, variation, image, engine = self._timed.pop(0)
+            self._show_now(variation, image, engine, now)
+
+    def _show_now(self, variation: Variation, image: np.ndarray, engine: str, now: float) -> None:
         self.kiosk.present(image, self._label(variation, engine))
         if self.archive is not None:
             self.archive.save(image, variation, engine=engine, describe=self._describe())
@@ -416,7 +442,7 @@ class App:
             faces=cue.faces or (v.faces if v else ()),
             seed=v.seed if v else None,
             number=v.number if v else None,
-            at=self.wall(),
+            at=self._shown_at if cue.name == "shown" else None,
         )
 
     # -- after each frame -------------------------------------------------------------

@@ -463,3 +463,44 @@ def test_osc_reload_uses_the_same_path(tmp_path: Path) -> None:
     app.inbox.put(ev.ReloadShow("osc"))  # not watching: only the explicit reload applies
     run_until(app, lambda: app.rule.prompt == "reloaded by OSC", timeout=15)
     app.stop()
+
+
+def test_cues_follow_the_throw_and_lead_the_image_by_the_targets_lead(tmp_path: Path) -> None:
+    from installation.osc.fake import FakeCueSender
+
+    show = make_show(
+        tmp_path,
+        '[[osc.targets]]\nname = "lights"\nhost = "127.0.0.1"\nport = 7000\n'
+        'mode = "immediate"\nlead_ms = 250\n',
+    )
+    clock, wall = Clock(), [5000.0]
+    kiosk, cues = FakeKiosk(show.display, clock=clock), FakeCueSender()
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=FakeWorker(clock=clock),
+        cues=cues,
+        clock=clock,
+        wall=lambda: wall[0],
+    )
+    app.start()
+    app.inbox.put(ev.DiceRolling())
+    app.step()
+    app.inbox.put(ev.ThrowCommitted(Throw((5, 1))))
+    app.step()
+    app.step()
+    assert cues.names == ["started", "landed", "ready", "shown"]
+    shown = cues.cues[-1]
+    assert shown.at == 5000.25 and (shown.faces, shown.number) == (
+        (5, 1),
+        app.director.shown.number,
+    )
+    assert all(c.at is None for c in cues.cues[:-1])
+    assert kiosk.presents == []  # held until the moment the receivers were told
+    wall[0] = 5000.2
+    app.step()
+    assert kiosk.presents == []
+    wall[0] = 5000.25
+    app.step()
+    assert len(kiosk.presents) == 1 and app.presented[-1].key == "5-1"
