@@ -17,12 +17,14 @@ demo: $(VENV)/.stamp-base
 
 test: system-deps $(VENV)/.stamp-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy installation
 	$(MAKE) -C hardware/firmware test
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy installation
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python -m bench
