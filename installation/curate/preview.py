@@ -171,7 +171,7 @@ class ShowRenderer:
 
 def checked(image: object, variation: Variation) -> np.ndarray:
     """The engine's output as the worker checks it: contiguous HxWx3 uint8 of the asked size."""
-    from installation.generate.worker import _checked
+    from installation.generate.child import checked_image as _checked
 
     return _checked(image, variation)
 
