@@ -35,7 +35,12 @@ class Run:
 
 
 def build(
-    folder: Path, settle_ms: int, size: int, model: Path | None = None, transition_ms: int = 0
+    folder: Path,
+    settle_ms: int,
+    size: int,
+    model: Path | None = None,
+    transition_ms: int = 0,
+    cache: bool = True,
 ) -> tuple[Any, Any]:
     """(app, emulator): the real wiring from runner.build_app, dice on an emulated port."""
     from installation.app import RunOptions
@@ -52,6 +57,7 @@ def build(
             size=size,
             model=model,
             transition_ms=transition_ms,
+            cache=cache,
         )
     )
     return build_app(show, RunOptions()), emulator
@@ -79,7 +85,11 @@ def _stamp_commits(app: Any) -> list[float]:
 
 
 def throw_run(
-    app: Any, emulator: Any, n: int, after_shown: Callable[[Any], float] | None = None
+    app: Any,
+    emulator: Any,
+    n: int,
+    after_shown: Callable[[Any], float] | None = None,
+    ready: Callable[[], bool] = lambda: True,
 ) -> Run:
     """Start the app, throw n times, stop. after_shown(variation) runs between throws."""
     run, throws = Run(), throw_order(n)
@@ -89,7 +99,8 @@ def throw_run(
         app.start()
         try:
             link = dice_link(app)
-            ok = wait_until(app.step, lambda: link.status()["connected"] and app.worker.ready, 60)
+            up = lambda: link.status()["connected"] and app.worker.ready and ready()  # noqa: E731
+            ok = wait_until(app.step, up, 60)
             if not ok:
                 raise RuntimeError(f"not ready: dice {link.status()}, worker {app.worker!r}")
             thread = threading.Thread(target=visitor.run, daemon=True)
@@ -151,28 +162,44 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
         "label on). Processing = total - settle window. Excludes: USB/UART transit, "
         "display scan-out (no vsync under the dummy driver), the crossfade.",
     )
+    from installation.generate.prerender import with_cache
+
     runs = {}
-    for name, worker in (("worker", instant_worker), ("memory", MemoryWorker)):
+    for name in ("worker", "cache", "memory"):
         app, emulator = build(tmp / f"cache-{name}", SETTLE_MS, 512)
-        app.worker = worker()
-        runs[name] = throw_run(app, emulator, n)
-    w, m = runs["worker"], runs["memory"]
+        app.worker = MemoryWorker() if name == "memory" else instant_worker()
+        if name == "cache":
+            app.worker = with_cache(app.show, app.worker)
+        runs[name] = throw_run(app, emulator, n, ready=_all_cached(app, name == "cache"))
+    w, c, m = runs["worker"], runs["cache"], runs["memory"]
     result.add("settle window (configured, reported separately)", SETTLE_MS, "ms")
     spread(result, "processing, instant engine in the worker child", w.processing(SETTLE_MS),
            goal=FRAME_MS + 5)  # fmt: skip
     _breakdown(result, w, SETTLE_MS)
+    spread(result, "processing, real outcome cache (memory hit)", c.processing(SETTLE_MS),
+           goal=FRAME_MS + 5)  # fmt: skip
+    _breakdown(result, c, SETTLE_MS)
     spread(result, "processing, in-process cache-hit stand-in", m.processing(SETTLE_MS),
            goal=FRAME_MS + 5)  # fmt: skip
     _breakdown(result, m, SETTLE_MS)
-    result.samples = len(w.total) + len(m.total)
+    result.samples = len(w.total) + len(c.total) + len(m.total)
     result.notes += _checks(runs, n)
     result.notes.append(
-        "generate/cache.py is not integrated yet: 'instant engine in the worker child' is "
-        "EngineSpec(factory='bench.engines:instant') through the real WorkerClient (child "
-        "process, pipe); 'in-process cache-hit stand-in' answers in the same poll(), the "
-        "best an integrated cache can do."
+        "'instant engine in the worker child': EngineSpec(factory='bench.engines:instant') "
+        "through the real WorkerClient, no cache (child process, pipe). 'real outcome "
+        "cache': generate/prerender.with_cache in front of that worker, throws start once "
+        "all 36 outcomes are cached. 'in-process stand-in': a fake worker that answers "
+        "in the same poll(), the floor for any cache."
     )
     return result
+
+
+def _all_cached(app: Any, wait: bool) -> Callable[[], bool]:
+    """A readiness check: every outcome is in the cache (when there is one to wait for)."""
+    if not wait:
+        return lambda: True
+    variations = _background_variations(app)
+    return lambda: all(app.worker.cache.contains(v) for v in variations)
 
 
 def _checks(runs: dict[str, Run], n: int) -> list[str]:
@@ -195,9 +222,9 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
         "As benchmark 1, but the worker child runs DiffusersEngine on the tiny random "
         "model (64x64 img2img, 4 steps x strength 0.5). After each throw the bare "
         "diffusers call for the same arguments is timed in the bench process (same run, "
-        "paired); added overhead = processing - bare call, per throw.",
+        "paired); added overhead = processing - bare call, per throw. Cache off.",
     )
-    app, emulator = build(tmp / "live", SETTLE_MS, 64, model=model)
+    app, emulator = build(tmp / "live", SETTLE_MS, 64, model=model, cache=False)
     plain = PlainPipeline(model, app.show.resolve(app.show.artwork.paintings[0]))
     plain.warm_up()
     run = throw_run(app, emulator, n, after_shown=plain.time)
@@ -221,10 +248,12 @@ def bench_frames(tmp: Path, seconds: float, model: Path) -> Result:
         "Frame times while the worker generates",
         "Flip-to-flip intervals of the real App + Kiosk (1920x1080, SDL dummy, 60 fps "
         "target, crossfade 1200 ms) while the worker child renders the tiny model back to "
-        "back (background requests) and a throw is shown every second; first the same "
-        "time with the worker idle, side by side.",
+        "back (background requests, cache off) and a throw is shown every second; first "
+        "the same time with the worker idle, side by side.",
     )
-    app, emulator = build(tmp / "frames", SETTLE_MS, 64, model=model, transition_ms=1200)
+    app, emulator = build(
+        tmp / "frames", SETTLE_MS, 64, model=model, transition_ms=1200, cache=False
+    )
     intervals = {}
     with FlipProbe(app.kiosk) as probe:
         app.start()

@@ -33,6 +33,7 @@ def write_show(
     transition_ms: int = 0,
     model: Path | None = None,
     osc_port: int | None = None,
+    cache: bool = True,
 ) -> Path:
     """A show folder for the benchmarks: two dice on `port`, a 1920x1080 window."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -44,6 +45,7 @@ def write_show(
         else ""
     )
     faces = ", ".join(f'"face {i}"' for i in range(1, 7))
+    no_cache = "" if cache else "[cache]\nmemory_mb = 0\ndisk_mb = 0\n"
     (folder / "show.toml").write_text(
         f"""
 [show]
@@ -77,6 +79,7 @@ label = true
 [osc]
 listen = ""
 {target}
+{no_cache}
 """,
         "utf-8",
     )

@@ -59,7 +59,7 @@ def test_codec_and_osc(tmp_path: Path) -> None:
 def test_throw_to_screen_cache_hit(tmp_path: Path) -> None:
     result = latency.bench_cache_hit(tmp_path, 2)
     well_formed(result, "1")
-    for name in ("worker", "memory"):
+    for name in ("worker", "cache", "memory"):
         assert f"{name}: 2/2 throws shown, 0 with wrong faces, 2/2 first frames verified" in (
             " ".join(result.notes)
         )
