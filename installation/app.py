@@ -33,7 +33,7 @@ from installation.core.director import (
     Render,
 )
 from installation.core.schedule import Schedule
-from installation.core.variations import Variation, reroll
+from installation.core.variations import MAX_REROLLS, Variation, reroll
 from installation.live_reload import apply_reload, reload_in_background
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
@@ -41,7 +41,6 @@ from installation.store import StateStore
 
 log = logging.getLogger("installation.app")
 
-MAX_REROLLS = 8
 PHASE_CHECK_S = 1.0
 MAX_INBOX_PER_FRAME = 64
 
@@ -346,11 +345,7 @@ class App:
                 self._cue(action)
 
     def _render(self, variation: Variation, now: float) -> None:
-        blocked = set(self.show.safety.blocked_seeds)
-        if variation.seed in blocked:
-            self.fault("blocked-seed", f"seed {variation.seed} is blocked; re-rolling")
-            self._request_reroll(variation, now)
-            return
+        # blocked seeds never get here: the variation rule re-rolls past them
         self._throw_at.setdefault(_vid(variation), now)
         self.worker.request(variation)
         if self.cluster is not None:

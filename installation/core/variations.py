@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from installation.core.dice import Throw, outcome_index
 
 SEED_MODULUS = 2**32
+MAX_REROLLS = 8  # images the safety checker refuses in a row before the wall keeps its picture
 _SLOT = re.compile(r"\{die(\d+)\}")
 
 
@@ -87,6 +88,7 @@ class VariationRule:
     paintings: int = 1
     approved_only: bool = False
     approved: tuple[Approval, ...] = ()
+    blocked_seeds: frozenset[int] = frozenset()
 
 
 def derive_seed(salt: str, key: str, repeat: int | None, reroll: int = 0) -> int:
@@ -133,8 +135,14 @@ def derive_variation(
     restricted: an image the safety checker refuses is never shown, approved or not.
     """
     if rule.approved_only and rule.approved and reroll == 0:
-        return _approved_variation(rule, throw, count, repeat)
-    return _derive(rule, throw, count, reroll, repeat)
+        v = _approved_variation(rule, throw, count, repeat)
+    else:
+        v = _derive(rule, throw, count, reroll, repeat)
+    # blocked seeds are never rendered anywhere (wall, cache, preview): the next re-roll is
+    # taken instead. Seeds are hash-spread over 2**32, so this ends after a step or two.
+    while v.seed in rule.blocked_seeds:
+        v = _derive(rule, Throw(v.faces, throw.source), v.number, v.reroll + 1, v.repeat)
+    return v
 
 
 def _approved_variation(rule: VariationRule, throw: Throw, count: int, repeat: int) -> Variation:

@@ -21,15 +21,13 @@ from typing import Any
 import numpy as np
 
 from installation.core.dice import Throw
-from installation.core.variations import Variation, reroll
+from installation.core.variations import MAX_REROLLS, Variation, reroll
 from installation.curate import CurateError
 from installation.errors import ShowError, UnsafeImage
 from installation.generate.engine import Engine, build_engine, spec_from_show
 from installation.show.schema import Show, variation_rule
 
 log = logging.getLogger(__name__)
-
-MAX_REROLLS = 8  # the app's limit (installation.app.MAX_REROLLS); a test keeps them equal
 
 
 def parse_faces(text: str, dice: int, faces: int) -> tuple[int, ...]:
@@ -72,20 +70,7 @@ def kiosk_variation(show: Show, faces: tuple[int, ...], repeat: int | None = Non
         if repeat < 1:
             raise CurateError(f"--repeat must be 1 or more, got {repeat}")
         director.repeats[Throw(faces).key] = repeat - 1
-    return skip_blocked(show, director.next_variation(faces))
-
-
-def skip_blocked(show: Show, variation: Variation) -> Variation:
-    """Re-roll past blocked seeds like App._render; CurateError when every re-roll is blocked."""
-    blocked, rule = set(show.safety.blocked_seeds), variation_rule(show)
-    while variation.seed in blocked:
-        if variation.reroll >= MAX_REROLLS:
-            raise CurateError(
-                f"outcome {variation.key}: {MAX_REROLLS} re-rolls all hit safety.blocked_seeds; "
-                "the wall would keep its current picture"
-            )
-        variation = reroll(rule, variation)
-    return variation
+    return director.next_variation(faces)
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,7 +128,7 @@ class ShowRenderer:
                     raise CurateError(
                         f"outcome {variation.key}: the safety checker flagged every re-roll"
                     ) from None
-                variation = skip_blocked(self.show, reroll(variation_rule(self.show), variation))
+                variation = reroll(variation_rule(self.show), variation)
                 continue
             self.rendered += 1
             self._store(variation, image)

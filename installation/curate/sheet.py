@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from installation.core.dice import outcome_count
 from installation.core.variations import Variation
 from installation.curate import CurateError
-from installation.curate.preview import ShowRenderer, director_for, skip_blocked
+from installation.curate.preview import ShowRenderer, director_for
 from installation.show.schema import Show
 
 MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
@@ -154,7 +154,6 @@ def render_tiles(
 def _tile(show: Show, director: Any, faces: tuple[int, ...], r: ShowRenderer) -> Tile:
     variation = director.next_variation(faces)
     try:
-        variation = skip_blocked(show, variation)
         result = r.render(variation)
     except Exception as e:  # one bad outcome must not lose the whole sheet
         lines = [*tile_lines(show, variation), f"not shown: {e}"]

@@ -382,4 +382,5 @@ def variation_rule(show: Show) -> VariationRule:
         paintings=max(1, len(show.artwork.paintings)),
         approved_only=show.safety.approved_only,
         approved=tuple(parse_approval(a) for a in show.safety.approved),
+        blocked_seeds=frozenset(show.safety.blocked_seeds),
     )

@@ -146,3 +146,18 @@ def test_parse_approval_names_the_accepted_forms() -> None:
     assert parse_approval("3-5@12") == Approval((3, 5), 12)
     with pytest.raises(ValueError, match="faces@seed"):
         parse_approval("three")
+
+
+def test_blocked_seeds_are_never_derived_for_any_caller() -> None:
+    from dataclasses import replace
+
+    plain = derive_variation(rule(), Throw((2, 5)))
+    blocked = replace(rule(), blocked_seeds=frozenset({plain.seed}))
+    v = derive_variation(blocked, Throw((2, 5)))
+    assert v.seed != plain.seed and v.reroll == 1
+    assert v.seed == derive_seed("s", "2-5", None, 1)
+    # re-rolls skip blocked seeds too
+    r1 = derive_seed("s", "2-5", None, 1)
+    both = replace(rule(), blocked_seeds=frozenset({plain.seed, r1}))
+    assert derive_variation(both, Throw((2, 5))).reroll == 2
+    assert reroll(both, plain).reroll == 2
