@@ -7,9 +7,6 @@ fitting rule, and the same precise error for a missing or broken file.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -84,21 +81,13 @@ def save_png(image: np.ndarray, path: Path, text: Mapping[str, str] | None = Non
     The temporary file lives in the same folder so os.replace is a rename on one filesystem;
     on any failure it is removed, so a full disk never leaves a half-written PNG behind.
     """
+    from installation.store import write_atomic
+
     as_rgb_array(image)
-    path = Path(path)
     info = _png_info(text or {})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; archive and artwork files are for sharing
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(image, "RGB").save(f, format="PNG", pnginfo=info)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(
+        Path(path), lambda f: Image.fromarray(image, "RGB").save(f, format="PNG", pnginfo=info)
+    )
 
 
 def _png_info(text: Mapping[str, str]) -> PngImagePlugin.PngInfo:

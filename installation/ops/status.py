@@ -228,19 +228,10 @@ class _BackgroundWriter:
 
 def write_json_atomic(path: Path, data: object) -> None:
     """Temp file in the same folder, fsync, os.replace: readers see old or new, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, default=str)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from installation.store import write_atomic
+
+    text = json.dumps(data, indent=1, default=str) + "\n"
+    write_atomic(Path(path), text.encode("utf-8"))
 
 
 def read_status(path: Path) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 from datetime import date
@@ -16,7 +17,6 @@ from PIL import Image
 
 from installation.core.variations import RenderParams, Variation
 from installation.generate import archive as archive_mod
-from installation.generate import images as images_mod
 from installation.generate.archive import MB, Archive
 
 PARAMS = RenderParams(strength=0.6, steps=4, guidance=1.5, width=64, height=48)
@@ -157,7 +157,7 @@ def test_full_disk_pauses_logs_once_and_recovers(
     def fsync_full(fd: int) -> None:  # the disk fills while the PNG is being written
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(images_mod.os, "fsync", fsync_full)
+    monkeypatch.setattr(os, "fsync", fsync_full)
     with caplog.at_level(logging.ERROR, logger="installation.generate.archive"):
         assert a.save(image(0), var(number=1))
         assert a.flush()
