@@ -109,7 +109,12 @@ class App:
         self.state_store = StateStore(show.storage_dir / "state.json")
         count, repeats = self.state_store.progress() if self.rule.seed_mode == "fresh" else (0, {})
         self.director = Director(
-            DirectorConfig(show.dice.count, show.dice.faces, show.display.attract_after_s),
+            DirectorConfig(
+                show.dice.count,
+                show.dice.faces,
+                show.display.attract_after_s,
+                give_up_after_s=2 * show.engine.worker_timeout_s + 30,
+            ),
             self.rule,
             now=clock(),
             count=count,
@@ -326,6 +331,7 @@ class App:
             self.fault(
                 "reroll-limit", f"{variation.key}: {MAX_REROLLS} re-rolls refused; keeping the wall"
             )
+            self._apply(self.director.give_up(variation, now, "every re-roll refused"), now)
             return
         self._apply(self.director.rerolled(variation, reroll(self.rule, variation)), now)
 

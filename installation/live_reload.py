@@ -8,6 +8,7 @@ values and are named in the log.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Any
@@ -47,8 +48,10 @@ def apply_reload(app: Any, result: Show | ShowError, change: Any) -> None:
             log.warning("show reloaded: restart the kiosk to apply %s", ", ".join(change.restart))
     app.show = new
     app.rule = app.director.rule = variation_rule(new)
-    app.director.config = type(app.director.config)(
-        new.dice.count, new.dice.faces, new.display.attract_after_s
+    app.director.config = dataclasses.replace(
+        app.director.config,
+        attract_after_s=new.display.attract_after_s,
+        give_up_after_s=2 * new.engine.worker_timeout_s + 30,
     )
     app.schedule = new.schedule.build() if new.schedule else type(app.schedule).always_open()
     app.kiosk.config = new.display.model_copy(

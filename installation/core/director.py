@@ -71,6 +71,9 @@ class DirectorConfig:
     dice: int
     faces: int
     attract_after_s: float
+    # last resort: ROLLING this long without an image (every re-roll refused, a lost
+    # request, dice that never settled) goes back to what was on the wall before
+    give_up_after_s: float = 180.0
 
 
 class Director:
@@ -179,12 +182,28 @@ class Director:
         self.pending = new
         return [Cue("rerolled", variation=new, reason=f"seed {old.seed} refused"), Render(new)]
 
+    def give_up(self, variation: Variation, now: float, reason: str) -> list[Action]:
+        """No image will come for `variation`: keep what the wall showed before."""
+        if self.pending is None or not _same(variation, self.pending):
+            return []
+        return self._abandon(now, reason)
+
     def tick(self, now: float) -> list[Action]:
-        """Time passes: idle presenting turns into attract."""
+        """Time passes: idle presenting turns into attract; a stuck roll is abandoned."""
         idle = now - self.last_activity
         if self.state is State.PRESENTING and idle >= self.config.attract_after_s:
             return [*self._enter(State.ATTRACT), Cue("attract")]
+        if self.state is State.ROLLING and idle >= self.config.give_up_after_s:
+            return self._abandon(now, f"no image after {idle:.0f} s")
         return []
+
+    def _abandon(self, now: float, reason: str) -> list[Action]:
+        self.pending = None
+        self.last_activity = now
+        back = self._before_roll if self._before_roll is not State.ROLLING else State.ATTRACT
+        if back is State.PRESENTING and self.shown is None:
+            back = State.ATTRACT
+        return [*self._enter(back), Cue("cancelled", reason=reason)]
 
     def attract(self, now: float) -> list[Action]:
         """Back to the invitation on demand (a cluster follower that lost its leader)."""

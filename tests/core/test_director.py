@@ -141,3 +141,24 @@ def test_fresh_mode_counts_repeats_per_outcome_and_looks_ahead() -> None:
     assert (render.variation.number, render.variation.repeat) == (11, 5)
     assert persist.repeats == {"1-2": 5}
     assert d.next_variation((1, 2)).seed != ahead.seed
+
+
+def test_a_roll_with_no_image_is_given_up_and_the_wall_keeps_its_picture() -> None:
+    cfg = DirectorConfig(dice=2, faces=6, attract_after_s=600.0, give_up_after_s=100.0)
+    d = Director(cfg, RULE, now=0)
+    first = d.throw(Throw((1, 1)), 1.0)[-1]
+    assert isinstance(first, Render)
+    d.image_ready(first.variation, 2.0)
+    d.throw(Throw((2, 2)), 10.0)  # every re-roll of this one will be refused
+    assert d.tick(109.9) == []
+    assert kinds(d.tick(110.0)) == ["state:presenting", "cue:cancelled"]
+    assert d.pending is None and d.shown == first.variation
+
+
+def test_give_up_only_for_the_awaited_variation() -> None:
+    d = Director(CFG, RULE, now=0)
+    r = d.throw(Throw((3, 3)), 1.0)[-1]
+    assert isinstance(r, Render)
+    other = d.next_variation((4, 4))
+    assert d.give_up(other, 2.0, "x") == []
+    assert kinds(d.give_up(r.variation, 2.0, "refused")) == ["state:attract", "cue:cancelled"]
