@@ -37,7 +37,7 @@ from installation.core.variations import MAX_REROLLS, Variation, reroll
 from installation.live_reload import apply_reload, reload_in_background
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
-from installation.store import StateStore
+from installation.store import ProgressWriter, StateStore
 
 log = logging.getLogger("installation.app")
 
@@ -108,6 +108,9 @@ class App:
         self._next_phase_check = clock() + PHASE_CHECK_S
         self.state_store = StateStore(show.storage_dir / "state.json")
         count, repeats = self.state_store.progress() if self.rule.seed_mode == "fresh" else (0, {})
+        self.progress = ProgressWriter(self.state_store) if self.rule.seed_mode == "fresh" else None
+        if self.progress is not None:
+            self.progress.settled = count
         self.director = Director(
             DirectorConfig(
                 show.dice.count,
@@ -125,7 +128,7 @@ class App:
         self.started_at = clock()
         self.running = False
         self._images: dict[tuple[str, int, int], tuple[np.ndarray, str]] = {}
-        self._throw_at: dict[tuple[str, int, int], float] = {}
+        self._throw_started: float | None = None
         self._rng = random.Random()
         self._next_auto = self.started_at + (options.auto_throw or 0)
         self._blackout = False
@@ -169,7 +172,8 @@ class App:
             self.notifier.stopping()
         if self.housekeeper is not None:
             self.housekeeper.close()
-        for part in [*reversed(self.edges), self.cues, self.worker, self.archive, self.kiosk]:
+        parts = [*reversed(self.edges), self.cues, self.worker, self.archive, self.progress]
+        for part in [*parts, self.kiosk]:
             if part is None:
                 continue
             try:
@@ -352,7 +356,8 @@ class App:
 
     def _render(self, variation: Variation, now: float) -> None:
         # blocked seeds never get here: the variation rule re-rolls past them
-        self._throw_at.setdefault(_vid(variation), now)
+        if variation.reroll == 0:
+            self._throw_started = now  # a newer throw supersedes: one start time, not a map
         self.worker.request(variation)
         if self.cluster is not None:
             self.cluster.rendering(variation)
@@ -362,14 +367,24 @@ class App:
         (immediate targets with lead_ms) act on the very frame the image appears."""
         image, engine = self._images.pop(_vid(variation))
         self._shown_at = self.wall() + self.cue_lead_s
-        if self.cue_lead_s > 0:
-            self._timed.append((self._shown_at, variation, image, engine))
-            return
-        self._show_now(variation, image, engine, now)
+        self._timed.append((now + self.cue_lead_s, variation, image, engine))
+        self._present_due(now)
 
     def _present_due(self, now: float) -> None:
-        wall = self.wall()
-        while self._timed and self._timed[0][0] <= wall:
+        """Show held presents whose moment has come (monotonic clock: a wall-clock step
+        must not hold a picture back) and, in fresh mode, whose count is on disk."""
+        settled = self.progress.settled if self.progress is not None else None
+        if self.progress is not None:
+            for error in self.progress.take_errors():
+                self.fault("state-write", error)
+        while self._timed and self._timed[0][0] <= now:
+            variation = self._timed[0][1]
+            if (
+                settled is not None
+                and self.rule.seed_mode == "fresh"
+                and variation.number > settled
+            ):
+                return  # its count is being written; a frame or two
             _, variation, image, engine = self._timed.pop(0)
             self._show_now(variation, image, engine, now)
 
@@ -380,7 +395,7 @@ class App:
         self._presented_at = now
         self.presented.append(variation)
         del self.presented[:-100]
-        started = self._throw_at.pop(_vid(variation), None)
+        started, self._throw_started = self._throw_started, None
         if self.status is not None:
             if started is not None:
                 self.status.record_latency((now - started) * 1000.0)
@@ -427,10 +442,9 @@ class App:
         return LabelInfo(faces=variation.faces, text=text)
 
     def _persist_count(self, count: int, repeats: dict[str, int]) -> None:
-        try:
-            self.state_store.save_progress(count, repeats)
-        except OSError as e:  # a full disk must not stop the show; the count lives on in memory
-            self.fault("state-write", f"could not save the throw count {count}: {e}")
+        if self.progress is None:  # a reload switched to fresh mode: write in place
+            self.progress = ProgressWriter(self.state_store)
+        self.progress.submit(count, repeats)
 
     def _cue(self, cue: Cue) -> None:
         if cue.name == "ignored":

@@ -94,3 +94,57 @@ class StateStore:
         data["throw_count"] = count
         data["outcome_repeats"] = repeats
         self.save(data)
+
+
+class ProgressWriter:
+    """Fresh mode's count and repeats, written by a thread so the frame never waits on fsync.
+
+    The app shows a fresh variation only once `settled` covers its count, so whatever
+    reached the wall is on disk first: a power cut never replays it. A failed write
+    (full disk) is reported through `errors` and still settles: the show goes on with
+    the count in memory."""
+
+    def __init__(self, store: StateStore) -> None:
+        import threading
+
+        self.store = store
+        self.settled = 0
+        self.errors: list[str] = []
+        self._wanted: tuple[int, dict[str, int]] | None = None
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="progress-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, count: int, repeats: dict[str, int]) -> None:
+        with self._cond:
+            self._wanted = (count, dict(repeats))  # a newer count replaces an unwritten one
+            self._cond.notify()
+
+    def take_errors(self) -> list[str]:
+        with self._cond:
+            errors, self.errors = self.errors, []
+        return errors
+
+    def stop(self, timeout: float = 2.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._wanted is None and not self._stopping:
+                    self._cond.wait()
+                if self._wanted is None:
+                    return
+                count, repeats = self._wanted
+                self._wanted = None
+            try:
+                self.store.save_progress(count, repeats)
+            except OSError as e:
+                with self._cond:
+                    self.errors.append(f"could not save the throw count {count}: {e}")
+            with self._cond:
+                self.settled = max(self.settled, count)

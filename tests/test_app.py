@@ -98,18 +98,18 @@ def test_bad_events_and_bad_throws_are_counted_not_fatal(tmp_path: Path) -> None
 def test_fresh_count_survives_a_restart(tmp_path: Path) -> None:
     show = make_show(tmp_path, seed_mode="fresh")
     app, _, _ = fake_app(show)
-    for _ in range(3):
+    for n in range(1, 4):
         app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
-        app.step()
-        app.step()
+        run_until(app, lambda n=n: len(app.presented) == n)  # shown once its count is on disk
     first_run = [v.seed for v in app.presented]
+    assert len(set(first_run)) == 3
     app.stop()
     again, _, _ = fake_app(load_show(show.folder))
     again.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
-    again.step()
-    again.step()
+    run_until(again, lambda: again.presented)
     assert [v.number for v in again.presented] == [4]
     assert again.presented[0].seed not in first_run
+    assert again.presented[0].repeat == 4
 
 
 def test_unsafe_image_is_rerolled_never_shown(tmp_path: Path) -> None:
@@ -498,9 +498,9 @@ def test_cues_follow_the_throw_and_lead_the_image_by_the_targets_lead(tmp_path: 
     )
     assert all(c.at is None for c in cues.cues[:-1])
     assert kiosk.presents == []  # held until the moment the receivers were told
-    wall[0] = 5000.2
+    wall[0], clock.t = 5000.2, clock.t + 0.2
     app.step()
     assert kiosk.presents == []
-    wall[0] = 5000.25
+    wall[0], clock.t = 5000.25, clock.t + 0.05
     app.step()
     assert len(kiosk.presents) == 1 and app.presented[-1].key == "5-1"

@@ -19,3 +19,42 @@ def test_corrupt_state_is_empty_not_fatal(tmp_path: Path) -> None:
     assert StateStore(p).progress() == (0, {})
     p.write_text('{"throw_count": -3, "outcome_repeats": {"1-1": "x", "2-2": 4}}')
     assert StateStore(p).progress() == (0, {"2-2": 4})
+
+
+def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_progress_writer_settles_after_the_write(tmp_path: Path) -> None:
+    from installation.store import ProgressWriter
+
+    store = StateStore(tmp_path / "state.json")
+    writer = ProgressWriter(store)
+    writer.submit(3, {"1-1": 3})
+    wait_for(lambda: writer.settled == 3)
+    assert store.progress() == (3, {"1-1": 3})
+    writer.stop()
+
+
+def test_progress_writer_reports_a_full_disk_and_goes_on(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    from installation.store import ProgressWriter
+
+    store = StateStore(tmp_path / "state.json")
+
+    def full(count: int, repeats: dict[str, int]) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "save_progress", full)
+    writer = ProgressWriter(store)
+    writer.submit(5, {})
+    wait_for(lambda: writer.settled == 5)
+    (error,) = writer.take_errors()
+    assert "throw count 5" in error and "No space left" in error
+    writer.stop()
