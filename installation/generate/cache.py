@@ -38,6 +38,7 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import RenderParams, Variation
+from installation.generate.diskutil import DiskPause, scan_folder
 from installation.generate.images import as_rgb_array, save_png
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,11 @@ CACHE_FORMAT = "1"  # bump when the key or file layout changes
 VOLATILE = frozenset({"pid", "describe_error"})  # describe() values that change run to run
 KEY_TEXT = "cache-key"
 _HEX = frozenset("0123456789abcdef")
+
+
+def _is_entry(name: str) -> bool:
+    """A cache file's name: <32 hex digits>.png."""
+    return name.endswith(".png") and len(name) == 36 and set(name[:32]) <= _HEX
 
 
 def _digest(data: object) -> str:
@@ -109,14 +115,14 @@ class OutcomeCache:
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memory_bytes = self._disk_bytes = 0
         self._disk: OrderedDict[str, int] = OrderedDict()  # key -> bytes, least recent first
-        self._paused_until: float | None = None
-        self._logged: set[str] = set()
+        self._pause = DiskPause(retry_s, clock)
         self.counts = dict.fromkeys(
             ("hits", "memory_hits", "disk_hits", "misses", "puts", "disk_writes",
              "disk_errors", "corrupt", "evicted"), 0,
         )  # fmt: skip
         self.engine = ""
         self.engine_name = ""
+        self.engine_info: dict[str, str] = {}  # what made the cached images (for the archive)
         self.set_engine(engine_info)
         self._scan()
 
@@ -135,6 +141,9 @@ class OutcomeCache:
             if stamp == self.engine:
                 return False
             self.engine, self.engine_name = stamp, str(info.get("engine", "")) if stamp else ""
+            self.engine_info = {
+                str(k): str(v) for k, v in info.items() if stamp and str(k) not in VOLATILE
+            }
             self._memory.clear()  # old keys can never hit again; free the budget
             self._memory_bytes = 0
         return True
@@ -263,16 +272,16 @@ class OutcomeCache:
         except OSError as e:
             self._disk_trouble("write", e)
             return False
-        if self._paused_until is not None:
+        if self._pause.worked():
             log.info("cache: writing to %s again", self.dir)
-            self._paused_until = None
-            self._logged.clear()
         with self._lock:
             self._disk_bytes += size - self._disk.pop(key, 0)
             self._disk[key] = size
             self.counts["disk_writes"] += 1
-            self._evict_disk()
-        return key in self._disk
+            victims = self._over_budget()
+            kept = key in self._disk
+        self._unlink(victims)  # outside the lock: a slow disk must not stall lookups
+        return kept
 
     def _remember(self, key: str, image: np.ndarray) -> None:
         if image.nbytes > self.memory_budget:
@@ -284,32 +293,39 @@ class OutcomeCache:
             while self._memory_bytes > self.memory_budget:
                 self._memory_bytes -= self._memory.popitem(last=False)[1].nbytes
 
-    def _evict_disk(self) -> None:
+    def _over_budget(self) -> list[str]:
+        """Drop the least recent disk entries over budget from the index (hold the lock);
+        the caller deletes their files after letting go of it.
+
+        Only one thread writes (DiskIO, or the prerender command), so a victim cannot be
+        written again between choosing it and deleting its file."""
+        victims = []
         while self._disk and self._disk_bytes > self.disk_budget:
-            key = next(iter(self._disk))
-            self._forget(key, unlink=True)
+            key, size = self._disk.popitem(last=False)
+            self._disk_bytes -= size
             self.counts["evicted"] += 1
+            victims.append(key)
+        return victims
+
+    def _unlink(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            with contextlib.suppress(OSError):
+                self.path(key).unlink(missing_ok=True)
 
     def _forget(self, key: str, unlink: bool = False) -> None:
         with self._lock:
             self._disk_bytes -= self._disk.pop(key, 0)
         if unlink:
-            with contextlib.suppress(OSError):
-                self.path(key).unlink(missing_ok=True)
+            self._unlink([key])
 
     # -- disk health ------------------------------------------------------------------
     def _disk_usable(self) -> bool:
-        if self.disk_budget <= 0:
-            return False
-        return self._paused_until is None or self.clock() >= self._paused_until
+        return self.disk_budget > 0 and self._pause.usable()
 
     def _disk_trouble(self, what: str, e: OSError) -> None:
         """Count it, log it once per kind, and rest the disk for retry_s."""
         self.counts["disk_errors"] += 1
-        self._paused_until = self.clock() + self.retry_s
-        kind = f"{what}:{e.errno}"
-        if kind not in self._logged:
-            self._logged.add(kind)
+        if self._pause.trouble(f"{what}:{e.errno}"):
             log.error(
                 "cache: cannot %s in %s (%s); going on in memory, retrying every %g s",
                 what, self.dir, e, self.retry_s,
@@ -317,26 +333,13 @@ class OutcomeCache:
 
     def _scan(self) -> None:
         """Index the PNGs already on disk (oldest first); remove temp files a crash left."""
-        found: list[tuple[float, str, int]] = []
-        try:
-            with os.scandir(self.dir) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.startswith(".") and name.endswith(".tmp"):
-                        with contextlib.suppress(OSError):
-                            os.unlink(entry.path)
-                    elif name.endswith(".png") and len(name) == 36 and set(name[:32]) <= _HEX:
-                        st = entry.stat()
-                        found.append((st.st_mtime, name[:32], st.st_size))
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            self._disk_trouble("read", e)
+        found = scan_folder(self.dir, _is_entry, lambda e: self._disk_trouble("read", e))
         with self._lock:
-            for _, key, size in sorted(found):
-                self._disk[key] = size
-                self._disk_bytes += size
-            self._evict_disk()
+            for f in sorted(found, key=lambda f: (f.mtime, f.path.name)):
+                self._disk[f.path.name[:32]] = f.size
+                self._disk_bytes += f.size
+            victims = self._over_budget()
+        self._unlink(victims)
 
     # -- for the status and the prefill budget -----------------------------------------
     def capacity(self, params: RenderParams) -> int:
@@ -360,7 +363,7 @@ class OutcomeCache:
                 "disk_bytes": self._disk_bytes,
                 "fill": round(used / budget, 3) if budget else 0.0,
                 "engine": self.engine_name or "unknown",
-                "disk_paused": self._paused_until is not None,
+                "disk_paused": self._pause.paused,
             }
 
 

@@ -257,3 +257,88 @@ def test_unwritable_folder_keeps_working_in_memory(tmp_path: Path) -> None:
     c, v = make(tmp_path), var()
     assert not c.put(v, image_for(v))
     assert c.get(v) is not None and c.stats()["disk_errors"] == 1
+
+
+# -- threads and a changing folder ----------------------------------------------------------
+def test_a_slow_delete_never_holds_up_lookups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evicting over budget deletes files; a stalled delete must not block the frame's
+    lookups (contains, peek, on_disk), which share the cache's lock."""
+    import os
+    import threading
+
+    big = dataclasses.replace(PARAMS, width=256, height=256)
+    rule = dataclasses.replace(RULE, params=big)
+    c = make(tmp_path, memory_mb=8, disk_mb=1)  # ~5 noisy PNGs fit on disk
+    vs = [var(f, rule) for f in all_outcomes(2, 3)]
+    for v in vs[:5]:
+        c.put(v, image_for(v, noise=True))
+    entered, gate = threading.Event(), threading.Event()
+    real_unlink = os.unlink
+
+    def stalled_unlink(path: Any, *args: Any, **kw: Any) -> None:
+        entered.set()
+        gate.wait(10)  # a dying disk
+        real_unlink(path, *args, **kw)
+
+    monkeypatch.setattr(os, "unlink", stalled_unlink)
+    writer = threading.Thread(target=c.put, args=(vs[5], image_for(vs[5], noise=True)))
+    writer.start()
+    try:
+        assert entered.wait(10), "the write never evicted anything"
+        answers: list[object] = []
+
+        def look() -> None:
+            answers.extend([c.contains(vs[5]), c.on_disk(vs[0]), c.peek(vs[4]) is not None])
+
+        reader = threading.Thread(target=look)
+        reader.start()
+        reader.join(5)
+        stalled = reader.is_alive()
+    finally:
+        gate.set()
+        writer.join(10)
+    assert not stalled, "a lookup waited for the disk"
+    assert answers[0] is True and answers[2] is True
+    assert sum(p.stat().st_size for p in pngs(tmp_path)) <= 1 * MB
+
+
+def test_files_vanishing_during_the_start_scan_leave_the_rest_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another cache (a show reload) may delete files while this one scans the folder:
+    those are skipped, every other file is indexed and kept within the budget."""
+    import os
+
+    first = make(tmp_path)
+    vs = [var(f) for f in all_outcomes(2, 3)]
+    for v in vs:
+        first.put(v, image_for(v))
+    real_scandir = os.scandir
+    gone: list[str] = []
+
+    class Vanishing:
+        def __init__(self, path: Any) -> None:
+            self.it = real_scandir(path)
+
+        def __enter__(self) -> Vanishing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.it.close()
+
+        def __iter__(self) -> Any:
+            for entry in self.it:
+                if entry.name.endswith(".png") and not gone:
+                    os.unlink(entry.path)  # deleted between listing and stat
+                    gone.append(entry.name)
+                yield entry
+
+    monkeypatch.setattr(os, "scandir", Vanishing)
+    again = make(tmp_path)
+    monkeypatch.undo()
+    assert len(gone) == 1
+    assert again.stats()["disk_entries"] == 8
+    assert sum(again.on_disk(v) for v in vs) == 8
+    assert again.stats()["disk_errors"] == 0  # a vanished file is not disk trouble
