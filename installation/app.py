@@ -12,6 +12,7 @@ import queue
 import random
 import signal
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from installation.core.director import (
 )
 from installation.core.schedule import Schedule
 from installation.core.variations import MAX_REROLLS, Variation, reroll
-from installation.live_reload import apply_reload, reload_in_background
+from installation.live_reload import apply_reload, reload_in_background, swap_part
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
 from installation.store import ProgressWriter, StateStore
@@ -42,6 +43,7 @@ from installation.store import ProgressWriter, StateStore
 log = logging.getLogger("installation.app")
 
 PHASE_CHECK_S = 1.0
+FRAME_FAILURE_BURST = 50
 MAX_INBOX_PER_FRAME = 64
 
 
@@ -83,6 +85,7 @@ class App:
         archive: Any = None,
         reloader: Any = None,
         make_worker: Callable[[Show], Any] | None = None,
+        make_cues: Callable[[Show], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -100,6 +103,7 @@ class App:
         self.archive = archive  # every shown variation, saved by a background thread
         self.reloader = reloader  # ShowWatcher: rehearsal saves and /installation/reload
         self.make_worker = make_worker  # a new worker when a reload changes the engine
+        self.make_cues = make_cues  # new cue targets on a reload
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
@@ -182,11 +186,23 @@ class App:
                 log.exception("error while stopping %s", type(part).__name__)
 
     def run(self) -> int:
+        """The frame loop. A frame that fails is logged and counted and the show goes on;
+        only a burst of failures (a broken install, not a bad input) ends the process,
+        with status 1, so systemd restarts it."""
         self.start()
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
+        failures: deque[float] = deque(maxlen=FRAME_FAILURE_BURST)
         try:
             while self.running:
-                self.step()
+                try:
+                    self.step()
+                except Exception:
+                    log.exception("a frame failed; the show goes on")
+                    self.counters["frame-error"] = self.counters.get("frame-error", 0) + 1
+                    failures.append(self.clock())
+                    if len(failures) == failures.maxlen and failures[-1] - failures[0] < 10.0:
+                        log.critical("%d frames failed within 10 s; stopping", len(failures))
+                        return 1
         except KeyboardInterrupt:
             pass
         finally:
@@ -264,6 +280,8 @@ class App:
                 reload_in_background(self.reloader)
         elif isinstance(event, ev.ShowReloaded):
             apply_reload(self, event.result, event.change)  # type: ignore[arg-type]
+        elif isinstance(event, ev.PartReady):
+            swap_part(self, event.name, event.part)
         elif isinstance(event, ev.Fault):
             self.fault(event.kind, event.message)
         elif isinstance(event, ev.LinkStatus):

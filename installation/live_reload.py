@@ -54,12 +54,20 @@ def apply_reload(app: Any, result: Show | ShowError, change: Any) -> None:
         give_up_after_s=2 * new.engine.worker_timeout_s + 30,
     )
     app.schedule = new.schedule.build() if new.schedule else type(app.schedule).always_open()
-    app.kiosk.config = new.display.model_copy(
-        update={k: getattr(running, k) for k in RESTART_DISPLAY_KEYS}
-    )
+    display = new.display.model_copy(update={k: getattr(running, k) for k in RESTART_DISPLAY_KEYS})
+    if hasattr(app.kiosk, "configure"):
+        app.kiosk.configure(display, title=new.show.title, artist=new.show.artist)
+    else:
+        app.kiosk.config = display
+    for edge in app.edges:  # projectors follow the new hours
+        if hasattr(edge, "schedule"):
+            edge.schedule = app.schedule
     _refresh_prefill(app, new)
+    keys = set(change.keys) if change is not None else {"osc.targets"}
     if change is None or change.needs_new_worker:
-        _new_worker(app, new)
+        _rebuild(app, "worker", lambda: app.make_worker(new) if app.make_worker else None)
+    if keys & {"osc.targets", "osc.heartbeat_s"} and app.make_cues is not None:
+        _rebuild(app, "cues", lambda: app.make_cues(new))
     app.kiosk.set_overlay(None)
 
 
@@ -93,18 +101,48 @@ def _refresh_prefill(app: Any, show: Show) -> None:
 
     rule = variation_rule(show)
     budget = app.worker.cache.capacity(rule.params)
-    app.worker.prefill = prefill_for(rule, show.dice.count, budget, app.director.next_variation)
+    prefill = prefill_for(rule, show.dice.count, budget, app.director.next_variation)
+    if hasattr(app.worker, "set_prefill"):
+        app.worker.set_prefill(prefill)
+    else:
+        app.worker.prefill = prefill
 
 
-def _new_worker(app: Any, show: Show) -> None:
-    """A new model, painting or engine setting: a fresh worker; its fallback covers the gap."""
-    if app.make_worker is None:
-        log.warning("show reloaded: engine changes apply on restart")
-        return
-    old = app.worker
-    app.worker = app.make_worker(show)
-    app.worker.start()
+def _rebuild(app: Any, name: str, build: Any) -> None:
+    """Build and start a new part in a thread (a model load, a cache scan, sockets); the
+    frame loop swaps it in when PartReady arrives and stops the old one off-thread."""
+    from installation.core.events import Fault, PartReady
+
+    def run() -> None:
+        try:
+            part = build()
+            if part is None and name == "worker":
+                log.warning("show reloaded: engine changes apply on restart")
+                return
+            if part is not None:  # cues: None means the new show has no targets
+                part.start()
+        except Exception as e:  # the running part stays; the reload is reported
+            log.exception("show reloaded: the new %s did not start", name)
+            app.inbox.put(Fault("reload", f"the new {name} did not start ({e}); kept the old one"))
+            return
+        app.inbox.put(PartReady(name, part))
+
+    threading.Thread(target=run, name=f"reload-{name}", daemon=True).start()
+
+
+def swap_part(app: Any, name: str, part: Any) -> None:
+    """On the frame thread: take the new part, re-ask for what the wall waits on, stop the
+    old part in the background (a worker may take seconds to exit)."""
+    old = getattr(app, name)
+    setattr(app, name, part)
+    if name == "worker" and app.director.pending is not None:
+        part.request(app.director.pending)
+    if old is not None:
+        threading.Thread(target=_stop_quietly, args=(old,), daemon=True).start()
+
+
+def _stop_quietly(part: Any) -> None:
     try:
-        old.stop()
-    except Exception:  # the old worker may already be dead; the new one is what matters
-        log.exception("stopping the previous worker")
+        part.stop()
+    except Exception:  # the old part may already be dead; the new one is what matters
+        log.exception("stopping the replaced %s", type(part).__name__)

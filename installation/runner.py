@@ -61,6 +61,7 @@ def build_app(show: Show, options: RunOptions) -> App:
         archive=archive_for(show),
         reloader=watcher,
         make_worker=make_worker,
+        make_cues=_cues,
     )
     # the outcome cache answers known throws at once and pre-renders the rest in the background;
     # fresh seed mode looks ahead through the director (each outcome's next variation)

@@ -504,3 +504,55 @@ def test_cues_follow_the_throw_and_lead_the_image_by_the_targets_lead(tmp_path: 
     wall[0], clock.t = 5000.25, clock.t + 0.05
     app.step()
     assert len(kiosk.presents) == 1 and app.presented[-1].key == "5-1"
+
+
+def test_reload_with_a_new_engine_swaps_the_worker_off_the_frame_thread(tmp_path: Path) -> None:
+    from installation.core.events import ShowReloaded
+    from installation.show.reload import diff_shows
+
+    show = make_show(tmp_path)
+    built: list[FakeWorker] = []
+
+    def make_worker(s: Show) -> FakeWorker:
+        built.append(FakeWorker())
+        return built[-1]
+
+    old = FakeWorker(auto=False)  # never answers: the throw below stays pending
+    app = App(
+        show, RunOptions(), kiosk=FakeKiosk(show.display), worker=old, make_worker=make_worker
+    )
+    app.start()
+    app.inbox.put(ev.ThrowCommitted(Throw((6, 6))))
+    app.step()
+    assert app.director.pending is not None
+    new = load_show(show.folder).model_copy(
+        update={"engine": show.engine.model_copy(update={"worker_timeout_s": 30.0})}
+    )
+    app.inbox.put(ShowReloaded(new, diff_shows(show, new)))
+    run_until(app, lambda: app.worker is not old)
+    assert built == [app.worker]
+    run_until(app, lambda: app.presented)  # the pending throw was asked again of the new worker
+    assert app.presented[-1].key == "6-6"
+    app.stop()
+
+
+def test_a_failing_frame_is_counted_and_the_show_goes_on(tmp_path: Path) -> None:
+    show = make_show(tmp_path)
+    clock = Clock()
+    kiosk = FakeKiosk(show.display, clock=clock)
+    app = App(
+        show, RunOptions(exit_after=3.0), kiosk=kiosk, worker=FakeWorker(clock=clock), clock=clock
+    )
+    frames = {"n": 0}
+    real_frame = kiosk.frame
+
+    def flaky_frame() -> None:
+        frames["n"] += 1
+        clock.t += 0.1
+        if frames["n"] % 3 == 0:
+            raise RuntimeError("a driver hiccup")
+        real_frame()
+
+    kiosk.frame = flaky_frame  # type: ignore[method-assign]
+    assert app.run() == 0  # ran to exit_after despite the failures
+    assert app.counters["frame-error"] == frames["n"] // 3 >= 5

@@ -59,6 +59,15 @@ class ShowReloaded:
 
 
 @dataclass(frozen=True)
+class PartReady:
+    """A part rebuilt off the frame thread after a reload ('worker' or 'cues'), started
+    and ready to take over from the running one."""
+
+    name: str
+    part: object
+
+
+@dataclass(frozen=True)
 class KioskQuit:
     """Escape or the window's close button, where the show allows quitting."""
 

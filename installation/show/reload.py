@@ -41,10 +41,14 @@ ENGINE = (
 )  # fmt: skip
 DISPLAY = ("display", "show")
 LIVE = (
-    "safety.blocked_seeds", "safety.approved_only", "safety.approved", "cache", "archive",
-    "osc.targets", "osc.heartbeat_s", "schedule", "projectors",
+    "safety.blocked_seeds", "safety.approved_only", "safety.approved",
+    "osc.targets", "osc.heartbeat_s", "schedule",
 )  # fmt: skip
-RESTART = ("dice", "osc.listen", "osc.allow", "osc.reply_port", "storage", "cluster")
+# budgets, folders and devices opened once at start: a reload names them, a restart applies them
+RESTART = (
+    "dice", "osc.listen", "osc.allow", "osc.reply_port", "storage", "cluster",
+    "cache", "archive", "projectors",
+)  # fmt: skip
 PROMPT_ONLY = frozenset({"variations.prompt", "variations.variants"})
 
 
