@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import queue
 import re
 import threading
@@ -34,6 +33,7 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import Variation
+from installation.generate.diskutil import DiskPause, scan_folder
 from installation.generate.images import save_png
 
 log = logging.getLogger(__name__)
@@ -119,14 +119,14 @@ class Archive:
         self._lock = threading.Lock()
         self._files: deque[tuple[Path, int]] = deque()  # oldest first
         self._bytes = 0
-        self._paused_until: float | None = None
+        self._pause = DiskPause(retry_s, clock)
         self._thread: threading.Thread | None = None
         self.counts = dict.fromkeys(
             ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full"), 0
         )
 
     def __repr__(self) -> str:
-        state = "paused" if self._paused_until is not None else "on" if self.enabled else "off"
+        state = "paused" if self._pause.paused else "on" if self.enabled else "off"
         return (
             f"<Archive {self.root} {state} files={len(self._files)} saved={self.counts['saved']}>"
         )
@@ -143,7 +143,7 @@ class Archive:
         """Queue one shown image (do not modify it afterwards). Never blocks; False if not."""
         if not self.enabled:
             return False
-        if self._paused_until is not None and self.clock() < self._paused_until:
+        if not self._pause.usable():
             self.counts["skipped_paused"] += 1
             return False
         self._ensure_thread()
@@ -183,7 +183,7 @@ class Archive:
             "enabled": self.enabled,
             "files": files,
             "bytes": size,
-            "paused": self._paused_until is not None,
+            "paused": self._pause.paused,
             "queued": self._q.qsize(),
         }
 
@@ -213,7 +213,7 @@ class Archive:
     def _write(
         self, image: np.ndarray, v: Variation, engine: str, describe: dict[str, str], when: float
     ) -> None:
-        if self._paused_until is not None and self.clock() < self._paused_until:
+        if not self._pause.usable():
             self.counts["skipped_paused"] += 1
             return
         path = self._path(v, when)
@@ -225,9 +225,8 @@ class Archive:
         except OSError as e:
             self._trouble(e)
             return
-        if self._paused_until is not None:
+        if self._pause.worked():
             log.info("archive: writing to %s again", self.root)
-            self._paused_until = None
         self.counts["saved"] += 1
         with self._lock:
             self._files.append((path, size))
@@ -248,9 +247,7 @@ class Archive:
         """Pause archiving for retry_s; log it once per pause, not once per image."""
         full = e.errno in FULL
         self.counts["disk_full" if full else "errors"] += 1
-        first = self._paused_until is None
-        self._paused_until = self.clock() + self.retry_s
-        if first:
+        if self._pause.trouble("disk"):  # one kind: logged once until the disk works again
             why = "the disk is full" if full else f"cannot write ({e})"
             log.error(
                 "archive: %s at %s; archiving paused, retrying in %g s; the show goes on",
@@ -274,19 +271,19 @@ class Archive:
                     path.parent.rmdir()
 
     def _scan(self) -> None:
-        """Index what earlier runs archived (oldest first); drop temp files a crash left."""
+        """Index what earlier runs archived (oldest first); drop temp files a crash left.
+        Files or days deleted meanwhile (a curator tidying up) are skipped."""
+        errors: list[OSError] = []
+        days = scan_folder(self.root, lambda name: bool(_DAY.match(name)), errors.append)
         found: list[tuple[Path, int]] = []
-        root = self.root if self.root.is_dir() else None
-        days = sorted(p for p in root.iterdir() if _DAY.match(p.name)) if root else []
-        for day in filter(Path.is_dir, days):
-            with os.scandir(day) as it:
-                entries = sorted(it, key=lambda e: e.name)
-            for entry in entries:
-                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
-                elif entry.name.endswith(".png"):
-                    found.append((Path(entry.path), entry.stat().st_size))
+        for day in sorted(d.path for d in days if d.path.is_dir()):
+            pngs = scan_folder(day, lambda name: name.endswith(".png"), errors.append)
+            found += [(f.path, f.size) for f in sorted(pngs, key=lambda f: f.path.name)]
+        if errors:
+            log.warning(
+                "archive: %d file(s) in %s could not be read while indexing (%s); "
+                "they are left alone", len(errors), self.root, errors[0],
+            )  # fmt: skip
         with self._lock:
             self._files = deque(found + list(self._files))
             self._bytes = sum(size for _, size in self._files)

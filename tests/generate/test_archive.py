@@ -238,3 +238,46 @@ def test_archive_for_a_show(tmp_path: Path) -> None:
     a = archive_for(show)
     assert a.root == tmp_path / "var" / "archive"
     assert (a.show_name, a.max_files, a.max_bytes, a.enabled) == ("demo", 5, 2 * MB, False)
+
+
+def test_files_deleted_during_the_start_scan_are_skipped_and_the_rest_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A curator (or a second process) deleting files while the writer indexes the
+    archive must not stop the index part-way: the rest still counts towards max_files."""
+    import os
+
+    t = [NOON]
+    first = make(tmp_path, wall=lambda: t[0])
+    for n in range(1, 7):
+        t[0] = NOON + n
+        first.save(image(n), var(number=n))
+    assert first.flush()
+    first.stop()
+    real_scandir, gone = os.scandir, []
+
+    class Vanishing:
+        def __init__(self, path: Any) -> None:
+            self.it = real_scandir(path)
+
+        def __enter__(self) -> Vanishing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.it.close()
+
+        def __iter__(self) -> Any:
+            for entry in self.it:
+                if entry.name.endswith(".png") and not gone:
+                    os.unlink(entry.path)  # gone between the listing and its stat
+                    gone.append(entry.name)
+                yield entry
+
+    monkeypatch.setattr(os, "scandir", Vanishing)
+    a = make(tmp_path, max_files=3, wall=lambda: NOON + 100)
+    a.save(image(9), var(number=9))
+    assert a.flush()
+    monkeypatch.undo()
+    assert len(gone) == 1 and a.stats()["errors"] == 0
+    assert len(a.list()) == 3 and a.list()[-1].number == 9  # 5 indexed + 1 new, pruned to 3
+    assert a.stats()["pruned"] == 3
