@@ -140,8 +140,9 @@ def _free_cuda() -> None:
 class FallbackRenderer:
     """Renders the newest submitted variation in a daemon thread with the fallback engine.
 
-    take() hands back (variation, image, ms) for each finished render; the worker wraps
-    them as fallback Results (this module cannot import worker.py: worker.py imports it).
+    take() hands back (variation, image, ms, describe) for each finished render; the
+    worker wraps them as fallback Results (this module cannot import worker.py: worker.py
+    imports it). describe is the fallback engine's, or says a flat colour stood in.
     """
 
     def __init__(self, spec: EngineSpec) -> None:
@@ -149,7 +150,7 @@ class FallbackRenderer:
         self._cv = threading.Condition()
         self._want: Variation | None = None
         self._busy = False
-        self._done: list[tuple[Variation, np.ndarray, float]] = []
+        self._done: list[tuple[Variation, np.ndarray, float, dict[str, str]]] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -165,7 +166,7 @@ class FallbackRenderer:
     def busy(self) -> bool:
         return self._busy or self._want is not None
 
-    def take(self) -> list[tuple[Variation, np.ndarray, float]]:
+    def take(self) -> list[tuple[Variation, np.ndarray, float, dict[str, str]]]:
         with self._cv:
             done, self._done = self._done, []
         return done
@@ -189,13 +190,17 @@ class FallbackRenderer:
             try:
                 engine = engine or _fallback_engine(self._spec)
                 image = checked_image(engine.render(variation), variation)
+                describe = _describe(engine)
             except Exception:
                 log.exception("fallback render of %s failed; showing a flat colour", variation.key)
-                image = _flat(variation)
+                image, describe = _flat(variation), dict(FLAT_DESCRIBE)
             ms = (time.perf_counter() - t0) * 1000.0
             with self._cv:
-                self._done.append((variation, image, ms))
+                self._done.append((variation, image, ms, describe))
                 self._busy = False
+
+
+FLAT_DESCRIBE = {"engine": "fallback", "algorithm": "flat colour from the seed"}
 
 
 def _flat(variation: Variation) -> np.ndarray:

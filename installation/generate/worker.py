@@ -42,13 +42,15 @@ KINDS = ("unsafe", "oom", "error", "crash", "hang")
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """An image for a variation. fallback=True: made by the parent's fallback engine."""
+    """An image for a variation. fallback=True: made by the parent's fallback engine.
+    describe: the describe() of the engine that made this image (for the archive)."""
 
     variation: Variation
     image: np.ndarray = field(repr=False)
     engine: str
     ms: float
     fallback: bool = False
+    describe: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class WorkerClient:
         job = self._job
         if job is not None and job.variation == variation:
             job.live = job.live or live
+            if live:  # the newest throw is the one rendering: any queued live one is stale
+                self._live = None
         elif live:
             self._live = variation
             self._bg.pop(variation, None)
@@ -160,8 +164,8 @@ class WorkerClient:
         self._guard(self._supervise, out)
         self._guard(self._dispatch, out)
         out.extend(
-            Result(v, image, "fallback", ms, fallback=True)
-            for v, image, ms in self._fallback.take()
+            Result(v, image, "fallback", ms, fallback=True, describe=describe)
+            for v, image, ms, describe in self._fallback.take()
         )
         return out
 
@@ -274,7 +278,7 @@ class WorkerClient:
             image = np.frombuffer(payload or b"", np.uint8).reshape(shape)
             self.renders += 1
             self._streak = 0
-            out.append(Result(job.variation, image, engine, ms))
+            out.append(Result(job.variation, image, engine, ms, describe=dict(self.describe)))
             return
         _, _, kind, reason = msg
         self.failures += 1

@@ -85,6 +85,7 @@ def test_a_request_returns_the_engines_image(worker: WorkerClient) -> None:
     assert (res.image == engines.colour_of(v)).all()
     res.image[0, 0] = 0  # writable: consumers may draw on it
     assert res.ms >= 0
+    assert res.describe == worker.describe and res.describe["engine"] == "test"  # what made it
     assert worker.healthy()
 
 
@@ -106,6 +107,23 @@ def test_newer_live_requests_supersede_queued_ones(worker: WorkerClient) -> None
     assert all(isinstance(o, Result) and not o.fallback for o in out)
 
 
+def test_a_live_request_for_the_job_in_flight_drops_the_stale_queued_one(
+    worker: WorkerClient,
+) -> None:
+    """A, B, then A again: the newest throw is the one rendering, so B (superseded) must
+    not be rendered after it, ahead of whatever comes next."""
+    wait_ready(worker)
+    a, stale, after = variation("slow", 91), variation(seed=92), variation(seed=93, key="2-2")
+    worker.request(a)
+    assert worker.health()["in_flight"] == "1-1"
+    worker.request(stale)
+    worker.request(a)
+    assert worker.health()["queued"] == 0
+    worker.request(after, live=False)
+    out = collect(worker, results_for(after))
+    assert [o.variation.seed for o in out] == [91, 93]
+
+
 def test_engine_errors_are_failures_then_fallback_images(worker: WorkerClient) -> None:
     wait_ready(worker)
     for prompt, kind, words in [
@@ -123,6 +141,7 @@ def test_engine_errors_are_failures_then_fallback_images(worker: WorkerClient) -
         assert words in failure.reason
         assert isinstance(res, Result) and (res.engine, res.fallback) == ("fallback", True)
         assert res.image.shape == (48, 64, 3)
+        assert res.describe["engine"] == "fallback" and "algorithm" in res.describe
     assert worker.health()["restarts"] == 0  # the child survives its engine's errors
 
 
