@@ -74,11 +74,8 @@ class SafetyChecker:
 def load_safety_checker(
     folder: Path | None, *, required: bool, device: str = "cpu", dtype: Any = None
 ) -> SafetyChecker | None:
-    """The checker from `folder`, None when not configured, ModelError when required and unusable.
-
-    A configured but broken checker that is not required is logged and skipped, so the
-    show still starts; describe() then reports the safety check as off.
-    """
+    """The checker from `folder`; None when not configured (a ModelError if required).
+    A configured checker that does not load is always a ModelError (see below)."""
     if folder is None:
         if required:
             raise ModelError(
@@ -89,13 +86,14 @@ def load_safety_checker(
     try:
         return _load(Path(folder), device, dtype)
     except Exception as e:
+        # A configured checker that does not load is never silently skipped, required or
+        # not: the engine refuses to start, and the worker shows the procedural fallback
+        # (which cannot produce an unsafe image) until the checker is mended.
         reason = e if isinstance(e, ModelError) else f"{type(e).__name__}: {e}"
-        if required:
-            raise ModelError(
-                f"safety.required is true and the safety checker did not load: {reason}"
-            ) from e
-        log.error("safety checker at %s did not load (%s); running WITHOUT it", folder, reason)
-        return None
+        raise ModelError(
+            f"the safety checker at {folder} did not load ({reason}); "
+            "AI images are not shown without it"
+        ) from e
 
 
 def _load(folder: Path, device: str, dtype: Any) -> SafetyChecker:

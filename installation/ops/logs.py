@@ -32,12 +32,15 @@ class RateLimit(logging.Filter):
         self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.levelno, str(record.msg))
+        # the formatted text, not the template: "%s: %s" carries every fault kind, and
+        # "variation %d shown" every variation; those must not hide one another
+        key = (record.name, record.levelno, record.getMessage())
         now = time.monotonic()
         last, held = self._seen.get(key, (-1e18, 0))
         if now - last >= self.interval:
             if held:
-                record.msg = f"{record.msg} (and {held} more like it)"
+                record.msg = f"{record.getMessage()} (and {held} more like it)"
+                record.args = ()
             self._seen[key] = (now, 0)
             if len(self._seen) > 1000:
                 self._seen.clear()
