@@ -355,7 +355,10 @@ class App:
             )
             self._apply(self.director.give_up(variation, now, "every re-roll refused"), now)
             return
-        self._apply(self.director.rerolled(variation, reroll(self.rule, variation)), now)
+        new = reroll(self.rule, variation)
+        if self.cluster is not None:
+            self.cluster.rerolled(variation, new)
+        self._apply(self.director.rerolled(variation, new), now)
 
     # -- actions ----------------------------------------------------------------------
     def _apply(self, actions: list[Action], now: float) -> None:

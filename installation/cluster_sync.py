@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from installation.core.dice import Throw
-from installation.core.variations import Variation, VariationRule, derive_variation
+from installation.core.variations import Variation, VariationRule, derive_variation, reroll
 
 MAX_HELD = 8
 
@@ -43,13 +43,25 @@ class ClusterSync:
     def shared_variation(
         self, rule: VariationRule, faces: tuple[int, ...], seed: int, number: int, vid: str
     ) -> Variation:
-        """Follower: our own piece (own prompt, own painting) with the leader's seed."""
+        """Follower: our own piece (own prompt, own painting) with the leader's seed.
+
+        Two curator rules of this node win over the shared seed: an approved_only show
+        shows its own approved variation for these faces, and a blocked seed is
+        re-rolled. Either way the image still flips with the room (same vid)."""
         mine = derive_variation(rule, Throw(faces, "cluster"), count=max(1, number), repeat=1)
-        v = dataclasses.replace(
-            mine, seed=seed, number=number, painting=seed % max(1, rule.paintings)
-        )
+        if not rule.approved_only:
+            mine = dataclasses.replace(mine, seed=seed, painting=seed % max(1, rule.paintings))
+        v = dataclasses.replace(mine, number=number)
+        while v.seed in rule.blocked_seeds:
+            v = reroll(rule, v)
         self._remember(v, vid)
         return v
+
+    def rerolled(self, old: Variation, new: Variation) -> None:
+        """A re-roll (unsafe image) still belongs to the same room-wide flip."""
+        vid = self._vids.get(variation_id(old))
+        if vid is not None:
+            self._remember(new, vid)
 
     def rendering(self, v: Variation) -> None:
         """Leader: a variation is being rendered; tell the followers to prepare theirs."""
