@@ -10,11 +10,13 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Generic, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def write_atomic(
@@ -96,37 +98,25 @@ class StateStore:
         self.save(data)
 
 
-class ProgressWriter:
-    """Fresh mode's count and repeats, written by a thread so the frame never waits on fsync.
+class LatestWriter(Generic[T]):
+    """One daemon thread that writes only the newest pending item (status snapshots, the
+    fresh-mode count): the frame loop hands over and returns; the disk never holds it."""
 
-    The app shows a fresh variation only once `settled` covers its count, so whatever
-    reached the wall is on disk first: a power cut never replays it. A failed write
-    (full disk) is reported through `errors` and still settles: the show goes on with
-    the count in memory."""
-
-    def __init__(self, store: StateStore) -> None:
-        import threading
-
-        self.store = store
-        self.settled = 0
-        self.errors: list[str] = []
-        self._wanted: tuple[int, dict[str, int]] | None = None
+    def __init__(self, write: Callable[[T], None], name: str) -> None:
+        self._write = write
         self._cond = threading.Condition()
+        self._pending: tuple[T] | None = None
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="progress-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, count: int, repeats: dict[str, int]) -> None:
+    def submit(self, item: T) -> None:
         with self._cond:
-            self._wanted = (count, dict(repeats))  # a newer count replaces an unwritten one
+            self._pending = (item,)  # a newer item replaces an unwritten one
             self._cond.notify()
 
-    def take_errors(self) -> list[str]:
-        with self._cond:
-            errors, self.errors = self.errors, []
-        return errors
-
     def stop(self, timeout: float = 2.0) -> None:
+        """Stop after the pending write, if any."""
         with self._cond:
             self._stopping = True
             self._cond.notify()
@@ -135,16 +125,48 @@ class ProgressWriter:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while self._wanted is None and not self._stopping:
+                while self._pending is None and not self._stopping:
                     self._cond.wait()
-                if self._wanted is None:
-                    return
-                count, repeats = self._wanted
-                self._wanted = None
-            try:
-                self.store.save_progress(count, repeats)
-            except OSError as e:
-                with self._cond:
-                    self.errors.append(f"could not save the throw count {count}: {e}")
-            with self._cond:
-                self.settled = max(self.settled, count)
+                pending, self._pending = self._pending, None
+            if pending is None:
+                return
+            self._write(pending[0])
+
+
+class ProgressWriter:
+    """Fresh mode's count and repeats, written off the frame thread.
+
+    The app shows a fresh variation only once `settled` covers its count, so whatever
+    reached the wall is on disk first: a power cut never replays it. A failed write
+    (full disk) is reported through `take_errors` and still settles: the show goes on
+    with the count in memory."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.settled = 0
+        self._errors: list[str] = []
+        self._lock = threading.Lock()
+        self._writer: LatestWriter[tuple[int, dict[str, int]]] = LatestWriter(
+            self._save, "progress-writer"
+        )
+
+    def submit(self, count: int, repeats: dict[str, int]) -> None:
+        self._writer.submit((count, dict(repeats)))
+
+    def take_errors(self) -> list[str]:
+        with self._lock:
+            errors, self._errors = self._errors, []
+        return errors
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._writer.stop(timeout)
+
+    def _save(self, item: tuple[int, dict[str, int]]) -> None:
+        count, repeats = item
+        try:
+            self.store.save_progress(count, repeats)
+        except OSError as e:
+            with self._lock:
+                self._errors.append(f"could not save the throw count {count}: {e}")
+        with self._lock:
+            self.settled = max(self.settled, count)

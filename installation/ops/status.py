@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from installation.store import LatestWriter
+
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
@@ -69,7 +71,7 @@ class StatusBoard:
         self._faults: Counter[str] = Counter()
         self._errors: deque[dict[str, Any]] = deque(maxlen=ERROR_WINDOW)
         self._last_write: float | None = None
-        self._writer: _BackgroundWriter | None = None
+        self._writer: LatestWriter[tuple[Path, dict[str, Any]]] | None = None
 
     def __repr__(self) -> str:
         return f"<StatusBoard {self.state} engine={self.engine or '?'} frames={self.frames}>"
@@ -175,8 +177,10 @@ class StatusBoard:
             self._write_quietly(path, snapshot)
         else:
             if self._writer is None:
-                self._writer = _BackgroundWriter(self._write_quietly)
-            self._writer.submit(path, snapshot)
+                self._writer = LatestWriter(
+                    lambda item: self._write_quietly(*item), "status-writer"
+                )
+            self._writer.submit((path, snapshot))
         return True
 
     def close(self, timeout: float = 2.0) -> None:
@@ -191,39 +195,6 @@ class StatusBoard:
         except OSError as e:
             log.warning("status file %s not written: %s", path, e)
             self.count("status_write")
-
-
-class _BackgroundWriter:
-    """One daemon thread that writes only the newest pending snapshot."""
-
-    def __init__(self, write: Callable[[Path, dict[str, Any]], None]) -> None:
-        self._write = write
-        self._cond = threading.Condition()
-        self._pending: tuple[Path, dict[str, Any]] | None = None
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="status-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, path: Path, snapshot: dict[str, Any]) -> None:
-        with self._cond:
-            self._pending = (path, snapshot)
-            self._cond.notify()
-
-    def stop(self, timeout: float) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stopping:
-                    self._cond.wait()
-                item, self._pending = self._pending, None
-                if item is None:
-                    return
-            self._write(*item)
 
 
 def write_json_atomic(path: Path, data: object) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,12 +9,16 @@ import pytest
 
 from installation.core.throws import DieEvent
 from installation.dice.protocol import Dropped, Hello, decode
+from tests.conftest import need_tool
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "hardware" / "firmware"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("gcc") is None or shutil.which("make") is None, reason="needs gcc and make"
-)
+
+@pytest.fixture(autouse=True)
+def _compiler() -> None:
+    """Skipped without gcc and make, except in CI (INSTALLATION_REQUIRE_TOOLS=1)."""
+    need_tool("gcc")
+    need_tool("make")
 
 
 def make(target: str, build: Path) -> subprocess.CompletedProcess[str]:

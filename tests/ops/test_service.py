@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,10 +10,16 @@ from pathlib import Path
 import pytest
 
 from installation.ops.service import example_units, render_units
+from tests.conftest import need_tool
 
 REPO = Path(__file__).resolve().parents[2]
-ANALYZE = shutil.which("systemd-analyze")
-needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze not installed")
+# skipped without systemd-analyze, except in CI (INSTALLATION_REQUIRE_TOOLS=1), where it fails
+needs_analyze = pytest.mark.usefixtures("analyze")
+
+
+@pytest.fixture
+def analyze() -> str:
+    return need_tool("systemd-analyze")
 
 
 @pytest.fixture
@@ -36,13 +41,12 @@ def show(tmp_path: Path) -> Path:
 
 
 def verify(unit: Path, *, user: bool, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    assert ANALYZE
     env = dict(os.environ)
     if user:  # the user manager needs a runtime dir, even for verify
         runtime = tmp_path / "runtime"
         runtime.mkdir(mode=0o700, exist_ok=True)
         env["XDG_RUNTIME_DIR"] = str(runtime)
-    cmd = [ANALYZE, *(["--user"] if user else []), "verify", str(unit)]
+    cmd = [need_tool("systemd-analyze"), *(["--user"] if user else []), "verify", str(unit)]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
 
 

@@ -3,9 +3,7 @@ receives cues. Skipped without liblo-tools, except in CI (INSTALLATION_REQUIRE_T
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
 import socket
 import subprocess
 import threading
@@ -21,18 +19,9 @@ from installation.osc.control import ControlServer
 from installation.osc.cues import CueSender
 from installation.osc.fake import LoopbackReceiver
 from installation.show.schema import OscTarget
+from tests.conftest import need_tool
 
 NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
-
-
-def need_tool(name: str) -> str:
-    """Path of a liblo tool; skip without it unless CI demands it."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("INSTALLATION_REQUIRE_TOOLS") == "1":
-        pytest.fail(f"{name} is required (Debian package liblo-tools)")
-    pytest.skip(f"{name} not installed (Debian package liblo-tools)")
 
 
 def oscsend(port: int, address: str, types: str = "", *values: object) -> None:
