@@ -1,11 +1,11 @@
 """Pre-rendering: which outcomes to render before anyone throws, at show time and before.
 
-Prefill is the pure policy. Fixed seed mode keeps the first `target` outcomes (outcome
-order) rendered: all of them when they fit the cache budget, else 90% of the budget, so
-live throws of the rest (rendered live) have room. Fresh seed mode is not pre-rendered:
-its seed hangs on the global throw count, known only at throw time, so a picture made
-for "the next throw" of 35 of 36 outcomes would never be shown. (A per-outcome count in
-core/variations.py would fix that; see the README's cache section.)
+Prefill is the pure policy. It keeps the first `target` outcomes (outcome order)
+rendered: all of them when they fit the cache budget, else 90% of the budget, so live
+throws of the rest (rendered live) have room. Fixed seed mode renders each outcome's one
+variation. Fresh seed mode renders each outcome's next variation, from the director's
+look-ahead (its seed follows how often that outcome was thrown), so after a throw only
+that outcome needs a new picture.
 
 CachedWorker puts the OutcomeCache in front of the generation worker with the worker's
 own contract, and feeds the Prefill plan to it while it is idle. `installation prerender
@@ -104,6 +104,7 @@ class CachedWorker:
         self._io = DiskIO(cache)
         self._out: list[Outcome] = []
         self._wanted: OrderedDict[Variation, None] = OrderedDict()  # live, not yet answered
+        self._latest: Variation | None = None  # the newest live request: the one on show next
         self._bg: dict[Variation, None] = {}  # background requests in flight
         self._plan: Iterator[Variation | None] | None = None
         self._dirty = True  # plan again once the current plan is done
@@ -124,6 +125,11 @@ class CachedWorker:
         self._io.stop(timeout_s)
         self.worker.stop()
 
+    def set_prefill(self, prefill: Prefill | None) -> None:
+        """Replace the plan (a show reload): it starts from the top at the next poll.
+        Background renders of the old plan in flight still land in the cache."""
+        self.prefill, self._plan, self._dirty = prefill, None, True
+
     def request(self, variation: Variation, live: bool = True) -> None:
         """Answer from the cache when it can; otherwise ask the worker."""
         if not live:
@@ -131,9 +137,11 @@ class CachedWorker:
                 self.worker.request(variation, live=False)
             return
         self._dirty = True
+        self._latest = variation
+        self._bg.pop(variation, None)  # now the worker's live request; it may drop it as such
         image = self.cache.peek(variation)
         if image is not None:
-            self._out.append(Result(variation, image, self.cache.engine_name, 0.0))
+            self._out.append(self._hit(variation, image))
         elif self.cache.on_disk(variation):
             self._io.load(variation)
         else:
@@ -151,10 +159,11 @@ class CachedWorker:
             self._route(msg, out)
         for variation, image in self._io.take():
             if image is not None:
-                out.append(Result(variation, image, self.cache.engine_name, 0.0))
-            else:  # vanished or corrupt since: render it after all
+                out.append(self._hit(variation, image))
+            elif variation == self._latest:  # vanished or corrupt since: render it after all
                 self._wanted[variation] = None
                 self.worker.request(variation, live=True)
+            # else superseded meanwhile: asking now would supersede the newer throw
         try:
             self._feed()
         except Exception:  # a bug in planning must not reach the frame
@@ -171,6 +180,11 @@ class CachedWorker:
             "writes_dropped": self._io.dropped,
         }
 
+    def _hit(self, variation: Variation, image: Any) -> Result:
+        """A cache answer: made by the engine the cache is bound to."""
+        cache = self.cache
+        return Result(variation, image, cache.engine_name, 0.0, describe=cache.engine_info)
+
     def _bind(self) -> None:
         """Follow the engine the worker reports: a new engine means new keys, a new plan."""
         info = self.worker.describe if self.worker.ready else None
@@ -186,9 +200,11 @@ class CachedWorker:
                     self._io.write(v, msg.image)
             except ValueError as e:  # a wrong-size image is shown by the app, never kept
                 log.warning("cache: not keeping %s: %s", v.key, e)
+        # Planned, and not thrown since (a throw takes it out of _bg): a throw of it
+        # before the plan was superseded, so the app no longer waits for it.
         background = self._bg.pop(v, 0) is None
-        if v in self._wanted or not background:
-            self._wanted.pop(v, None)
+        self._wanted.pop(v, None)
+        if not background:
             out.append(msg)
         elif isinstance(msg, Failure):
             self.background_failures += 1
@@ -198,6 +214,10 @@ class CachedWorker:
 
     def _feed(self) -> None:
         """Give the idle worker the next planned background render, if any."""
+        if self._bg and self._worker_idle():
+            # The worker dropped them (superseded while live, say): nothing will come back.
+            log.debug("cache: worker idle; forgetting background %s", [v.key for v in self._bg])
+            self._bg.clear()
         if self.prefill is None or self._bg or not self.cache.engine_known:
             return
         if not self.worker.ready:
@@ -211,10 +231,23 @@ class CachedWorker:
             if v is _END:
                 self._plan = None
                 return
-            if isinstance(v, Variation) and not self.cache.contains(v):
+            if isinstance(v, Variation) and self._plannable(v):
                 self._bg[v] = None
                 self.worker.request(v, live=False)
                 return
+
+    def _plannable(self, v: Variation) -> bool:
+        """Not cached and not the live request waiting: the worker would ignore it as
+        background work, and drop it if a newer throw supersedes it."""
+        return not self.cache.contains(v) and not (v == self._latest and v in self._wanted)
+
+    def _worker_idle(self) -> bool:
+        """Nothing rendering or queued in the worker (its results of this poll are in)."""
+        try:
+            health = self.worker.health()
+            return not health["busy"] and not health["queued"]
+        except Exception:  # a worker without health(): trust the bookkeeping
+            return False
 
 
 def open_cache(show: Any, engine_info: dict[str, str] | None = None) -> OutcomeCache:

@@ -369,3 +369,156 @@ def test_progress_redraws_in_place_on_a_tty() -> None:
     text = out.getvalue()
     assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1
     assert "ETA --:--" in text.split("\r")[1]
+
+
+# -- bookkeeping the worker can upset -------------------------------------------------------
+def fill(worker: CachedWorker, polls: int = 40) -> None:
+    """Let the prefill run: the (auto) fake renders one job per poll."""
+    for _ in range(polls):
+        worker.poll()
+
+
+@pytest.mark.parametrize("order", ["planned-after-the-throw", "planned-before-the-throw"])
+def test_prefill_goes_on_after_the_worker_drops_a_superseded_request(
+    tmp_path: Path, order: str
+) -> None:
+    """B is both a visitor's throw and the next planned background render; a newer
+    throw C supersedes B in the worker, which drops it. Pre-rendering must go on."""
+    fake = FakeWorker(SolidEngine(), auto=False)
+    prefill = prefill_for(RULE, 2, budget=100)
+    b, c = var((1, 1)), var((3, 3))
+    if order == "planned-after-the-throw":
+        worker = CachedWorker(fake, new_cache(tmp_path))
+        worker.start()
+        worker.poll()  # binds the engine; nothing planned yet
+        worker.request(b)
+        worker.set_prefill(prefill)
+        worker.poll()  # plans; b is the first outcome
+    else:
+        worker = CachedWorker(fake, new_cache(tmp_path), prefill)
+        worker.start()
+        worker.poll()  # binds and sends b as background work
+        assert fake.queued == 1
+        worker.request(b)
+    worker.request(c)
+    fake.step()
+    assert [o.variation for o in worker.poll()] == [c]
+    fake.auto = True
+    fill(worker)
+    assert all(worker.cache.contains(var(f)) for f in OUTCOMES), worker.stats()
+    assert worker.prefilled >= 8 and not worker.stats()["prefilling"]
+
+
+def test_a_failed_disk_read_never_overrides_a_newer_throw(tmp_path: Path) -> None:
+    """B was on disk but its file turned out corrupt; meanwhile C was thrown. B is not
+    sent to the worker again: that would supersede C, which then never renders."""
+    first = CachedWorker(FakeWorker(SolidEngine()), new_cache(tmp_path))
+    first.start()
+    b, c = var((2, 2)), var((3, 1))
+    first.request(b)
+    poll_until(first, 1)
+    first.stop()
+    (png,) = (tmp_path / "cache").glob("*.png")
+    png.write_bytes(png.read_bytes()[:100])
+    fake = FakeWorker(SolidEngine(), auto=False)
+    worker = CachedWorker(fake, new_cache(tmp_path))
+    worker.start()
+    worker.poll()
+    taken: list[object] = []
+    real_take = worker._io.take
+
+    def take() -> list:
+        got = real_take()
+        taken.extend(got)
+        return got
+
+    worker._io.take = take  # type: ignore[method-assign]
+    worker.request(b)  # on disk: read by the thread
+    worker.request(c)  # a miss: to the worker
+    for _ in range(2000):
+        if taken:
+            break
+        worker.poll()
+        time.sleep(0.002)
+    assert taken and worker.stats()["corrupt"] == 1
+    fake.step()
+    assert [o.variation for o in worker.poll()] == [c]
+    assert fake.history == [(c, True)]
+
+
+def test_a_failed_disk_read_of_the_newest_throw_is_rendered(tmp_path: Path) -> None:
+    """The same failure with nothing newer: the throw is rendered after all."""
+    first = CachedWorker(FakeWorker(SolidEngine()), new_cache(tmp_path))
+    first.start()
+    b = var((2, 2))
+    first.request(b)
+    poll_until(first, 1)
+    first.stop()
+    (png,) = (tmp_path / "cache").glob("*.png")
+    png.write_bytes(b"not a png")
+    fake = FakeWorker(SolidEngine())
+    worker = CachedWorker(fake, new_cache(tmp_path))
+    worker.start()
+    worker.poll()
+    worker.request(b)
+    (out,) = poll_until(worker, 1)
+    assert out.variation == b and out.engine == "fake" and fake.history == [(b, True)]
+
+
+def test_set_prefill_replaces_the_plan_and_starts_it(tmp_path: Path) -> None:
+    """A show reload hands over a new plan; it starts at once, even when the old one
+    had finished and nobody has thrown since."""
+    fake = FakeWorker(SolidEngine())
+    worker = CachedWorker(fake, new_cache(tmp_path), prefill_for(RULE, 2, budget=100))
+    worker.start()
+    fill(worker)
+    assert worker.prefilled == 9
+    edited = dataclasses.replace(RULE, variants=(("red", "GOLD", "blue"), RULE.variants[1]))
+    new = prefill_for(edited, 2, budget=100)
+    worker.set_prefill(new)
+    assert worker.prefill is new
+    fill(worker)
+    assert worker.prefilled == 12 and fake.renders == 12  # only the three edited outcomes
+    assert all(worker.cache.contains(derive_variation(edited, Throw(f))) for f in OUTCOMES)
+    worker.set_prefill(None)
+    worker.request(var((1, 1)))  # a hit; nothing is planned any more
+    fill(worker, 5)
+    assert fake.renders == 12 and worker.prefill is None
+
+
+def test_results_carry_what_made_them(tmp_path: Path) -> None:
+    """The archive needs the describe() of the engine that made each image: the worker's
+    for renders, the cache's engine (without run-to-run values) for hits."""
+    fake = FakeWorker(SolidEngine())
+    fake.engine.describe = lambda: {"engine": "fake", "model": "m1", "pid": "42"}  # type: ignore[method-assign]
+    worker = CachedWorker(fake, new_cache(tmp_path))
+    worker.start()
+    v = var((1, 3))
+    worker.request(v)
+    poll_until(worker, 1)
+    worker.request(v)
+    (hit,) = worker.poll()
+    assert isinstance(hit, Result) and hit.ms == 0.0
+    assert hit.describe == {"engine": "fake", "model": "m1"}
+    worker.stop()
+
+
+def test_background_work_the_worker_drops_silently_is_forgotten_when_it_idles(
+    tmp_path: Path,
+) -> None:
+    """Whatever the reason a worker drops a background request, once it is idle with
+    nothing queued the plan moves on instead of waiting for an answer forever."""
+
+    class Forgetful(FakeWorker):
+        def request(self, variation: Variation, live: bool = True) -> None:
+            if live:
+                super().request(variation, live)
+            else:
+                self.history.append((variation, live))  # heard, never done
+
+    fake = Forgetful(SolidEngine())
+    worker = CachedWorker(fake, new_cache(tmp_path), prefill_for(RULE, 2, budget=100))
+    worker.start()
+    fill(worker, 30)
+    assert [v.faces for v, _ in fake.history] == OUTCOMES  # each asked for once, in order
+    assert fake.renders == 0 and not worker.stats()["prefilling"]
