@@ -138,17 +138,22 @@ class CachedWorker:
             return
         self._dirty = True
         self._latest = variation
-        self._bg.pop(variation, None)  # now the worker's live request; it may drop it as such
         image = self.cache.peek(variation)
         if image is not None:
             self._out.append(self._hit(variation, image))
         elif self.cache.on_disk(variation):
             self._io.load(variation)
         else:
-            self._wanted[variation] = None
-            while len(self._wanted) > 32:  # superseded live requests are never answered
-                self._wanted.popitem(last=False)
-            self.worker.request(variation, live=True)
+            self._ask_live(variation)
+
+    def _ask_live(self, variation: Variation) -> None:
+        """Send a live request to the worker. If it was planned work, it is live now: the
+        worker may drop it when superseded, so it is no longer awaited as background."""
+        self._bg.pop(variation, None)
+        self._wanted[variation] = None
+        while len(self._wanted) > 32:  # superseded live requests are never answered
+            self._wanted.popitem(last=False)
+        self.worker.request(variation, live=True)
 
     def poll(self) -> list[Outcome]:
         """Worker results (stored in the cache) and cache hits; feeds the prefill plan."""
@@ -161,8 +166,7 @@ class CachedWorker:
             if image is not None:
                 out.append(self._hit(variation, image))
             elif variation == self._latest:  # vanished or corrupt since: render it after all
-                self._wanted[variation] = None
-                self.worker.request(variation, live=True)
+                self._ask_live(variation)
             # else superseded meanwhile: asking now would supersede the newer throw
         try:
             self._feed()
