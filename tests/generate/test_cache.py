@@ -188,8 +188,8 @@ def test_new_engine_misses_everything_and_unknown_engine_never_answers(tmp_path:
     assert c.set_engine(ENGINE) and c.get(v) is not None  # back: the disk still has it
     blind = make(tmp_path, engine_info={})
     assert not blind.engine_known and blind.get(v) is None and blind.engine_info == {}
-    assert blind.set_engine({**ENGINE, "pid": "7"}) and blind.engine_info == ENGINE  # no pid
     assert not blind.put(v, image_for(v))
+    assert blind.set_engine({**ENGINE, "pid": "7"}) and blind.engine_info == ENGINE  # no pid
 
 
 def test_wrong_size_image_is_refused(tmp_path: Path) -> None:
