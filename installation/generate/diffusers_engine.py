@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,17 @@ def pick_device(requested: str) -> tuple[str, Any]:
         else "cpu"
     )
     return device, torch.float16 if device == "cuda" else torch.float32
+
+
+def leave_a_core_for_the_wall() -> int:
+    """On the CPU, torch takes every core by default and the kiosk's frame loop (another
+    process) then stutters; render on all cores but one. Returns the thread count."""
+    import torch
+
+    threads = max(1, (os.cpu_count() or 1) - 1)
+    if "OMP_NUM_THREADS" not in os.environ:  # an explicit setting wins
+        torch.set_num_threads(threads)
+    return int(torch.get_num_threads())
 
 
 def mode_for(spec: EngineSpec) -> str:
@@ -131,6 +143,9 @@ class DiffusersEngine:
             vae_cfg = read_json(self._config_dir / "vae" / "config.json")
             check_tiny_vae(Path(spec.tiny_vae), vae_cfg, self.family)
         self.device, self.dtype = pick_device(spec.device)
+        # the same thread count wherever the engine runs (worker, preview, prerender), so
+        # their pixels agree; on the CPU one core stays free for the display loop
+        self.threads = leave_a_core_for_the_wall() if self.device == "cpu" else 0
         self.compiled = False
         _quiet_progress_bars()
         self._pipe = self._load()
@@ -337,6 +352,7 @@ class DiffusersEngine:
             "family": self.family,
             "mode": self.mode,
             "device": self.device,
+            "threads": str(self.threads or ""),  # CPU float sums depend on the thread count
             "dtype": str(self.dtype).removeprefix("torch."),
             "tiny_vae": Path(self.spec.tiny_vae).name if self.spec.tiny_vae else "",
             "compile": "on" if self.compiled else "off",
