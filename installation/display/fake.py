@@ -8,18 +8,21 @@ errors.
 
 from __future__ import annotations
 
-import os
+import io
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from installation.display.kiosk import STATES, KioskQuit, to_rgb
+from installation.display.kiosk import RESTART_KEYS, STATES, KioskQuit, parse_colour, to_rgb
 from installation.display.label import LabelInfo
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
+from installation.store import write_atomic
 
+log = logging.getLogger(__name__)
 __all__ = ["FakeKiosk", "KioskQuit"]
 
 
@@ -51,6 +54,7 @@ class FakeKiosk:
         self.overlays: list[str | None] = []
         self.frames = 0
         self.frame_times: list[float] = []
+        self.configs: list[DisplaySection] = []  # what configure() applied, in order
         self._inputs: list[object] = []
 
     def __repr__(self) -> str:
@@ -80,6 +84,23 @@ class FakeKiosk:
     def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
         self._need_open()
         self.presents.append((to_rgb(image), label))
+
+    def settled(self) -> bool:
+        """Always: the fake shows a present at once and draws no fades."""
+        return True
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return True
+
+    def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
+        """Like Kiosk.configure: records the applied config; restart-only keys keep their values."""
+        parse_colour(config.background)
+        changed = [k for k in RESTART_KEYS if getattr(config, k) != getattr(self.config, k)]
+        if changed:
+            log.warning("display %s change(s) apply after a restart", ", ".join(changed))
+        self.config = config.model_copy(update={k: getattr(self.config, k) for k in changed})
+        self.title, self.artist = title, artist
+        self.configs.append(self.config)
 
     def set_state(self, state: str) -> None:
         if state not in STATES:
@@ -141,10 +162,7 @@ class FakeKiosk:
         from PIL import Image
 
         target = Path(path)
-        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.png")
-        try:
-            Image.fromarray(self.read_pixels()).save(tmp, format="PNG")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        png = io.BytesIO()
+        Image.fromarray(self.read_pixels()).save(png, format="PNG")
+        write_atomic(target, png.getvalue())
         return target

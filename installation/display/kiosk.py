@@ -1,10 +1,13 @@
 """The kiosk: a fullscreen pygame-ce window that crossfades between pictures.
 
 The app's main loop calls `poll_input()` and `frame()` every frame; nothing here
-waits except `Clock.tick(fps)` inside `frame()`. Every picture is converted and
-scaled once, when it arrives, into a screen-sized "slide" (picture, letterbox and
-wall label baked in); a frame is then one or two blits, an invitation or cue, the
-overlay and a flip. The kiosk knows nothing of dice, engines or OSC.
+waits except `Clock.tick(fps)` inside `frame()`. Every picture is scaled once, when
+it arrives, into a screen-sized "slide" (picture, letterbox and wall label baked
+in) by a worker thread (slides.py), so present() returns at once; the next frame()
+after the slide is ready starts the crossfade. A newer present() supersedes one
+still being painted. A frame is one or two blits, an invitation or cue, the overlay
+and a flip. The kiosk knows nothing of dice, engines or OSC. Tests that read
+pixels after a present call `wait_ready()` first.
 
 States: attract (the painting, or else the last variation, with the breathing
 invitation), rolling (picture kept, three small dots breathe), presenting (the
@@ -14,11 +17,13 @@ variation and its label), standby (fades to black; errors still shown), blackout
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +33,18 @@ from installation.core.dice import Throw
 from installation.core.events import KioskQuit, RandomThrow, ThrowCommitted
 from installation.display import label as wall
 from installation.display.label import LabelInfo
+from installation.display.slides import SlideJob, SlidePainter, SlideStyle
 from installation.display.transitions import (
     BadImage,
     FrameTimes,
     alpha_byte,
     fade_progress,
-    fit_picture,
     pulse,
     to_rgb,
 )
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
+from installation.store import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "to_rgb"]
@@ -52,6 +58,7 @@ _DIGITS = {getattr(pygame, f"K_{d}"): d for d in range(1, 10)}
 _DIGITS.update({getattr(pygame, f"K_KP{d}"): d for d in range(1, 10)})
 _INVISIBLE_DRIVERS = ("offscreen", "dummy")
 STATS_WINDOW = 600  # frame durations kept for fps and percentiles (10 s at 60 fps)
+RESTART_KEYS = ("fullscreen", "display", "window_size")  # configure() cannot change these
 
 
 def parse_colour(text: str) -> pygame.Color:
@@ -96,6 +103,11 @@ class Kiosk:
         self._artwork: np.ndarray | None = None
         self._artwork_slide: pygame.Surface | None = None
         self._last: pygame.Surface | None = None  # the last presented slide
+        self._last_source: tuple[np.ndarray, LabelInfo | None] | None = None  # for restyles
+        self._painter: SlidePainter | None = None  # paints slides off the main thread
+        self._wanted: dict[str, SlideJob] = {}  # per slot, the newest slide not yet on screen
+        self._state_seq = 0  # counts set_state calls: did the state change while painting?
+        self.dropped_slides = 0  # painted, but superseded by a newer present before shown
         self._black: pygame.Surface | None = None
         self._from: pygame.Surface | None = None  # None: no fade running
         self._to: pygame.Surface | None = None
@@ -139,6 +151,7 @@ class Kiosk:
         self._ticker = pygame.time.Clock()
         self._black = self._plain(pygame.Color(0, 0, 0))
         self._to = self._black
+        self._painter = SlidePainter()
         self._invitation = wall.render_invitation(cfg.attract_text, self.size)
         if self._overlay_text:
             self._overlay = wall.render_overlay(self._overlay_text, self.size)
@@ -193,6 +206,9 @@ class Kiosk:
     def close(self) -> None:
         """Release the display. Safe to call twice."""
         if self._screen is not None:
+            if self._painter is not None:
+                self._painter.close()  # before pygame.quit(): it may be painting a slide
+            self._painter, self._wanted = None, {}
             self._screen = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
             self._from = self._to = self._last = self._artwork_slide = self._note = None
@@ -216,21 +232,22 @@ class Kiosk:
         surface.fill(colour)
         return surface
 
-    def _slide(self, image: np.ndarray, label: LabelInfo | None, credit: bool) -> pygame.Surface:
-        """A screen-sized surface: the picture fitted once (smoothscale), letterbox, label."""
-        rgb = to_rgb(image)
-        h, w = rgb.shape[:2]
-        data = rgb.tobytes()  # frombuffer borrows these bytes: keep them alive until convert()
-        picture = pygame.image.frombuffer(data, (w, h), "RGB").convert()
-        fit = fit_picture((w, h), self.size, self.config.fit)
-        scaled = pygame.transform.smoothscale(picture.subsurface(fit.crop), fit.size)
-        slide = self._plain(self._background)
-        slide.blit(scaled, fit.pos)
-        if self.config.label and (label is not None or credit):
-            band = wall.render_label(label, self.title, self.artist, self.size)
-            if band is not None:
-                slide.blit(band, wall.label_position(band, self.size))
-        return slide
+    def _style(self) -> SlideStyle:
+        screen = self._need_screen()
+        bg = self._background
+        masks = screen.get_masks()
+        return SlideStyle(
+            self.size, screen.get_bitsize(), (masks[0], masks[1], masks[2], masks[3]),
+            self.config.fit, (bg.r, bg.g, bg.b), self.config.label, self.title, self.artist,
+        )  # fmt: skip
+
+    def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
+        """Ask the painter for a slide; only the newest per slot will be shown."""
+        assert self._painter is not None
+        credit = slot == "artwork" or label is not None
+        job = SlideJob(slot, kind, image, label, credit, self._style(), self._state_seq)
+        self._wanted[slot] = job
+        self._painter.submit(job)
 
     def _mix(self, now: float) -> pygame.Surface:
         """What the picture layer shows right now, as one surface (for a fade from a fade)."""
@@ -258,25 +275,77 @@ class Kiosk:
     def set_artwork(self, image: np.ndarray) -> None:
         """The source painting: the attract picture, and the first one shown."""
         self._artwork = to_rgb(image)
-        if self._screen is None:
-            return
-        self._artwork_slide = self._slide(self._artwork, None, credit=True)
-        if self.state == "attract" or (self.state in ("rolling", "presenting") and not self._last):
-            self._show(self._artwork_slide, self._transition_s)
+        if self._screen is not None:
+            self._submit("artwork", "artwork", self._artwork, None)
 
     def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
-        """Crossfade to this image (transition_ms; 0 cuts). Scaled once, here."""
+        """Crossfade to this image (transition_ms; 0 cuts). Returns at once: the slide is
+        painted off the main thread and the fade starts on the first frame() after."""
         self._need_screen()
-        self._last = self._slide(image, label, credit=label is not None)
-        if self.state not in ("standby", "blackout"):
-            self._show(self._last, self._transition_s)
-            self._inviting = False  # a variation is on: the invitation would cover it
+        rgb = to_rgb(image)
+        if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
+            rgb = rgb.copy()
+        self._last_source = (rgb, label)
+        self._submit("last", "present", rgb, label)
+
+    # -- slides coming back from the painter -----------------------------------------
+    def _collect(self) -> None:
+        """Show the slides that finished painting (main thread, once per frame)."""
+        if self._painter is None:
+            return
+        for job, slide in self._painter.take():
+            if self._wanted.get(job.slot) is not job:
+                self.dropped_slides += 1  # a newer present (or restyle) is on its way
+                continue
+            del self._wanted[job.slot]
+            if slide is not None:
+                self._place(job, slide)
+
+    def _place(self, job: SlideJob, slide: pygame.Surface) -> None:
+        """What a finished slide does, as if it had been made at once when asked for."""
+        fade, dark = self._transition_s, self.state in ("standby", "blackout")
+        if job.kind == "artwork":
+            old, self._artwork_slide = self._artwork_slide, slide
+            first = self.state in ("rolling", "presenting") and not self._last
+            if (old is not None and self._to is old) or self.state == "attract" or first:
+                self._show(slide, fade)
+            return
+        old, self._last = self._last, slide
+        if job.kind == "restyle":
+            if old is not None and self._to is old:
+                self._show(slide, fade)
+        elif dark:
+            return  # kept for when the wall opens again
+        elif job.state_seq != self._state_seq and self.state == "attract":
+            # attract came after this present: invite over the painting (or this variation)
+            self._show(self._artwork_slide or slide, fade)
+        else:
+            self._show(slide, fade)
+            if job.state_seq == self._state_seq:
+                self._inviting = False  # a variation is on: the invitation would cover it
+
+    def settled(self) -> bool:
+        """Nothing being painted or waiting to be shown, and no fade running."""
+        fading = self._from is not None and (
+            fade_progress(self._fade_start, self._fade_s, self._clock()) < 1.0
+        )
+        return not self._wanted and not fading
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """Tests and tools (main thread): wait for the slides asked for and put them up, as a
+        frame() would. False if they were not ready within `timeout` seconds."""
+        if self._painter is None:
+            return not self._wanted
+        self._painter.wait_idle(timeout)
+        self._collect()
+        return not self._wanted
 
     def set_state(self, state: str) -> None:
         """attract | rolling | presenting | standby | blackout (see the module docstring)."""
         if state not in STATES:
             raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
         previous, self.state = self.state, state
+        self._state_seq += 1
         self._inviting = state == "attract"
         if self._screen is None:
             return
@@ -299,6 +368,39 @@ class Kiosk:
         self._overlay = None
         if self._overlay_text and self._screen is not None:
             self._overlay = wall.render_overlay(self._overlay_text, self.size)
+
+    def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
+        """Live reload: apply what can change without reopening the window (background,
+        attract text, label, fit, transition, fps, keys, title/artist). fullscreen, display and
+        window_size keep their running values and are named in the log."""
+        background = parse_colour(config.background)  # a bad colour changes nothing
+        changed = [k for k in RESTART_KEYS if getattr(config, k) != getattr(self.config, k)]
+        if changed:
+            log.warning("display %s change(s) apply after a restart", ", ".join(changed))
+        old = (self.config, self.title, self.artist)
+        self.config = config.model_copy(update={k: getattr(self.config, k) for k in changed})
+        self.title, self.artist, self._background = title, artist, background
+        if self._screen is None:
+            return
+        if self.config.attract_text != old[0].attract_text:
+            self._invitation = wall.render_invitation(self.config.attract_text, self.size)
+        look = [getattr(old[0], k) != getattr(config, k) for k in ("fit", "background", "label")]
+        if (title, artist) != old[1:] or any(look):
+            self._restyle()
+
+    def _restyle(self) -> None:
+        """Repaint the artwork and the last variation in the new look (a present still being
+        painted is repainted as a present)."""
+        if self._artwork is not None:
+            self._submit("artwork", "artwork", self._artwork, None)
+        pending = self._wanted.get("last")
+        if pending is not None and pending.kind == "present":
+            job = replace(pending, style=self._style())
+            self._wanted["last"] = job
+            assert self._painter is not None
+            self._painter.submit(job)
+        elif self._last_source is not None and self._last is not None:
+            self._submit("last", "restyle", *self._last_source)
 
     # -- input --------------------------------------------------------------------
     def poll_input(self) -> list[object]:
@@ -356,6 +458,7 @@ class Kiosk:
         now = self._clock()
         self.times.tick(now)
         try:
+            self._collect()
             self._draw(screen, now)
             pygame.display.flip()
         except pygame.error as e:
@@ -419,13 +522,10 @@ class Kiosk:
         return np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
 
     def screenshot(self, path: str | Path) -> Path:
-        """Save the screen as a PNG, atomically (write a temp file, then rename)."""
+        """Save the screen as a PNG, atomically (the project's one write_atomic)."""
         screen = self._need_screen()
         target = Path(path)
-        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.png")
-        try:
-            pygame.image.save(screen, str(tmp))
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        png = io.BytesIO()
+        pygame.image.save(screen, png, "png")
+        write_atomic(target, png.getvalue())
         return target

@@ -37,10 +37,12 @@ def test_present_before_open_fails_alike(kiosk: Kiosk | FakeKiosk) -> None:
 
 def test_the_shown_picture_reads_back(kiosk: Kiosk | FakeKiosk, tmp_path: Path) -> None:
     kiosk.set_artwork(solid(BLUE, 64, 64))
+    assert kiosk.wait_ready()
     kiosk.open()
     kiosk.set_state("attract")
     kiosk.set_state("presenting")
     kiosk.present(solid(RED, 64, 64), LabelInfo((1, 2), "Variation 2"))
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert kiosk.size == (64, 64)
     assert (kiosk.read_pixels() == RED).all()

@@ -76,6 +76,7 @@ def test_escape_and_close_quit_a_window(make_kiosk: KioskFactory) -> None:
 def test_typed_faces_show_as_a_note_until_committed(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(rehearsal_keys=True, dice=2, transition_ms=0, label=False)
     kiosk.present(np.zeros((8, 8, 3), np.uint8), None)
+    assert kiosk.wait_ready()
     kiosk.set_state("presenting")
     press(pygame.K_4)
     kiosk.poll_input()

@@ -66,9 +66,11 @@ def test_bad_images_are_refused_clearly(
 def test_grey_and_rgba_images_are_accepted(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.present(np.full((16, 16), 200, np.uint8), None)
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert (kiosk.read_pixels() == 200).all()
     kiosk.present(np.dstack([solid(RED), np.zeros((64, 64), np.uint8)]), None)
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert (kiosk.read_pixels() == RED).all()  # alpha is dropped, not blended to black
 
@@ -95,6 +97,7 @@ def test_stats_count_frames_and_the_longest_gap(make_kiosk: KioskFactory, clock:
 def test_screenshot_is_a_png_of_the_screen(make_kiosk: KioskFactory, tmp_path: Path) -> None:
     kiosk = make_kiosk(transition_ms=0, label=True, window_size=(640, 480))
     kiosk.present(solid(RED), LabelInfo((2, 6), "Variation 12 · seed 1234567"))
+    assert kiosk.wait_ready()
     kiosk.frame()
     path = kiosk.screenshot(tmp_path / "wall.png")
     assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), kiosk.read_pixels())
@@ -112,7 +115,9 @@ def test_close_twice_is_harmless(make_kiosk: KioskFactory) -> None:
 def test_reopen_shows_the_artwork_again(make_kiosk: KioskFactory, clock: FakeClock) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.set_artwork(solid(RED))
+    assert kiosk.wait_ready()
     kiosk.close()
     kiosk.open()
+    assert kiosk.wait_ready()  # the artwork is painted again for the new display
     kiosk.frame()
     assert tuple(kiosk.read_pixels()[10, 10]) == RED  # attract: the painting (and invitation)

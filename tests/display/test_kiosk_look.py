@@ -35,12 +35,14 @@ def test_screens_a_visitor_sees(make_kiosk: KioskFactory, clock: FakeClock, tmp_
         artist="A. Painter", attract_text="Throw the dice",
     )  # fmt: skip
     kiosk.set_artwork(painting())
+    assert kiosk.wait_ready()
     kiosk.set_state("attract")
     clock.advance(3)  # mid-breath: the invitation at full strength
     kiosk.frame()
     attract = kiosk.screenshot(tmp_path / "attract.png")
     kiosk.set_state("presenting")
     kiosk.present(painting()[::-1].copy(), LabelInfo((3, 5), "Variation 17 · seed 2793012217"))
+    assert kiosk.wait_ready()
     clock.advance(2)
     kiosk.frame()
     label = kiosk.screenshot(tmp_path / "label.png")

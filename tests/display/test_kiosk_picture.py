@@ -18,6 +18,7 @@ def centre(pixels: np.ndarray) -> tuple[int, ...]:
 def test_present_with_a_cut_shows_the_image(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
     kiosk.frame()
     pixels = kiosk.read_pixels()
     assert pixels.shape == (240, 320, 3)
@@ -27,6 +28,7 @@ def test_present_with_a_cut_shows_the_image(make_kiosk: KioskFactory) -> None:
 def test_contain_letterboxes_in_the_background_colour(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="contain", background="#102030", label=False)
     kiosk.present(solid(RED), None)  # square picture on a 4:3 screen: 240x240 at x=40
+    assert kiosk.wait_ready()
     kiosk.frame()
     pixels = kiosk.read_pixels()
     assert (pixels[:, 40:280] == RED).all()
@@ -39,11 +41,13 @@ def test_cover_crops_the_sides_of_a_wide_picture(make_kiosk: KioskFactory) -> No
     wide[:, :20] = GREEN  # outer tenth: cropped by cover, visible with contain
     cover = make_kiosk(transition_ms=0, fit="cover", label=False)
     cover.present(wide, None)
+    assert cover.wait_ready()
     cover.frame()
     assert (cover.read_pixels() == BLUE).all()
     cover.close()
     contain = make_kiosk(transition_ms=0, fit="contain", label=False)
     contain.present(wide, None)
+    assert contain.wait_ready()
     contain.frame()
     pixels = contain.read_pixels()
     assert tuple(pixels[120, 5]) == GREEN
@@ -53,10 +57,12 @@ def test_cover_crops_the_sides_of_a_wide_picture(make_kiosk: KioskFactory) -> No
 def test_crossfade_midpoint_mixes_old_and_new(make_kiosk: KioskFactory, clock: FakeClock) -> None:
     kiosk = make_kiosk(transition_ms=1000, fit="cover", label=False)
     kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
     clock.advance(2)
     kiosk.frame()
     assert centre(kiosk.read_pixels()) == RED
     kiosk.present(solid(BLUE), None)
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert centre(kiosk.read_pixels()) == RED  # a fade starts where the screen is
     clock.advance(0.5)
@@ -75,12 +81,15 @@ def test_present_during_a_fade_continues_from_the_mix(
 ) -> None:
     kiosk = make_kiosk(transition_ms=1000, fit="cover", label=False)
     kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
     clock.advance(2)
     kiosk.present(solid(BLUE), None)
+    assert kiosk.wait_ready()
     clock.advance(0.5)
     kiosk.frame()
     purple = np.array(centre(kiosk.read_pixels()))
     kiosk.present(solid(GREEN), None)
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert np.abs(np.array(centre(kiosk.read_pixels())) - purple).max() <= 1  # no jump
     clock.advance(0.5)
@@ -92,6 +101,7 @@ def test_present_during_a_fade_continues_from_the_mix(
 def test_label_is_drawn_bottom_left(make_kiosk: KioskFactory) -> None:
     with_label = make_kiosk(transition_ms=0, fit="cover", label=True, window_size=(640, 480))
     with_label.present(solid(RED), LabelInfo((3, 5), "Variation 12 · seed 1234567"))
+    assert with_label.wait_ready()
     with_label.frame()
     pixels = with_label.read_pixels()
     corner = pixels[400:470, 10:300]
@@ -103,6 +113,7 @@ def test_label_is_drawn_bottom_left(make_kiosk: KioskFactory) -> None:
 def test_label_can_be_switched_off(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False, window_size=(640, 480))
     kiosk.present(solid(RED), LabelInfo((3, 5), "Variation 12"))
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert (kiosk.read_pixels() == RED).all()
 
@@ -112,6 +123,7 @@ def test_attract_shows_the_artwork_with_a_pulsing_invitation(
 ) -> None:
     kiosk = make_kiosk(transition_ms=500, fit="cover", label=False)
     kiosk.set_artwork(solid(GREEN))
+    assert kiosk.wait_ready()
     kiosk.set_state("attract")
     clock.advance(1)
     kiosk.frame()
@@ -131,6 +143,7 @@ def test_artwork_is_the_first_picture(make_kiosk: KioskFactory, clock: FakeClock
     kiosk = make_kiosk(transition_ms=500, fit="cover", label=False)
     kiosk.set_state("rolling")
     kiosk.set_artwork(solid(BLUE))
+    assert kiosk.wait_ready()
     clock.advance(1)
     kiosk.frame()
     assert tuple(kiosk.read_pixels()[10, 10]) == BLUE
@@ -140,9 +153,11 @@ def test_standby_fades_to_black_and_comes_back(make_kiosk: KioskFactory, clock: 
     kiosk = make_kiosk(transition_ms=400, fit="cover", label=False)
     kiosk.set_state("presenting")
     kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
     clock.advance(1)
     kiosk.set_state("standby")
     kiosk.present(solid(BLUE), None)  # arrives while closed: kept, not shown
+    assert kiosk.wait_ready()
     clock.advance(1)
     kiosk.frame()
     assert not kiosk.read_pixels().any()
@@ -157,6 +172,7 @@ def test_blackout_cuts_to_black_and_hides_the_overlay(
 ) -> None:
     kiosk = make_kiosk(transition_ms=5000, fit="cover", label=False)
     kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
     clock.advance(10)
     kiosk.set_overlay("show.toml:3: display.fit: 'covr' is not one of 'cover', 'contain'")
     kiosk.set_state("blackout")
@@ -171,6 +187,7 @@ def test_blackout_cuts_to_black_and_hides_the_overlay(
 def test_overlay_appears_and_goes(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.present(solid(BLUE), None)
+    assert kiosk.wait_ready()
     kiosk.set_overlay("show.toml:3: unknown key 'strenght'. Did you mean 'strength'?")
     kiosk.frame()
     assert (kiosk.read_pixels()[:60] != BLUE).any()
@@ -182,6 +199,7 @@ def test_overlay_appears_and_goes(make_kiosk: KioskFactory) -> None:
 def test_rolling_shows_a_subtle_cue(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.present(solid(BLUE), None)
+    assert kiosk.wait_ready()
     kiosk.set_state("rolling")
     kiosk.frame()
     changed = (kiosk.read_pixels() != BLUE).any(axis=2)
@@ -201,6 +219,7 @@ def test_attract_without_artwork_invites_over_the_last_variation(
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.set_state("presenting")
     kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
     kiosk.set_state("attract")
     kiosk.frame()
     pixels = kiosk.read_pixels()
@@ -211,6 +230,8 @@ def test_attract_without_artwork_invites_over_the_last_variation(
 def test_a_present_in_attract_hides_the_invitation(make_kiosk: KioskFactory) -> None:
     kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
     kiosk.set_artwork(solid(GREEN))
+    assert kiosk.wait_ready()
     kiosk.present(solid(BLUE), None)
+    assert kiosk.wait_ready()
     kiosk.frame()
     assert (kiosk.read_pixels() == BLUE).all()

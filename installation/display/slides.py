@@ -1,0 +1,173 @@
+"""Slides: screen-sized pictures (fitted, letterboxed, labelled) painted off the main thread.
+
+Scaling a 1024² picture to 1080p costs 20-30 ms and to 4K 45-90 ms: on the main
+thread that is several dropped frames exactly as a crossfade starts. So one worker
+thread paints each slide and the kiosk's frame() only picks the finished surface up.
+
+Only software surfaces are touched here, never the display. What runs in parallel
+with the main thread (measured with pygame-ce 2.5.8, and read in its source):
+`transform.smoothscale` releases the GIL around the filter, and numpy releases it
+for the strided copy into the source surface. Surface.blit and font rendering hold
+the GIL (so they are serialised with the main thread, hence safe, but they would
+stall it); the only blits here are the small label band and, for odd screen
+formats, the picture itself. The slide is made in the display's pixel format, so
+the main thread neither converts nor copies it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pygame
+
+from installation.display import label as wall
+from installation.display.label import LabelInfo
+from installation.display.transitions import fit_picture
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlideStyle:
+    """Everything a slide's look depends on besides the picture; captured on the main thread."""
+
+    size: tuple[int, int]
+    depth: int  # the display's bits per pixel and masks: the slide is made in that format
+    masks: tuple[int, int, int, int]
+    fit: str
+    background: tuple[int, int, int]
+    label: bool
+    title: str
+    artist: str
+
+
+@dataclass(frozen=True, eq=False)
+class SlideJob:
+    """One slide to paint. `slot` is what it replaces ('artwork' or 'last'); `kind` says how the
+    kiosk shows it ('artwork', 'present' or 'restyle'); `state_seq` is the kiosk's set_state count
+    when it was asked for, so the kiosk knows whether the state changed meanwhile."""
+
+    slot: str
+    kind: str
+    image: np.ndarray  # HxWx3 uint8, validated
+    label: LabelInfo | None
+    credit: bool
+    style: SlideStyle
+    state_seq: int = 0
+
+
+def render_slide(job: SlideJob) -> pygame.Surface:
+    """The picture fitted once (smoothscale), the letterbox and the wall label, as one surface."""
+    style = job.style
+    h, w = job.image.shape[:2]
+    fit = fit_picture((w, h), style.size, style.fit)
+    x, y, cw, ch = fit.crop
+    slide = pygame.Surface(style.size, 0, style.depth, style.masks)
+    if fit.size != style.size:
+        slide.fill(style.background)
+    _paint_picture(slide, job.image[y : y + ch, x : x + cw], fit.size, fit.pos)
+    if style.label and (job.label is not None or job.credit):
+        band = wall.render_label(job.label, style.title, style.artist, style.size)
+        if band is not None:
+            slide.blit(band, wall.label_position(band, style.size))
+    return slide
+
+
+def _paint_picture(
+    slide: pygame.Surface, crop: np.ndarray, size: tuple[int, int], pos: tuple[int, int]
+) -> None:
+    """Scale `crop` straight into the slide: in the slide's own 32-bit format smoothscale can
+    write into a subsurface, so no screen-sized blit holds the GIL."""
+    ch, cw = crop.shape[:2]
+    if slide.get_bytesize() == 4 and _byte_aligned(slide):
+        source = pygame.Surface((cw, ch), 0, slide)
+        view = pygame.surfarray.pixels3d(source).swapaxes(0, 1)  # HxWx3 RGB, any byte order
+        for c in range(3):  # one plain strided copy per channel: 4x faster than all at once
+            view[..., c] = crop[..., c]
+        del view  # unlocks the surface
+        pygame.transform.smoothscale(source, size, slide.subsurface((pos, size)))
+        return
+    picture = pygame.image.frombuffer(np.ascontiguousarray(crop).tobytes(), (cw, ch), "RGB")
+    slide.blit(pygame.transform.smoothscale(picture, size), pos)
+
+
+def _byte_aligned(surface: pygame.Surface) -> bool:
+    """pixels3d needs each of R, G, B to be one whole byte."""
+    return all(m in (0xFF, 0xFF00, 0xFF0000, 0xFF000000) for m in surface.get_masks()[:3])
+
+
+class SlidePainter:
+    """One worker thread painting SlideJobs; per slot only the newest job counts.
+
+    submit() never waits. A job submitted for a slot replaces one still queued for it; a job
+    already being painted finishes, and the kiosk drops its result when a newer one exists.
+    Failures are logged and come back as None: the wall keeps what it shows.
+    """
+
+    def __init__(self, render: Callable[[SlideJob], pygame.Surface] | None = None) -> None:
+        self._render = render or (lambda job: render_slide(job))  # looked up late: tests patch it
+        self._cond = threading.Condition()
+        self._queue: dict[str, SlideJob] = {}
+        self._done: list[tuple[SlideJob, pygame.Surface | None]] = []
+        self._working = False
+        self._closed = False
+        self.failures = 0
+        self._thread = threading.Thread(target=self._run, name="kiosk-slides", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: SlideJob) -> None:
+        with self._cond:
+            self._queue.pop(job.slot, None)  # re-insert: slots are painted in request order
+            self._queue[job.slot] = job
+            self._cond.notify_all()
+
+    def take(self) -> list[tuple[SlideJob, pygame.Surface | None]]:
+        """Finished slides (None where painting failed), oldest first."""
+        with self._cond:
+            done, self._done = self._done, []
+        return done
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._queue and not self._working
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is queued or being painted (tests and tools only)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._working, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop after the slide in hand; pygame must not quit while one is being painted."""
+        with self._cond:
+            self._closed = True
+            self._queue.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("the slide painter did not stop within %.0f s", timeout)
+
+    def _next(self) -> SlideJob | None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._queue or self._closed)
+            if self._closed:
+                return None
+            slot = next(iter(self._queue))
+            self._working = True
+            return self._queue.pop(slot)
+
+    def _run(self) -> None:
+        while (job := self._next()) is not None:
+            slide: pygame.Surface | None = None
+            try:
+                slide = self._render(job)
+            except Exception:  # never kill the painter: the wall keeps its picture
+                self.failures += 1
+                log.exception("painting a %s slide failed; the wall keeps its picture", job.kind)
+            with self._cond:
+                self._done.append((job, slide))
+                self._working = False
+                self._cond.notify_all()
