@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from installation.core.dice import Throw
-from installation.core.events import KioskQuit, RandomThrow, ThrowCommitted
+from installation.core.events import KioskQuit
 from installation.display import label as wall
+from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.slides import SlideJob, SlidePainter, SlideStyle
 from installation.display.transitions import (
@@ -42,39 +40,17 @@ from installation.display.transitions import (
     pulse,
     to_rgb,
 )
+from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 from installation.store import write_atomic
 
 log = logging.getLogger(__name__)
-__all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "to_rgb"]
+__all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colour", "to_rgb"]
 
 STATES = ("attract", "rolling", "presenting", "standby", "blackout")
-NO_DISPLAY_ADVICE = (
-    "run inside a desktop session, on a console with SDL_VIDEODRIVER=kmsdrm, "
-    "or headless with SDL_VIDEODRIVER=dummy"
-)
-_DIGITS = {getattr(pygame, f"K_{d}"): d for d in range(1, 10)}
-_DIGITS.update({getattr(pygame, f"K_KP{d}"): d for d in range(1, 10)})
-_INVISIBLE_DRIVERS = ("offscreen", "dummy")
 STATS_WINDOW = 600  # frame durations kept for fps and percentiles (10 s at 60 fps)
 RESTART_KEYS = ("fullscreen", "display", "window_size")  # configure() cannot change these
-
-
-def parse_colour(text: str) -> pygame.Color:
-    """display.background as a colour, with an error a curator can act on."""
-    try:
-        return pygame.Color(text)
-    except (ValueError, TypeError) as e:
-        raise DisplayError(
-            f"display.background {text!r} is not a colour; use #rrggbb, e.g. '#000000'"
-        ) from e
-
-
-def _quit_pygame() -> None:
-    """Shut pygame down; cached fonts die with it, so drop them first."""
-    wall.clear_font_cache()
-    pygame.quit()
 
 
 class Kiosk:
@@ -116,10 +92,9 @@ class Kiosk:
         self._overlay_text: str | None = None
         self._overlay: pygame.Surface | None = None
         self._invitation: pygame.Surface | None = None
-        self._pending: list[int] = []
+        self._keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self._note: pygame.Surface | None = None  # rehearsal: faces typed so far
         self._inviting = True  # the attract invitation is drawn (attract, not covered)
-        self.ignored_keys = 0
         self.times = FrameTimes(STATS_WINDOW)
 
     def __repr__(self) -> str:
@@ -129,79 +104,20 @@ class Kiosk:
     # -- lifecycle ----------------------------------------------------------------
     def open(self) -> None:
         """Open the fullscreen kiosk (or a window). Raises DisplayError with advice."""
-        cfg = self.config
-        if not cfg.fullscreen and min(cfg.window_size) < 64:
-            raise DisplayError(
-                f"display.window_size {list(cfg.window_size)} is too small; use at least [64, 64]"
-            )
-        # A kiosk must not minimise when something else grabs focus (a notification, ssh X).
-        os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
-        self._init_pygame()
-        count = pygame.display.get_num_displays()
-        if cfg.display >= count:
-            _quit_pygame()
-            raise DisplayError(
-                f"display.display = {cfg.display}, but only {count} display(s) exist "
-                f"(use 0..{count - 1})"
-            )
-        self._screen = self._set_mode()
+        self._screen, self.driver, self.vsync = open_window(self.config)
         pygame.display.set_caption(self.title or "installation")
-        pygame.mouse.set_visible(not cfg.fullscreen)
+        pygame.mouse.set_visible(not self.config.fullscreen)
         pygame.display.set_allow_screensaver(False)
         self._ticker = pygame.time.Clock()
         self._black = self._plain(pygame.Color(0, 0, 0))
         self._to = self._black
         self._painter = SlidePainter()
-        self._invitation = wall.render_invitation(cfg.attract_text, self.size)
+        self._invitation = wall.render_invitation(self.config.attract_text, self.size)
         if self._overlay_text:
             self._overlay = wall.render_overlay(self._overlay_text, self.size)
         if self._artwork is not None:
             self.set_artwork(self._artwork)
         log.info("kiosk open: %s driver=%s vsync=%s", self.size, self.driver, self.vsync)
-
-    def _init_pygame(self) -> None:
-        requested = os.environ.get("SDL_VIDEODRIVER", "")
-        try:
-            pygame.display.init()
-            pygame.font.init()
-            wall.clear_font_cache()  # fonts from an earlier pygame session are invalid
-        except pygame.error as e:
-            raise DisplayError(f"no display ({e}): {NO_DISPLAY_ADVICE}") from e
-        self.driver = pygame.display.get_driver()
-        # Without a display SDL silently picks its invisible 'offscreen' driver: on a gallery
-        # wall that is a black screen with no error. Only accept it when asked for by name.
-        if self.driver in _INVISIBLE_DRIVERS and self.driver not in requested:
-            _quit_pygame()
-            raise DisplayError(
-                f"no display: SDL fell back to its invisible '{self.driver}' driver; "
-                f"{NO_DISPLAY_ADVICE}"
-            )
-
-    def _set_mode(self) -> pygame.Surface:
-        """Fullscreen at the desktop size with vsync if the driver gives it, else without."""
-        cfg = self.config
-        if cfg.fullscreen:
-            size = pygame.display.get_desktop_sizes()[cfg.display]
-            attempts = [(pygame.FULLSCREEN | pygame.SCALED, 1), (pygame.FULLSCREEN, 0)]
-        else:
-            size = (cfg.window_size[0], cfg.window_size[1])
-            attempts = [(0, 0)]
-        problems = []
-        for flags, vsync in attempts:
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    screen = pygame.display.set_mode(size, flags, display=cfg.display, vsync=vsync)
-            except pygame.error as e:
-                problems.append(f"flags={flags} vsync={vsync}: {e}")
-                log.warning("display mode %s vsync=%s refused: %s", size, vsync, e)
-                continue
-            for w in caught:  # e.g. "no fast renderer available" under the dummy driver
-                log.info("display mode %s: %s", size, w.message)
-            self.vsync = bool(vsync)
-            return screen
-        _quit_pygame()
-        raise DisplayError(f"could not open a {size} display: " + "; ".join(problems))
 
     def close(self) -> None:
         """Release the display. Safe to call twice."""
@@ -212,7 +128,7 @@ class Kiosk:
             self._screen = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
             self._from = self._to = self._last = self._artwork_slide = self._note = None
-            _quit_pygame()
+            quit_pygame()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -408,48 +324,20 @@ class Kiosk:
         if self._screen is None:
             return []
         out: list[object] = []
-        pending = list(self._pending)
+        typed = self._keys.typed()
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
-                out += self._quit("window closed")
+                out += self._keys.quit("window closed", self.config)
             elif event.type == pygame.KEYDOWN:
-                out += self._key(event.key)
-        if self._pending != pending:
-            self._note = self._typed_note()
+                out += self._keys.key(event.key, self.config)
+        if self._keys.typed() != typed:
+            note = self._keys.typed()
+            self._note = wall.render_note(note, self.size) if note else None
         return out
 
-    def _typed_note(self) -> pygame.Surface | None:
-        """'Dice: 3 _' while a rehearsal throw is being typed; None when nothing is typed."""
-        if not self._pending:
-            return None
-        typed = [str(f) for f in self._pending] + ["_"] * (self.dice - len(self._pending))
-        return wall.render_note("Dice: " + " ".join(typed), self.size)
-
-    def _quit(self, reason: str) -> list[object]:
-        if self.config.allow_quit_key or not self.config.fullscreen:
-            return [KioskQuit(reason)]
-        self.ignored_keys += 1
-        log.info("%s ignored: the kiosk is fullscreen and allow_quit_key is off", reason)
-        return []
-
-    def _key(self, key: int) -> list[object]:
-        if key == pygame.K_ESCAPE:
-            return self._quit("escape")
-        rehearsal = self.config.rehearsal_keys
-        if rehearsal and key in _DIGITS and _DIGITS[key] <= self.faces:
-            self._pending.append(_DIGITS[key])
-            if len(self._pending) < self.dice:
-                return []
-            faces, self._pending = tuple(self._pending), []
-            return [ThrowCommitted(Throw(faces, source="keyboard"))]
-        if rehearsal and key == pygame.K_SPACE:
-            self._pending = []
-            return [RandomThrow("keyboard")]
-        if rehearsal and key == pygame.K_BACKSPACE and self._pending:
-            self._pending.pop()
-            return []
-        self.ignored_keys += 1
-        return []
+    @property
+    def ignored_keys(self) -> int:
+        return self._keys.ignored
 
     # -- frames -------------------------------------------------------------------
     def frame(self) -> None:
