@@ -131,7 +131,8 @@ class App:
         self.counters: dict[str, int] = {}
         self.started_at = clock()
         self.running = False
-        self._images: dict[tuple[str, int, int], tuple[np.ndarray, str]] = {}
+        # arrived images (worker Results) awaiting their present, by variation id
+        self._images: dict[tuple[str, int, int], Any] = {}
         self._throw_started: float | None = None
         self._rng = random.Random()
         self._next_auto = self.started_at + (options.auto_throw or 0)
@@ -139,7 +140,7 @@ class App:
         self.presented: list[Variation] = []
         # presents held back so cues can lead them (immediate targets' lead_ms)
         self.cue_lead_s = 0.0 if cluster is not None else _cue_lead_s(show)
-        self._timed: list[tuple[float, Variation, np.ndarray, str]] = []
+        self._timed: list[tuple[float, Any]] = []  # (monotonic due time, Result)
         self._shown_at = 0.0
         self.housekeeper: Any = None
         if status is not None:
@@ -305,9 +306,9 @@ class App:
     def _on_worker_message(self, msg: Any, now: float) -> None:
         variation: Variation = msg.variation
         if hasattr(msg, "image"):
-            if self.cluster is not None and self.cluster.hold(variation, msg.image, msg.engine):
+            if self.cluster is not None and self.cluster.hold(msg):
                 return  # shown when the room flips together (see _flip_cluster)
-            self._image_arrived(variation, msg.image, msg.engine, now)
+            self._image_arrived(msg, now)
             return
         kind = getattr(msg, "kind", "error")
         self.fault(
@@ -316,17 +317,15 @@ class App:
         if kind == "unsafe":
             self._request_reroll(variation, now)
 
-    def _image_arrived(
-        self, variation: Variation, image: np.ndarray, engine: str, now: float
-    ) -> None:
-        self._images[_vid(variation)] = (image, engine)
+    def _image_arrived(self, result: Any, now: float) -> None:
+        self._images[_vid(result.variation)] = result
         if len(self._images) > 8:  # only the awaited few matter; drop the oldest
             self._images.pop(next(iter(self._images)))
-        self._apply(self.director.image_ready(variation, now), now)
+        self._apply(self.director.image_ready(result.variation, now), now)
 
     def _flip_cluster(self, now: float) -> None:
-        for held in self.cluster.due(self.wall()):
-            self._image_arrived(held.variation, held.image, held.engine, now)
+        for result in self.cluster.due(self.wall()):
+            self._image_arrived(result, now)
 
     def _cluster_event(self, event: Any, now: float) -> None:
         from installation.core import cluster as cl
@@ -386,9 +385,9 @@ class App:
     def _present(self, variation: Variation, now: float) -> None:
         """Show it now, or `cue_lead_s` from now so that cue receivers told in advance
         (immediate targets with lead_ms) act on the very frame the image appears."""
-        image, engine = self._images.pop(_vid(variation))
+        result = self._images.pop(_vid(variation))
         self._shown_at = self.wall() + self.cue_lead_s
-        self._timed.append((now + self.cue_lead_s, variation, image, engine))
+        self._timed.append((now + self.cue_lead_s, result))
         self._present_due(now)
 
     def _present_due(self, now: float) -> None:
@@ -399,20 +398,20 @@ class App:
             for error in self.progress.take_errors():
                 self.fault("state-write", error)
         while self._timed and self._timed[0][0] <= now:
-            variation = self._timed[0][1]
-            if (
-                settled is not None
-                and self.rule.seed_mode == "fresh"
-                and variation.number > settled
-            ):
+            result = self._timed[0][1]
+            fresh = settled is not None and self.rule.seed_mode == "fresh"
+            if fresh and result.variation.number > settled:
                 return  # its count is being written; a frame or two
-            _, variation, image, engine = self._timed.pop(0)
-            self._show_now(variation, image, engine, now)
+            self._timed.pop(0)
+            self._show_now(result, now)
 
-    def _show_now(self, variation: Variation, image: np.ndarray, engine: str, now: float) -> None:
+    def _show_now(self, result: Any, now: float) -> None:
+        """The picture goes on the wall; the archive gets it with how it was made."""
+        variation, image, engine = result.variation, result.image, result.engine
         self.kiosk.present(image, self._label(variation, engine))
         if self.archive is not None:
-            self.archive.save(image, variation, engine=engine, describe=self._describe())
+            describe = dict(getattr(result, "describe", None) or {})
+            self.archive.save(image, variation, engine=engine, describe=describe)
         self._presented_at = now
         self.presented.append(variation)
         del self.presented[:-100]
@@ -437,10 +436,6 @@ class App:
         )
         if self.options.screenshot_dir is not None:
             self._pending_screenshot = f"variation-{variation.number:05d}-{variation.key}.png"
-
-    def _describe(self) -> dict[str, str]:
-        describe = getattr(self.worker, "describe", None)
-        return dict(describe) if isinstance(describe, dict) else {}
 
     def _label(self, variation: Variation, engine: str) -> Any:
         if not self.show.display.label:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 from installation.core.dice import Throw
 from installation.core.variations import Variation, VariationRule, derive_variation, reroll
 
@@ -22,19 +20,12 @@ def variation_id(v: Variation) -> tuple[str, int, int]:
     return (v.key, v.seed, v.number)
 
 
-@dataclasses.dataclass
-class Held:
-    variation: Variation
-    image: np.ndarray
-    engine: str
-
-
 class ClusterSync:
     def __init__(self, link: Any) -> None:
         self.link = link
         self.role: str = link.role
         self._vids: dict[tuple[str, int, int], str] = {}
-        self._held: dict[str, Held] = {}
+        self._held: dict[str, Any] = {}  # vid -> worker Result
         self._due: dict[str, float] = {}
 
     def __repr__(self) -> str:
@@ -70,12 +61,13 @@ class ClusterSync:
             if vid:
                 self._remember(v, vid)
 
-    def hold(self, v: Variation, image: np.ndarray, engine: str) -> bool:
-        """Our image is ready: keep it for the flip. False: not a cluster variation."""
-        vid = self._vids.get(variation_id(v))
+    def hold(self, result: Any) -> bool:
+        """Our image (a worker Result) is ready: keep it for the flip. False: not a
+        cluster variation."""
+        vid = self._vids.get(variation_id(result.variation))
         if vid is None:
             return False
-        self._held[vid] = Held(v, image, engine)
+        self._held[vid] = result
         while len(self._held) > MAX_HELD:
             self._held.pop(next(iter(self._held)))
         self.link.local_ready(vid)
@@ -84,7 +76,7 @@ class ClusterSync:
     def present_at(self, vid: str, at: float) -> None:
         self._due[vid] = at
 
-    def due(self, wall_now: float) -> list[Held]:
+    def due(self, wall_now: float) -> list[Any]:
         """Images whose flip time has come (late ones at once)."""
         out = []
         for vid, at in list(self._due.items()):

@@ -86,6 +86,46 @@ def test_throw_is_presented_and_labelled_by_the_director(tmp_path: Path) -> None
     assert app.snapshot()["last_variation"]["key"] == "3-5"
 
 
+class Archive:
+    def __init__(self) -> None:
+        self.saved: list[tuple[str, str, dict[str, str]]] = []
+
+    def save(self, image: Any, variation: Any, *, engine: str, describe: dict[str, str]) -> bool:
+        self.saved.append((variation.key, engine, describe))
+        return True
+
+    def stop(self) -> None:
+        pass
+
+
+def test_the_archive_records_how_each_shown_picture_was_made(tmp_path: Path) -> None:
+    show = make_show(tmp_path)
+    clock = Clock()
+    archive = Archive()
+    worker = FakeWorker(clock=clock, ready_after_s=5.0)  # a model load takes 5 s
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=FakeKiosk(show.display, clock=clock),
+        worker=worker,
+        archive=archive,
+        clock=clock,
+    )
+    app.start()
+    clock.t += 6
+    app.step()
+    app.inbox.put(ev.ThrowCommitted(Throw((1, 4))))
+    app.step()
+    app.step()
+    worker.crash()  # the next throw is rendered by the parent's fallback meanwhile
+    app.inbox.put(ev.ThrowCommitted(Throw((2, 4))))
+    app.step()
+    app.step()
+    assert archive.saved[0] == ("1-4", "fake", {"engine": "fake"})
+    key, engine, describe = archive.saved[1]
+    assert (key, engine, describe["engine"]) == ("2-4", "fallback", "fallback")
+
+
 def test_bad_events_and_bad_throws_are_counted_not_fatal(tmp_path: Path) -> None:
     app, kiosk, _ = fake_app(make_show(tmp_path))
     app.inbox.put(object())

@@ -11,6 +11,7 @@ from installation.core.variations import (
     parse_approval,
     reroll,
 )
+from installation.generate.worker import Result
 
 RULE = VariationRule(
     seed_mode="fixed",
@@ -38,7 +39,7 @@ def test_follower_renders_its_own_piece_with_the_leaders_seed() -> None:
     sync = ClusterSync(Link())
     v = sync.shared_variation(RULE, (3,), seed=4242, number=17, vid="L-1")
     assert (v.seed, v.number, v.prompt, v.painting) == (4242, 17, "mine c", 4242 % 2)
-    assert sync.hold(v, np.zeros((4, 4, 3), np.uint8), "test")
+    assert sync.hold(Result(v, np.zeros((4, 4, 3), np.uint8), "test", 1.0))
     assert sync.link.ready == ["L-1"]
 
 
@@ -47,7 +48,7 @@ def test_a_rerolled_follower_image_still_flips_with_the_room() -> None:
     v = sync.shared_variation(RULE, (3,), seed=4242, number=17, vid="L-1")
     again = reroll(RULE, v)
     sync.rerolled(v, again)
-    assert sync.hold(again, np.zeros((4, 4, 3), np.uint8), "test")  # held, not shown at once
+    assert sync.hold(Result(again, np.zeros((4, 4, 3), np.uint8), "test", 1.0))  # held
     sync.present_at("L-1", 100.0)
     assert sync.due(99.0) == []
     (held,) = sync.due(100.0)

@@ -105,6 +105,8 @@ class FakeWorker:
         self.history.append((variation, live))
         if self._job is not None and self._job.variation == variation:
             self._job.live = self._job.live or live
+            if live:
+                self._live = None  # as the real worker: the job in flight supersedes it
         elif live:
             self._live = variation
             self._bg.pop(variation, None)
@@ -190,7 +192,9 @@ class FakeWorker:
         if not self._fail:
             self.renders += 1
             image = self.engine.render(job.variation)
-            self._out.append(Result(job.variation, image, self.engine.name, self.render_s * 1e3))
+            ms = self.render_s * 1e3
+            describe = dict(self.describe)
+            self._out.append(Result(job.variation, image, self.engine.name, ms, describe=describe))
             return
         kind, reason = self._fail.pop(0)
         self.failures += 1
@@ -221,4 +225,6 @@ class FakeWorker:
         return self.clock() - (self._hung_at or 0.0)
 
     def _fallback_result(self, variation: Variation) -> Result:
-        return Result(variation, self.fallback.render(variation), self.fallback.name, 0.0, True)
+        image = self.fallback.render(variation)
+        describe = self.fallback.describe()
+        return Result(variation, image, self.fallback.name, 0.0, True, describe=describe)
