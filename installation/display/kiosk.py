@@ -84,6 +84,7 @@ class Kiosk:
         self._wanted: dict[str, SlideJob] = {}  # per slot, the newest slide not yet on screen
         self._state_seq = 0  # counts set_state calls: did the state change while painting?
         self.dropped_slides = 0  # painted, but superseded by a newer present before shown
+        self.presents_placed = 0  # present slides painted and taken up (benches: first flip)
         self._black: pygame.Surface | None = None
         self._from: pygame.Surface | None = None  # None: no fade running
         self._to: pygame.Surface | None = None
@@ -227,6 +228,7 @@ class Kiosk:
                 self._show(slide, fade)
             return
         old, self._last = self._last, slide
+        self.presents_placed += job.kind == "present"
         if job.kind == "restyle":
             if old is not None and self._to is old:
                 self._show(slide, fade)
