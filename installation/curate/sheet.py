@@ -26,6 +26,7 @@ from installation.core.dice import outcome_count
 from installation.core.variations import Variation
 from installation.curate import CurateError
 from installation.curate.preview import ShowRenderer, director_for
+from installation.progress import Progress
 from installation.show.schema import Show
 
 MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
@@ -88,51 +89,6 @@ def tile_lines(show: Show, variation: Variation) -> list[str]:
     if len(lines) == 1:
         lines.append(variation.prompt)
     return lines
-
-
-class Progress:
-    """A progress bar with ETA on a stream: redrawn with \\r on a terminal, else every 10%."""
-
-    def __init__(
-        self,
-        total: int,
-        what: str = "rendering",
-        stream: TextIO | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.total, self.what = max(0, total), what
-        self.stream = stream if stream is not None else sys.stderr
-        self.clock = clock
-        self.started = clock()
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._tenth = -1
-
-    def line(self, done: int) -> str:
-        frac = done / self.total if self.total else 1.0
-        bar = "#" * round(frac * 20)
-        elapsed = self.clock() - self.started
-        eta = "--:--" if done == 0 else _mmss(elapsed / done * (self.total - done))
-        return f"{self.what} [{bar:<20}] {done}/{self.total} {frac:4.0%} ETA {eta}"
-
-    def update(self, done: int) -> None:
-        if self.tty:
-            self.stream.write("\r" + self.line(done))
-            if done >= self.total:
-                self.stream.write("\n")
-        else:
-            tenth = int(done * 10 / self.total) if self.total else 10
-            if tenth == self._tenth:
-                return
-            self._tenth = tenth
-            self.stream.write(self.line(done) + "\n")
-        self.stream.flush()
-
-
-def _mmss(seconds: float) -> str:
-    s = max(0, round(seconds))
-    return (
-        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-    )
 
 
 def render_tiles(
@@ -257,8 +213,10 @@ def make_sheet(
     renderer = renderer or ShowRenderer(show)
     d = show.dice
     outcomes, total = choose_outcomes(d.count, d.faces, sample, show.variations.salt)
-    progress = Progress(len(outcomes), "sheet", progress_stream, clock)
+    stream = progress_stream if progress_stream is not None else sys.stderr
+    progress = Progress(len(outcomes), stream, what="sheet", clock=clock)
     tiles = render_tiles(show, outcomes, renderer, progress)
+    progress.finish()
     header = sheet_header(show, len(outcomes), total, renderer.describe().get("engine", ""))
     image = compose(tiles, header, tile_width)
     cols, rows = grid(len(tiles))

@@ -45,7 +45,7 @@ def test_sheet_has_every_outcome_labelled(small_show: Callable[..., Show], tmp_p
     strip = picture[t["y"] + t["h"] + 2 : t["y"] + t["h"] + 30, t["x"] : t["x"] + t["w"]]
     assert (strip != sheet.BACKGROUND).any()
     assert "all 9 outcomes" in read_png_text(out)["header"]
-    assert err.getvalue().splitlines()[-1].startswith("sheet [####################] 9/9 100%")
+    assert err.getvalue().splitlines()[-1].startswith("sheet [########################] 9/9 100%")
 
 
 def test_sheet_fills_the_cache_so_the_wall_is_instant(
@@ -95,10 +95,11 @@ def test_sample_must_be_positive() -> None:
 
 def test_progress_eta_and_plain_lines() -> None:
     err, now = io.StringIO(), [100.0]
-    p = sheet.Progress(4, "sheet", err, clock=lambda: now[0])
+    p = sheet.Progress(4, err, what="sheet", clock=lambda: now[0])
     now[0] = 102.0
     p.update(1)  # 2 s for the first: 3 to go at 2 s each
-    assert err.getvalue().strip().endswith("1/4  25% ETA 0:06")
+    assert err.getvalue().startswith("sheet [")
+    assert err.getvalue().strip().endswith("2.00 s each  ETA 00:06")
     p.update(1)
     assert len(err.getvalue().splitlines()) == 1  # no new tenth, no new line
 

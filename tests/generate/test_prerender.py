@@ -19,14 +19,8 @@ from installation.generate.cache import OutcomeCache
 from installation.generate.engine import spec_from_show
 from installation.generate.fake import FakeWorker, SolidEngine
 from installation.generate.fallback import FallbackEngine
-from installation.generate.prerender import (
-    CachedWorker,
-    Progress,
-    open_cache,
-    prefill_for,
-    register,
-    with_cache,
-)
+from installation.generate.prerender import CachedWorker, open_cache, prefill_for, with_cache
+from installation.generate.prerender_cmd import Progress, register
 from installation.generate.worker import Outcome, Result, WorkerClient
 from installation.show.load import load_show
 from installation.show.schema import variation_rule
