@@ -1,8 +1,9 @@
 """The kiosk display edge: Kiosk (pygame-ce) and FakeKiosk (in memory), same API.
 
 Import from the submodules (`installation.display.kiosk`, `.fake`, `.label`,
-`.transitions`); this package file imports no submodule so that importing the fake
-or the pure maths stays cheap. It only silences pygame's import banner, before any
+`.transitions`; kiosk.py uses `.slides` (the slide painter thread), `.window` and
+`.keys`); this package file imports no submodule so that importing the fake or the
+pure maths stays cheap. It only silences pygame's import banner, before any
 submodule imports pygame.
 """
 

@@ -3,7 +3,8 @@
 It records what the app asked for (artwork, presents, states, overlays, frames)
 and lets a test script the input (`push_input`). It validates like the real
 kiosk: a bad image, an unknown state or a present before open() raise the same
-errors.
+errors. Its present() is synchronous; settled() and wait_ready() exist for the
+same contract and are always True.
 """
 
 from __future__ import annotations
