@@ -148,7 +148,7 @@ def _breakdown(result: Result, run: Run, settle_ms: int) -> None:
     result.add("of which dice side p50 (LANDED -> throw in inbox, minus settle)",
                pct(run.dice, 50) - settle_ms, "ms")  # fmt: skip
     result.add("of which display side p50 (inbox -> first frame)", pct(run.wall, 50), "ms")
-    result.add("  of which Kiosk.present() p50 (slide: scale, letterbox, label)",
+    result.add("  of which Kiosk.present() p50 (check and queue; the slide is painted off-thread)",
                pct(run.present, 50), "ms")  # fmt: skip
 
 

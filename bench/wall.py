@@ -99,9 +99,9 @@ class FlipProbe:
         self.flips: list[float] = []
         self.shown: list[float] = []  # time of the first flip carrying each new image
         self.verified = 0  # of those, how many showed the new slide's centre pixel
-        self.present_ms: list[float] = []  # Kiosk.present(): fit, scale, label into a slide
-        self._expect: tuple[int, ...] | None = None
-        self._armed = False
+        # Kiosk.present(): checks and queues the image; the slide is painted by a thread
+        self.present_ms: list[float] = []
+        self._target: int | None = None  # presents_placed count that carries the new image
 
     def __enter__(self) -> FlipProbe:
         self._pygame.display.flip = self._flip
@@ -120,20 +120,19 @@ class FlipProbe:
         t0 = time.perf_counter()
         out = self._real_present(*args, **kw)
         self.present_ms.append((time.perf_counter() - t0) * 1000)
-        slide = getattr(self._kiosk, "_last", None)  # the slide present() just built
-        self._expect = self._centre(slide) if slide is not None else None
-        self._armed = True
+        self._target = self._kiosk.presents_placed + 1
         return out
 
     def _flip(self, *args: Any) -> Any:
         out = self._real_flip(*args)
         now = time.perf_counter()
         self.flips.append(now)
-        if self._armed:
-            self._armed = False
+        if self._target is not None and self._kiosk.presents_placed >= self._target:
+            self._target = None  # this flip is the first to carry the painted slide
             self.shown.append(now)
+            slide = getattr(self._kiosk, "_last", None)
             screen = self._pygame.display.get_surface()
-            if self._expect is not None and self._centre(screen) == self._expect:
+            if slide is not None and self._centre(screen) == self._centre(slide):
                 self.verified += 1
         return out
 

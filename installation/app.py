@@ -482,7 +482,10 @@ class App:
 
     def _after_frame(self, now: float) -> None:
         shot_dir = self.options.screenshot_dir
-        faded = now - self._presented_at >= self.show.display.transition_ms / 1000.0
+        faded = (
+            now - self._presented_at >= self.show.display.transition_ms / 1000.0
+            and self.kiosk.settled()
+        )
         # taken once the crossfade has finished, so the file shows what the wall shows
         if self._pending_screenshot and shot_dir is not None and faded:
             shot_dir.mkdir(parents=True, exist_ok=True)

@@ -289,6 +289,7 @@ def test_real_kiosk_shows_the_engines_pixels_and_frames_run_while_it_works(real_
     assert frames_during >= 5, (
         f"the frame loop stalled: {frames_during} frames during a 0.4 s render"
     )
+    assert kiosk.wait_ready()  # the slide is painted off the frame thread
     app.step()
     expected = engines.colour_of(app.presented[0])
     pixels = kiosk.read_pixels()
