@@ -4,7 +4,7 @@ The emulator owns the master side of a pty; the host opens the slave path like a
 USB serial port. It sends HELLO at "boot" and heartbeats, answers ?HELLO and
 ?STATE, plays throws and injects faults. `unplug()` closes the master, which the
 host sees exactly like a yanked USB cable; `replug()` makes a new pty. With
-`link=`, a symlink that always points at the current pty stands in for
+`link=`, a symlink that points at the current pty while plugged in stands in for
 /dev/serial/by-id/..., so the host finds the device again after a replug.
 """
 
@@ -130,8 +130,15 @@ class Emulator:
         self._silent_until = self.clock() + seconds
 
     def unplug(self) -> None:
-        """Pull the cable: the host's next read fails like a vanished USB device."""
+        """Pull the cable: the host's next read fails like a vanished USB device.
+
+        The link goes too, as udev removes /dev/serial/by-id/... : the kernel hands the
+        freed pty number to the next process that opens a pty, and a link left behind
+        would lead the host to that stranger's device.
+        """
         with self._lock:
+            if self.link and self.link.is_symlink():
+                self.link.unlink()
             for fd in (self._master, self._slave):
                 if fd is not None:
                     os.close(fd)
@@ -191,22 +198,35 @@ class Emulator:
         splitter = LineSplitter()
         next_hb = self.clock()
         while not self._stop.is_set():
-            master = self._master
-            data = b""
-            if master is None:
-                self._stop.wait(0.02)
-            else:
-                try:
-                    ready, _, _ = select.select([master], [], [], 0.02)
-                    data = os.read(master, 4096) if ready else b""
-                except OSError:
-                    data = b""  # unplugged under our feet
-            for line in splitter.feed(data):
+            for line in splitter.feed(self._receive()):
                 if isinstance(line, bytes):
                     self._command(line)
             if self.clock() >= next_hb:
                 self.send(encode("HB", self._t_ms()))
                 next_hb = self.clock() + self.heartbeat_s
+
+    def _receive(self) -> bytes:
+        """What the host wrote, waiting up to 20 ms; b"" if nothing or unplugged.
+
+        unplug() may close the master while we wait and replug() may get the same fd
+        number for another file, so the read happens under the lock and only on the
+        master that is current then: never on a closed or recycled fd.
+        """
+        master = self._master
+        if master is None:
+            self._stop.wait(0.02)
+            return b""
+        try:  # on a stale number this only wakes early or late: harmless
+            ready, _, _ = select.select([master], [], [], 0.02)
+        except (OSError, ValueError):
+            return b""
+        with self._lock:
+            if not ready or self._master != master:
+                return b""
+            try:
+                return os.read(master, 4096)
+            except OSError:
+                return b""
 
     def _command(self, line: bytes) -> None:
         self.received.append(line)

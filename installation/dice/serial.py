@@ -2,7 +2,8 @@
 
 One thread per port opens it (exclusively), says ?HELLO and ?STATE, and reads
 lines with a short timeout. A port that errors, goes silent for
-`silence_timeout_s` or answers with another protocol version is closed and
+`silence_timeout_s`, answers with another protocol version or whose name now
+names another device (a by-id link re-pointed after a replug) is closed and
 reopened with a backoff of 0.5 s doubling to 5 s, forever. pyserial's
 ReaderThread/LineReader are not used: they never reconnect and LineReader's
 buffer grows without bound on noise with no newline; this loop is as short.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -44,6 +46,7 @@ log = logging.getLogger("installation.dice")
 
 HELLO_RETRY_S = 1.0  # ask ?HELLO again this often until the device answers
 LOG_EVERY_S = 60.0  # a repeated drop reason or device error is logged at most this often
+DEVICE_CHECK_S = 1.0  # check this often that the port's name still names the open device
 
 
 class _SessionEnd(Exception):
@@ -207,7 +210,8 @@ class DiceLink:
             port.open = True
             port.last_valid = self.clock()
         ser.write(HOST_HELLO)
-        asked = self.clock()
+        asked = checked = self.clock()
+        opened = _open_device(ser)
         hello = False
         splitter = LineSplitter()
         while not self._stop.is_set():
@@ -218,6 +222,10 @@ class DiceLink:
                 hello = self._handle(port, msg, now, ser) or hello
             if now - port.last_valid > self.silence_timeout_s:
                 raise _SessionEnd(f"silent for {self.silence_timeout_s:g} s: reopening", hello)
+            if now - checked >= DEVICE_CHECK_S:
+                checked = now
+                if _renamed(port.device, opened):
+                    raise _SessionEnd(f"{port.device} now names another device: reopening", hello)
             if not hello and now - asked > HELLO_RETRY_S:
                 ser.write(HOST_HELLO)
                 asked = now
@@ -329,6 +337,45 @@ class DiceLink:
         return port.dice
 
 
+def _open_device(ser: Any) -> int | None:
+    """The device number of the open port, None if it cannot be told."""
+    try:
+        return os.fstat(ser.fileno()).st_rdev
+    except (OSError, AttributeError, TypeError, ValueError):
+        return None
+
+
+def _renamed(path: str, opened: int | None) -> bool:
+    """True when `path` now names a device other than the one open (a stale session).
+
+    A pty number or /dev/ttyACM0 freed by an unplug is handed to the next device, and a
+    by-id link follows its device to a new node: either way the open fd is no longer
+    the device the show was told to use. A missing path is not judged here: a real
+    unplug shows up as a read error, and a live fd is kept.
+    """
+    if opened is None:
+        return False
+    try:
+        return os.stat(path).st_rdev != opened
+    except OSError:
+        return False
+
+
 def _close(ser: Any) -> None:
-    with contextlib.suppress(Exception):
+    """Close a port; if pyserial's close fails half-way, make it forget its fd numbers.
+
+    os.close frees the number even when it raises, but pyserial then keeps it, and its
+    finalizer (io.IOBase.__del__) closes it again later, when the number may be the next
+    session's port or any other file. Its abort pipes may leak: better than that.
+    """
+    try:
         ser.close()
+    except Exception as e:
+        log.warning("closing %s failed (%s); its fds are dropped, not closed again", ser, e)
+        with contextlib.suppress(Exception):
+            for name in (
+                "fd",
+                *(f"pipe_abort_{x}" for x in ("read_r", "read_w", "write_r", "write_w")),
+            ):
+                setattr(ser, name, None)
+            ser.is_open = False
