@@ -348,10 +348,11 @@ def _open_device(ser: Any) -> int | None:
 def _renamed(path: str, opened: int | None) -> bool:
     """True when `path` now names a device other than the one open (a stale session).
 
-    A pty number or /dev/ttyACM0 freed by an unplug is handed to the next device, and a
-    by-id link follows its device to a new node: either way the open fd is no longer
-    the device the show was told to use. A missing path is not judged here: a real
-    unplug shows up as a read error, and a live fd is kept.
+    A by-id link follows its device to a new node after a replug; a session opened
+    through a stale link may sit on a freed node the kernel gave to another device.
+    Either way the open fd is no longer the device the show names. (The same node
+    number reused by another device cannot be told apart: configure by-id names.) A
+    missing path is not judged: a real unplug shows up as a read error.
     """
     if opened is None:
         return False
