@@ -124,6 +124,16 @@ class ThrowDetector:
             return [ThrowCancelled(f"timeout: {self._why_open(op)} after {self.timeout_s:g} s")]
         return []
 
+    def next_deadline(self) -> float | None:
+        """When tick() may next have something to say (settle or timeout), or None."""
+        op = self._open
+        if op is None:
+            return None
+        timeout_at = op.started + self.timeout_s
+        if self._all_landed(op):
+            return min(op.last_change + self.settle_s, timeout_at)
+        return timeout_at
+
     def lost(self, dice: range | list[int], now: float, reason: str) -> list[InboxEvent]:
         """Some dice went away (port unplugged): forget them and drop an open throw."""
         for d in dice:

@@ -47,6 +47,7 @@ log = logging.getLogger("installation.dice")
 HELLO_RETRY_S = 1.0  # ask ?HELLO again this often until the device answers
 LOG_EVERY_S = 60.0  # a repeated drop reason or device error is logged at most this often
 DEVICE_CHECK_S = 1.0  # check this often that the port's name still names the open device
+TICK_IDLE_S = 0.25  # with no throw open the ticker only wakes to notice stop()
 
 
 class _SessionEnd(Exception):
@@ -110,6 +111,7 @@ class DiceLink:
         self._detector = ThrowDetector(dice, settle_ms, throw_timeout_s)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a new reading: the ticker re-reads the deadline
         self._threads: list[threading.Thread] = []
 
     def __repr__(self) -> str:
@@ -131,6 +133,7 @@ class DiceLink:
     def stop(self) -> None:
         """Stop every thread; returns within about one read timeout."""
         self._stop.set()
+        self._wake.set()
         for t in self._threads:
             t.join(timeout=2)
         self._threads.clear()
@@ -169,10 +172,16 @@ class DiceLink:
 
     # -- threads ---------------------------------------------------------------------
     def _ticker(self) -> None:
-        while not self._stop.wait(0.02):
+        """Commit a throw the moment its settle window ends (not on a polling grid): it
+        sleeps until the detector's next deadline and is woken by every new reading."""
+        while not self._stop.is_set():
             with self._lock:
                 events = self._detector.tick(self.clock())
+                deadline = self._detector.next_deadline()
             self._emit(events)
+            wait = TICK_IDLE_S if deadline is None else deadline - self.clock()
+            if self._wake.wait(min(max(wait, 0.0005), TICK_IDLE_S)):
+                self._wake.clear()
 
     def _supervise(self, port: _Port) -> None:
         import serial  # imported here: the core and tests of other parts need no pyserial
@@ -280,6 +289,7 @@ class DiceLink:
         with self._lock:
             events = self._detector.feed(replace(e, die=number), now)
         self._emit(events)
+        self._wake.set()  # the settle deadline may have moved
 
     # -- bookkeeping -----------------------------------------------------------------
     def _emit(self, events: list[InboxEvent]) -> None:

@@ -176,3 +176,17 @@ def test_repr_and_snapshot_show_live_state() -> None:
 def test_bad_settings_are_named(args: tuple[int, int, float], word: str) -> None:
     with pytest.raises(ValueError, match=word):
         ThrowDetector(*args)
+
+
+def test_next_deadline_is_the_settle_end_once_all_dice_landed() -> None:
+    from installation.core.throws import DieEvent, DieState, ThrowDetector
+
+    d = ThrowDetector(dice=2, settle_ms=300, timeout_s=8.0)
+    assert d.next_deadline() is None
+    d.feed(DieEvent(1, DieState.ROLLING), 10.0)
+    assert d.next_deadline() == 18.0  # only the timeout while dice still roll
+    d.feed(DieEvent(1, DieState.LANDED, 3), 10.5)
+    d.feed(DieEvent(2, DieState.LANDED, 4), 10.7)
+    assert d.next_deadline() == 10.7 + 0.3
+    assert d.tick(11.0) != []
+    assert d.next_deadline() is None
