@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the tests use as independent peers and checkers:
-#   liblo-tools (oscsend/oscdump), socat, xvfb, systemd (systemd-analyze), gcc/make (firmware tests).
+#   liblo-tools (oscsend/oscdump), xvfb (a real X server), systemd (systemd-analyze),
+#   gcc/make (firmware tests).
 # Installs what is missing when run as root (CI); otherwise says what to install.
 set -euo pipefail
 need=()
 command -v oscsend >/dev/null || need+=(liblo-tools)
-command -v socat >/dev/null || need+=(socat)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v gcc >/dev/null || need+=(gcc)
