@@ -58,13 +58,77 @@ def _default(field: Any) -> str:
     return f"`{json.dumps(value, ensure_ascii=False)}`"
 
 
-def _table(model: type[BaseModel]) -> list[str]:
-    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+# Examples where the default says little (empty, none); other keys show their default.
+EXAMPLES: dict[str, str] = {
+    "show.title": '"Dice, a variation"',
+    "show.artist": '"A. Painter"',
+    "artwork.paintings": '["canvas.png", "study.jpg"]',
+    "artwork.mask": '"mask.png"',
+    "dice.ports": '["/dev/serial/by-id/usb-dice_A1-if00", "usb:2341:0043@57600"]',
+    "variations.variants": '[["at dawn", "at dusk"], ["in oil", "in ink"]]',
+    "variations.negative_prompt": '"text, watermark, blurry"',
+    "variations.model": '"/srv/models/sd-turbo"',
+    "variations.model_config_dir": '"/srv/models/sd15-config"',
+    "engine.tiny_vae": '"/srv/models/taesd"',
+    "osc.allow": '["192.168.1.0/24"]',
+    "osc.reply_port": "9001",
+    "osc.heartbeat_s": "10",
+    "osc.targets.name": '"sound"',
+    "osc.targets.host": '"192.168.1.30"',
+    "osc.targets.port": "53000",
+    "osc.targets.lead_ms": "80",
+    "osc.targets.addresses": '{ shown = "/cue/{number}/go", heartbeat = "" }',
+    "osc.targets.args": "{ shown = [] }",
+    "safety.checker": '"/srv/models/safety-checker"',
+    "safety.blocked_seeds": "[1234567, 89012]",
+    "safety.approved": '["3-5", "6-6@1234"]',
+    "schedule.timezone": '"Europe/Berlin"',
+    "schedule.tuesday": '"10:00-13:00, 14:00-18:00"',
+    "schedule.exceptions.date": "2026-12-25",
+    "schedule.exceptions.hours": '"closed"',
+    "schedule.exceptions.note": '"Christmas"',
+    "projectors.name": '"left"',
+    "projectors.host": '"192.168.1.50"',
+    "projectors.password": '"secret"',
+    "cluster.node": '"wall-left"',
+    "cluster.peers": '["192.168.1.21:9100", "192.168.1.22:9100"]',
+    "cluster.multicast": '"239.255.42.1:9100"',
+    "cluster.interface": '"192.168.1.20"',
+}
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Path):
+        return json.dumps(str(value))
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _example(path: str, name: str, field: Any) -> str:
+    if path in EXAMPLES:
+        text = EXAMPLES[path]
+    else:
+        value = field.default_factory() if field.default_factory is not None else field.default
+        if value is None or value is PydanticUndefined or isinstance(value, BaseModel):
+            return ""
+        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            return ""
+        text = _toml(value)
+    return f"`{name} = {text}`".replace("|", "\\|")
+
+
+def _table(model: type[BaseModel], section: str) -> list[str]:
+    rows = ["| key | type | default | meaning | example |", "|---|---|---|---|---|"]
     for name, field in model.model_fields.items():
         if field.exclude:
             continue
         desc = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+        example = _example(f"{section}.{name}", name, field)
+        kind = _type_name(field.annotation)
+        rows.append(f"| `{name}` | {kind} | {_default(field)} | {desc} | {example} |")
     return rows
 
 
@@ -82,10 +146,12 @@ def render() -> str:
     lines = [HEADER]
     for section, model in _nested(Show):
         doc = (model.__doc__ or "").strip()
-        lines += [f"## [{section}]", "", *([doc, ""] if doc else [])]
-        lines += _table(model)
+        listed = typing.get_origin(Show.model_fields[section].annotation) is list
+        heading = f"## [[{section}]]" if listed else f"## [{section}]"
+        lines += [heading, "", *([doc, ""] if doc else [])]
+        lines += _table(model, section)
         for sub, submodel in _nested(model):
-            lines += ["", f"### [[{section}.{sub}]]", "", *_table(submodel)]
+            lines += ["", f"### [[{section}.{sub}]]", "", *_table(submodel, f"{section}.{sub}")]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
