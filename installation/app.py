@@ -158,6 +158,14 @@ class App:
     def start(self) -> None:
         self.kiosk.open()
         self.kiosk.set_artwork(self._artwork())
+        poster = self.show.display.standby_image
+        if poster is not None:  # checked by the loader; a file removed since means black
+            from installation.generate.images import load_rgb
+
+            try:
+                self.kiosk.set_poster(load_rgb(self.show.resolve(poster)))
+            except Exception as e:
+                self.fault("standby-image", f"cannot read {poster}: {e}; standby is black")
         self.kiosk.set_state(self.director.state.value)
         self.worker.start()
         for part in [self.cues, *self.edges]:

@@ -19,7 +19,7 @@ from installation.show.schema import Show, variation_rule
 log = logging.getLogger("installation.reload")
 
 # the window itself is opened once; these apply on the next start
-RESTART_DISPLAY_KEYS = ("fullscreen", "display", "window_size", "rehearsal_keys")
+RESTART_DISPLAY_KEYS = ("fullscreen", "display", "window_size", "rehearsal_keys", "standby_image")
 
 
 def reload_in_background(watcher: Any) -> None:

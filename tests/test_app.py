@@ -597,3 +597,31 @@ def test_a_failing_frame_is_counted_and_the_show_goes_on(tmp_path: Path) -> None
     kiosk.frame = flaky_frame  # type: ignore[method-assign]
     assert app.run() == 0  # ran to exit_after despite the failures
     assert app.counters["frame-error"] == frames["n"] // 3 >= 5
+
+
+def test_the_standby_poster_is_handed_to_the_kiosk(tmp_path: Path) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "show"
+    folder.mkdir()
+    Image.new("RGB", (8, 8), (10, 200, 30)).save(folder / "closed.png")
+    show = make_show(tmp_path, "")
+    (folder / "show.toml").write_text(
+        show.source.read_text().replace("[display]", '[display]\nstandby_image = "closed.png"')
+    )
+    _, kiosk, _ = fake_app(load_show(folder))
+    assert kiosk.poster is not None and tuple(kiosk.poster[0, 0]) == (10, 200, 30)
+
+
+def test_a_missing_standby_poster_is_a_show_error_with_its_line(tmp_path: Path) -> None:
+    from installation.errors import ShowError
+
+    show = make_show(tmp_path)
+    show.source.write_text(
+        show.source.read_text().replace("[display]", '[display]\nstandby_image = "nope.png"')
+    )
+    with pytest.raises(ShowError) as err:
+        load_show(show.folder)
+    (issue,) = err.value.issues
+    assert issue.path == "display.standby_image" and issue.line is not None
+    assert "nope.png" in issue.message

@@ -50,6 +50,7 @@ class FakeKiosk:
         self.state = "attract"
         self.states: list[str] = []
         self.artwork: np.ndarray | None = None
+        self.poster: np.ndarray | None = None
         self.presents: list[tuple[np.ndarray, LabelInfo | None]] = []
         self.overlay: str | None = None
         self.overlays: list[str | None] = []
@@ -81,6 +82,9 @@ class FakeKiosk:
 
     def set_artwork(self, image: np.ndarray) -> None:
         self.artwork = to_rgb(image)
+
+    def set_poster(self, image: np.ndarray | None) -> None:
+        self.poster = None if image is None else to_rgb(image)
 
     def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
         self._need_open()

@@ -77,6 +77,8 @@ class Kiosk:
         self.driver = ""
         self.vsync = False
         self._artwork: np.ndarray | None = None
+        self._poster: np.ndarray | None = None  # standby picture (closed hours); else black
+        self._poster_slide: pygame.Surface | None = None
         self._artwork_slide: pygame.Surface | None = None
         self._last: pygame.Surface | None = None  # the last presented slide
         self._last_source: tuple[np.ndarray, LabelInfo | None] | None = None  # for restyles
@@ -118,6 +120,8 @@ class Kiosk:
             self._overlay = wall.render_overlay(self._overlay_text, self.size)
         if self._artwork is not None:
             self.set_artwork(self._artwork)
+        if self._poster is not None:
+            self.set_poster(self._poster)
         log.info("kiosk open: %s driver=%s vsync=%s", self.size, self.driver, self.vsync)
 
     def close(self) -> None:
@@ -129,6 +133,7 @@ class Kiosk:
             self._screen = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
             self._from = self._to = self._last = self._artwork_slide = self._note = None
+            self._poster_slide = None
             quit_pygame()
 
     @property
@@ -195,6 +200,13 @@ class Kiosk:
         if self._screen is not None:
             self._submit("artwork", "artwork", self._artwork, None)
 
+    def set_poster(self, image: np.ndarray | None) -> None:
+        """What the wall shows outside opening hours (standby); None: black."""
+        self._poster = None if image is None else to_rgb(image)
+        self._poster_slide = None
+        if self._poster is not None and self._screen is not None:
+            self._submit("poster", "poster", self._poster, None)
+
     def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
         """Crossfade to this image (transition_ms; 0 cuts). Returns at once: the slide is
         painted off the main thread and the fade starts on the first frame() after."""
@@ -221,6 +233,11 @@ class Kiosk:
     def _place(self, job: SlideJob, slide: pygame.Surface) -> None:
         """What a finished slide does, as if it had been made at once when asked for."""
         fade, dark = self._transition_s, self.state in ("standby", "blackout")
+        if job.kind == "poster":
+            self._poster_slide = slide
+            if self.state == "standby":
+                self._show(slide, fade)
+            return
         if job.kind == "artwork":
             old, self._artwork_slide = self._artwork_slide, slide
             first = self.state in ("rolling", "presenting") and not self._last
@@ -271,7 +288,7 @@ class Kiosk:
         if state == "blackout":
             self._show(self._black, 0.0)
         elif state == "standby":
-            self._show(self._black, self._transition_s)
+            self._show(self._poster_slide or self._black, self._transition_s)
         elif state == "attract":
             # Without a painting (text-to-image shows) invite over the last variation.
             self._show(self._artwork_slide or self._last or self._black, self._transition_s)
@@ -311,6 +328,8 @@ class Kiosk:
         painted is repainted as a present)."""
         if self._artwork is not None:
             self._submit("artwork", "artwork", self._artwork, None)
+        if self._poster is not None:
+            self._submit("poster", "poster", self._poster, None)
         pending = self._wanted.get("last")
         if pending is not None and pending.kind == "present":
             job = replace(pending, style=self._style())

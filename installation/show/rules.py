@@ -93,6 +93,13 @@ def _image_problem(path: Path) -> str | None:
     return None
 
 
+@rule("display.standby_image")
+def standby_image(show: Show) -> Iterator[Issue]:
+    poster = show.display.standby_image
+    if poster is not None and (problem := _image_problem(_resolve(show, poster))):
+        yield ("display", "standby_image"), f"standby image {str(poster)!r} {problem}"
+
+
 @rule("artwork.paintings", "artwork.mask")
 def artwork_images(show: Show) -> Iterator[Issue]:
     """Each painting and the mask must be a readable image; a mask needs a painting."""

@@ -146,6 +146,9 @@ class DisplaySection(Section):
         description="Label text. Fields: {number} {seed} {faces} {title} {artist} {engine}.",
     )
     background: str = Field("#000000", description="Colour around a contained image, #rrggbb.")
+    standby_image: Path | None = Field(
+        None, description="A poster shown outside opening hours (standby); none: black."
+    )
     rehearsal_keys: bool = Field(
         False, description="Keys 1-6 set faces, space throws at random (rehearsals only)."
     )

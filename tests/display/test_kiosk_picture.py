@@ -235,3 +235,24 @@ def test_a_present_in_attract_hides_the_invitation(make_kiosk: KioskFactory) -> 
     assert kiosk.wait_ready()
     kiosk.frame()
     assert (kiosk.read_pixels() == BLUE).all()
+
+
+def test_standby_shows_the_poster_when_the_show_has_one(
+    make_kiosk: KioskFactory, clock: FakeClock
+) -> None:
+    kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
+    kiosk.set_poster(solid(GREEN))
+    kiosk.set_state("presenting")
+    kiosk.present(solid(RED), None)
+    assert kiosk.wait_ready()
+    kiosk.frame()
+    assert (kiosk.read_pixels() == RED).all()
+    kiosk.set_state("standby")
+    kiosk.frame()
+    assert (kiosk.read_pixels() == GREEN).all()
+    kiosk.set_state("blackout")  # blackout stays black, poster or not
+    kiosk.frame()
+    assert not kiosk.read_pixels().any()
+    kiosk.set_state("presenting")
+    kiosk.frame()
+    assert (kiosk.read_pixels() == RED).all()
