@@ -133,6 +133,7 @@ def _edges(show: Show, app: App, inbox: queue.Queue[Any]) -> list[Any]:
                 silence_timeout_s=d.silence_timeout_s,
                 inbox=inbox,
                 faces=d.faces,
+                every_die_must_move=d.every_die_must_move,
             )
         )
     if show.projectors:

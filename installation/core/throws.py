@@ -50,7 +50,17 @@ class _Open:
 class ThrowDetector:
     """Turns DieEvents plus the time into inbox events. Not thread-safe: guard it."""
 
-    def __init__(self, dice: int, settle_ms: int = 300, timeout_s: float = 8.0) -> None:
+    def __init__(
+        self,
+        dice: int,
+        settle_ms: int = 300,
+        timeout_s: float = 8.0,
+        *,
+        every_die_must_move: bool = True,
+    ) -> None:
+        """`every_die_must_move=False`: a die left lying on the table counts with the face
+        it shows, so a visitor may throw only some of the dice (each die must still be
+        LANDED, with a known face, and the settle window must pass)."""
         if dice < 1:
             raise ValueError(f"dice must be 1 or more, got {dice}")
         if settle_ms < 0:
@@ -60,6 +70,7 @@ class ThrowDetector:
         self.dice = dice
         self.settle_s = settle_ms / 1000.0
         self.timeout_s = timeout_s
+        self.every_die_must_move = every_die_must_move
         self.states: list[DieState | None] = [None] * dice
         self.faces: list[int] = [0] * dice
         self._open: _Open | None = None
@@ -145,7 +156,9 @@ class ThrowDetector:
         return [ThrowCancelled(f"lost: {reason}")]
 
     def _all_landed(self, op: _Open) -> bool:
-        return len(op.landed) == self.dice and all(s is DieState.LANDED for s in self.states)
+        if self.every_die_must_move and len(op.landed) != self.dice:
+            return False
+        return all(s is DieState.LANDED for s in self.states) and all(self.faces)
 
     def _why_open(self, op: _Open) -> str:
         waiting = [

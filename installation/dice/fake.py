@@ -31,6 +31,7 @@ class FakeDice:
         silence_timeout_s: float = 3.0,
         inbox: queue.Queue[Any],
         clock: Callable[[], float] = time.monotonic,
+        every_die_must_move: bool = True,
         **_: Any,
     ) -> None:
         self.ports = list(ports or ["fake"])
@@ -38,7 +39,9 @@ class FakeDice:
         self.inbox = inbox
         self.clock = clock
         self.settle_s = settle_ms / 1000
-        self.detector = ThrowDetector(dice, settle_ms, throw_timeout_s)
+        self.detector = ThrowDetector(
+            dice, settle_ms, throw_timeout_s, every_die_must_move=every_die_must_move
+        )
         self.connected = False
         self.started = False
         self.reports: list[DieEvent] = []

@@ -95,6 +95,7 @@ class DiceLink:
         faces: int = FACES,
         backoff: tuple[float, float] = (0.5, 5.0),
         read_timeout_s: float = 0.05,
+        every_die_must_move: bool = True,
     ) -> None:
         if not ports:
             raise DiceError("DiceLink needs at least one port (dice.ports in the show)")
@@ -108,7 +109,9 @@ class DiceLink:
         self.backoff = backoff
         self.read_timeout_s = read_timeout_s
         self.history: deque[tuple[float, InboxEvent]] = deque(maxlen=20)
-        self._detector = ThrowDetector(dice, settle_ms, throw_timeout_s)
+        self._detector = ThrowDetector(
+            dice, settle_ms, throw_timeout_s, every_die_must_move=every_die_must_move
+        )
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()  # a new reading: the ticker re-reads the deadline

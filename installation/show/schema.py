@@ -64,6 +64,11 @@ class DiceSection(Section):
     throw_timeout_s: float = Field(
         8.0, gt=0, le=120, description="A throw that has not settled by then is dropped."
     )
+    every_die_must_move: bool = Field(
+        True,
+        description="true: a throw counts once every die has moved and landed. false: a die "
+        "left lying on the table counts with the face it shows.",
+    )
     silence_timeout_s: float = Field(
         3.0, gt=0, le=60, description="No line for this long: the port is treated as dead."
     )

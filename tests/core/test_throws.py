@@ -190,3 +190,27 @@ def test_next_deadline_is_the_settle_end_once_all_dice_landed() -> None:
     assert d.next_deadline() == 10.7 + 0.3
     assert d.tick(11.0) != []
     assert d.next_deadline() is None
+
+
+def test_a_die_left_on_the_table_counts_when_the_show_allows_it() -> None:
+    from installation.core.throws import DieEvent, DieState, ThrowDetector
+
+    for must_move, committed in ((True, False), (False, True)):
+        d = ThrowDetector(2, settle_ms=300, timeout_s=8, every_die_must_move=must_move)
+        d.feed(DieEvent(2, DieState.LANDED, 5), 0.0)  # lying there from an earlier throw
+        d.feed(DieEvent(1, DieState.ROLLING), 1.0)  # the visitor throws die 1 only
+        d.feed(DieEvent(1, DieState.LANDED, 3), 1.5)
+        events = d.tick(1.8)
+        assert bool(events) is committed
+        if committed:
+            (event,) = events
+            assert event.throw.faces == (3, 5)
+
+
+def test_a_die_never_seen_is_never_assumed() -> None:
+    from installation.core.throws import DieEvent, DieState, ThrowDetector
+
+    d = ThrowDetector(2, settle_ms=300, timeout_s=8, every_die_must_move=False)
+    d.feed(DieEvent(1, DieState.ROLLING), 1.0)
+    d.feed(DieEvent(1, DieState.LANDED, 3), 1.5)
+    assert d.tick(5.0) == []  # die 2 has never reported a face
