@@ -37,12 +37,12 @@ class RandomThrow:
 
 @dataclass(frozen=True)
 class Blackout:
-    pass
+    """The wall goes dark (OSC /installation/blackout) until Resume."""
 
 
 @dataclass(frozen=True)
 class Resume:
-    pass
+    """Back from blackout to whatever the director's state shows."""
 
 
 @dataclass(frozen=True)
