@@ -43,6 +43,7 @@ from installation.store import ProgressWriter, StateStore
 log = logging.getLogger("installation.app")
 
 PHASE_CHECK_S = 1.0
+DURABLE_WAIT_S = 2.0
 FRAME_FAILURE_BURST = 50
 MAX_INBOX_PER_FRAME = 64
 
@@ -104,6 +105,7 @@ class App:
         self.reloader = reloader  # ShowWatcher: rehearsal saves and /installation/reload
         self.make_worker = make_worker  # a new worker when a reload changes the engine
         self.make_cues = make_cues  # new cue targets on a reload
+        self.rebuilds: dict[str, int] = {}  # reload generation asked for, per part
         self.clock = clock
         self.wall = wall
         self.rule = variation_rule(show)
@@ -141,6 +143,7 @@ class App:
         # presents held back so cues can lead them (immediate targets' lead_ms)
         self.cue_lead_s = 0.0 if cluster is not None else _cue_lead_s(show)
         self._timed: list[tuple[float, Any]] = []  # (monotonic due time, Result)
+        self._unsettled: set[int] = set()  # fresh counts persisted here, not yet on disk
         self._shown_at = 0.0
         self.housekeeper: Any = None
         if status is not None:
@@ -264,13 +267,8 @@ class App:
 
     def handle_event(self, event: Any, now: float) -> None:
         """Route one inbox event to the director; unknown events are counted, never fatal."""
-        if isinstance(event, ev.ThrowCommitted):
-            self._apply(self.director.throw(event.throw, now), now)
-        elif isinstance(event, ev.RandomThrow):
-            throw = random_throw(
-                self.show.dice.count, self.show.dice.faces, self._rng, event.source
-            )
-            self._apply(self.director.throw(throw, now), now)
+        if isinstance(event, ev.ThrowCommitted | ev.RandomThrow):
+            self._throw(event, now)
         elif isinstance(event, ev.DiceRolling):
             self._apply(self.director.dice_rolling(now), now)
         elif isinstance(event, ev.ThrowCancelled):
@@ -290,7 +288,7 @@ class App:
         elif isinstance(event, ev.ShowReloaded):
             apply_reload(self, event.result, event.change)  # type: ignore[arg-type]
         elif isinstance(event, ev.PartReady):
-            swap_part(self, event.name, event.part)
+            swap_part(self, event.name, event.part, event.generation)
         elif isinstance(event, ev.Fault):
             self.fault(event.kind, event.message)
         elif isinstance(event, ev.LinkStatus):
@@ -304,6 +302,17 @@ class App:
         else:
             self.fault("unknown-event", f"ignored event {event!r}")
 
+    def _throw(self, event: ev.ThrowCommitted | ev.RandomThrow, now: float) -> None:
+        if isinstance(event, ev.ThrowCommitted):
+            throw = event.throw
+        else:
+            dice = self.show.dice
+            throw = random_throw(dice.count, dice.faces, self._rng, event.source)
+        if self.status is not None:
+            self.status.record_throw(throw.faces, throw.source)
+        self._throw_started = now  # a newer throw supersedes: one start time, not a map
+        self._apply(self.director.throw(throw, now), now)
+
     def fault(self, kind: str, message: str) -> None:
         self.counters[kind] = self.counters.get(kind, 0) + 1
         log.warning("%s: %s", kind, message)
@@ -314,7 +323,7 @@ class App:
     def _on_worker_message(self, msg: Any, now: float) -> None:
         variation: Variation = msg.variation
         if hasattr(msg, "image"):
-            if self.cluster is not None and self.cluster.hold(msg):
+            if self.cluster is not None and self.cluster.hold(msg, self.wall()):
                 return  # shown when the room flips together (see _flip_cluster)
             self._image_arrived(msg, now)
             return
@@ -332,8 +341,14 @@ class App:
         self._apply(self.director.image_ready(result.variation, now), now)
 
     def _flip_cluster(self, now: float) -> None:
-        for result in self.cluster.due(self.wall()):
+        wall = self.wall()
+        for result in self.cluster.due(wall):
             self._image_arrived(result, now)
+        c = self.show.cluster
+        limit = c.lookahead_ms / 1000.0 + c.ready_timeout_s + 1.0
+        for result in self.cluster.expired(wall, limit):
+            reason = "the room flipped without this node (it was late)"
+            self._apply(self.director.give_up(result.variation, now, reason), now)
 
     def _cluster_event(self, event: Any, now: float) -> None:
         from installation.core import cluster as cl
@@ -344,6 +359,7 @@ class App:
         elif isinstance(event, cl.RenderShared):
             throw = Throw(event.faces, "cluster")
             v = sync.shared_variation(self.rule, event.faces, event.seed, event.number, event.vid)
+            self._throw_started = now
             self._apply(self.director.throw_variation(v, throw, now), now)
         elif isinstance(event, cl.PresentAt):
             sync.present_at(event.vid, event.at)
@@ -364,7 +380,7 @@ class App:
             return
         new = reroll(self.rule, variation)
         if self.cluster is not None:
-            self.cluster.rerolled(variation, new)
+            new = self.cluster.rerolled(variation, new)
         self._apply(self.director.rerolled(variation, new), now)
 
     # -- actions ----------------------------------------------------------------------
@@ -384,8 +400,6 @@ class App:
 
     def _render(self, variation: Variation, now: float) -> None:
         # blocked seeds never get here: the variation rule re-rolls past them
-        if variation.reroll == 0:
-            self._throw_started = now  # a newer throw supersedes: one start time, not a map
         self.worker.request(variation)
         if self.cluster is not None:
             self.cluster.rendering(variation)
@@ -400,16 +414,21 @@ class App:
 
     def _present_due(self, now: float) -> None:
         """Show held presents whose moment has come (monotonic clock: a wall-clock step
-        must not hold a picture back) and, in fresh mode, whose count is on disk."""
-        settled = self.progress.settled if self.progress is not None else None
+        must not hold a picture back) and, for a count this node persisted (fresh mode),
+        once that count is on disk - or after DURABLE_WAIT_S, with a fault, if the disk
+        hangs: the wall must not freeze for the sake of the count."""
         if self.progress is not None:
             for error in self.progress.take_errors():
                 self.fault("state-write", error)
         while self._timed and self._timed[0][0] <= now:
-            result = self._timed[0][1]
-            fresh = settled is not None and self.rule.seed_mode == "fresh"
-            if fresh and result.variation.number > settled:
-                return  # its count is being written; a frame or two
+            due, result = self._timed[0]
+            count = result.variation.number
+            if self.progress is not None and count in self._unsettled:
+                if count > self.progress.settled:
+                    if now - due < DURABLE_WAIT_S:
+                        return  # its count is being written; a frame or two
+                    self.fault("state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s")
+                self._unsettled.discard(count)
             self._timed.pop(0)
             self._show_now(result, now)
 
@@ -466,8 +485,10 @@ class App:
         return LabelInfo(faces=variation.faces, text=text)
 
     def _persist_count(self, count: int, repeats: dict[str, int]) -> None:
-        if self.progress is None:  # a reload switched to fresh mode: write in place
+        if self.progress is None:
             self.progress = ProgressWriter(self.state_store)
+        self._unsettled = {n for n in self._unsettled if n > self.progress.settled}
+        self._unsettled.add(count)  # its variation waits for this write before it shows
         self.progress.submit(count, repeats)
 
     def _cue(self, cue: Cue) -> None:

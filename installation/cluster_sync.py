@@ -26,6 +26,7 @@ class ClusterSync:
         self.role: str = link.role
         self._vids: dict[tuple[str, int, int], str] = {}
         self._held: dict[str, Any] = {}  # vid -> worker Result
+        self._held_at: dict[str, float] = {}  # vid -> wall time the image was ready
         self._due: dict[str, float] = {}
 
     def __repr__(self) -> str:
@@ -44,15 +45,19 @@ class ClusterSync:
             mine = dataclasses.replace(mine, seed=seed, painting=seed % max(1, rule.paintings))
         v = dataclasses.replace(mine, number=number)
         while v.seed in rule.blocked_seeds:
-            v = reroll(rule, v)
+            v = dataclasses.replace(reroll(rule, v), number=number)
         self._remember(v, vid)
         return v
 
-    def rerolled(self, old: Variation, new: Variation) -> None:
-        """A re-roll (unsafe image) still belongs to the same room-wide flip."""
+    def rerolled(self, old: Variation, new: Variation) -> Variation:
+        """A re-roll (unsafe image) still belongs to the same room-wide flip, and keeps the
+        room's number so every label agrees."""
         vid = self._vids.get(variation_id(old))
-        if vid is not None:
-            self._remember(new, vid)
+        if vid is None:
+            return new
+        new = dataclasses.replace(new, number=old.number)
+        self._remember(new, vid)
+        return new
 
     def rendering(self, v: Variation) -> None:
         """Leader: a variation is being rendered; tell the followers to prepare theirs."""
@@ -61,20 +66,34 @@ class ClusterSync:
             if vid:
                 self._remember(v, vid)
 
-    def hold(self, result: Any) -> bool:
+    def hold(self, result: Any, wall_now: float) -> bool:
         """Our image (a worker Result) is ready: keep it for the flip. False: not a
         cluster variation."""
         vid = self._vids.get(variation_id(result.variation))
         if vid is None:
             return False
         self._held[vid] = result
+        self._held_at[vid] = wall_now
         while len(self._held) > MAX_HELD:
+            self._held_at.pop(next(iter(self._held)), None)
             self._held.pop(next(iter(self._held)))
         self.link.local_ready(vid)
         return True
 
     def present_at(self, vid: str, at: float) -> None:
         self._due[vid] = at
+
+    def expired(self, wall_now: float, limit_s: float) -> list[Any]:
+        """Held images the room never flipped to within `limit_s` (this node was late and
+        the leader went on without it): the app gives them up instead of rolling on."""
+        out = []
+        for vid, held_at in list(self._held_at.items()):
+            if vid not in self._due and wall_now - held_at >= limit_s:
+                del self._held_at[vid]
+                result = self._held.pop(vid, None)
+                if result is not None:
+                    out.append(result)
+        return out
 
     def due(self, wall_now: float) -> list[Any]:
         """Images whose flip time has come (late ones at once)."""
@@ -83,6 +102,7 @@ class ClusterSync:
             if wall_now >= at:
                 del self._due[vid]
                 held = self._held.pop(vid, None)
+                self._held_at.pop(vid, None)
                 if held is not None:
                     out.append(held)
         return out

@@ -79,6 +79,9 @@ def _keep_running_values(old: Show, new: Show) -> Show:
     display = new.display.model_copy(
         update={k: getattr(old.display, k) for k in RESTART_DISPLAY_KEYS}
     )
+    # the seed mode decides what the persisted count means: switching it live would restart
+    # the fresh count (or leave a fixed show waiting on one), so it applies on restart
+    variations = new.variations.model_copy(update={"seed_mode": old.variations.seed_mode})
     return new.model_copy(
         update={
             "dice": old.dice,
@@ -86,6 +89,7 @@ def _keep_running_values(old: Show, new: Show) -> Show:
             "cluster": old.cluster,
             "osc": osc,
             "display": display,
+            "variations": variations,
             "folder": old.folder,
             "source": old.source,
         }
@@ -113,6 +117,8 @@ def _rebuild(app: Any, name: str, build: Any) -> None:
     frame loop swaps it in when PartReady arrives and stops the old one off-thread."""
     from installation.core.events import Fault, PartReady
 
+    generation = app.rebuilds[name] = app.rebuilds.get(name, 0) + 1
+
     def run() -> None:
         try:
             part = build()
@@ -125,18 +131,26 @@ def _rebuild(app: Any, name: str, build: Any) -> None:
             log.exception("show reloaded: the new %s did not start", name)
             app.inbox.put(Fault("reload", f"the new {name} did not start ({e}); kept the old one"))
             return
-        app.inbox.put(PartReady(name, part))
+        app.inbox.put(PartReady(name, part, generation))
 
     threading.Thread(target=run, name=f"reload-{name}", daemon=True).start()
 
 
-def swap_part(app: Any, name: str, part: Any) -> None:
+def swap_part(app: Any, name: str, part: Any, generation: int = 0) -> None:
     """On the frame thread: take the new part, re-ask for what the wall waits on, stop the
-    old part in the background (a worker may take seconds to exit)."""
+    old part in the background (a worker may take seconds to exit). A part from an older
+    reload than the newest asked for is stopped instead: saves in quick succession must
+    end with the last one's part, whichever thread finished first."""
+    if generation and generation < app.rebuilds.get(name, 0):
+        if part is not None:
+            threading.Thread(target=_stop_quietly, args=(part,), daemon=True).start()
+        return
     old = getattr(app, name)
     setattr(app, name, part)
-    if name == "worker" and app.director.pending is not None:
-        part.request(app.director.pending)
+    if name == "worker":
+        _refresh_prefill(app, app.show)  # the plan of the show now running, not the build's
+        if app.director.pending is not None:
+            part.request(app.director.pending)
     if old is not None:
         threading.Thread(target=_stop_quietly, args=(old,), daemon=True).start()
 

@@ -138,20 +138,33 @@ class ProgressWriter:
 
     The app shows a fresh variation only once `settled` covers its count, so whatever
     reached the wall is on disk first: a power cut never replays it. A failed write
-    (full disk) is reported through `take_errors` and still settles: the show goes on
-    with the count in memory."""
+    (full disk) is reported through `take_errors`, retried every RETRY_S until it
+    succeeds or a newer count replaces it, and still settles: the show goes on with the
+    count in memory (a power cut before the retry succeeds can then replay)."""
+
+    RETRY_S = 5.0
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
         self.settled = 0
         self._errors: list[str] = []
         self._lock = threading.Lock()
+        self._latest = 0
+        self._stopped = False
         self._writer: LatestWriter[tuple[int, dict[str, int]]] = LatestWriter(
             self._save, "progress-writer"
         )
 
     def submit(self, count: int, repeats: dict[str, int]) -> None:
+        with self._lock:
+            self._latest = count
         self._writer.submit((count, dict(repeats)))
+
+    def _retry(self, item: tuple[int, dict[str, int]]) -> None:
+        with self._lock:
+            current = item[0] == self._latest and not self._stopped
+        if current:
+            self._writer.submit(item)
 
     def take_errors(self) -> list[str]:
         with self._lock:
@@ -159,6 +172,8 @@ class ProgressWriter:
         return errors
 
     def stop(self, timeout: float = 2.0) -> None:
+        with self._lock:
+            self._stopped = True
         self._writer.stop(timeout)
 
     def _save(self, item: tuple[int, dict[str, int]]) -> None:
@@ -167,6 +182,11 @@ class ProgressWriter:
             self.store.save_progress(count, repeats)
         except OSError as e:
             with self._lock:
-                self._errors.append(f"could not save the throw count {count}: {e}")
+                self._errors.append(
+                    f"could not save the throw count {count}: {e}; retrying in {self.RETRY_S:g} s"
+                )
+            retry = threading.Timer(self.RETRY_S, self._retry, args=(item,))
+            retry.daemon = True
+            retry.start()
         with self._lock:
             self.settled = max(self.settled, count)

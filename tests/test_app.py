@@ -625,3 +625,83 @@ def test_a_missing_standby_poster_is_a_show_error_with_its_line(tmp_path: Path) 
     (issue,) = err.value.issues
     assert issue.path == "display.standby_image" and issue.line is not None
     assert "nope.png" in issue.message
+
+
+def test_a_fresh_mode_follower_shows_the_leaders_variation(tmp_path: Path) -> None:
+    from installation.cluster_sync import ClusterSync
+    from installation.core.cluster import PresentAt, RenderShared
+
+    class Link:
+        role = "follower"
+
+        def __init__(self) -> None:
+            self.ready: list[str] = []
+
+        def local_ready(self, vid: str) -> None:
+            self.ready.append(vid)
+
+        def set_open(self, is_open: bool) -> None:
+            pass
+
+    show = make_show(tmp_path, seed_mode="fresh")
+    clock, wall = Clock(), [100.0]
+    link = Link()
+    kiosk = FakeKiosk(show.display, clock=clock)
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=FakeWorker(clock=clock),
+        cluster=ClusterSync(link),
+        clock=clock,
+        wall=lambda: wall[0],
+    )
+    app.start()
+    app.inbox.put(RenderShared("L-1", (2, 3), seed=4242, number=17))
+    app.step()
+    app.step()
+    assert link.ready == ["L-1"] and kiosk.presents == []  # held for the room's flip
+    app.inbox.put(PresentAt("L-1", at=100.5))
+    wall[0] = 100.5
+    app.step()
+    app.step()
+    assert [(v.number, v.seed) for v in app.presented] == [(17, 4242)]
+
+
+def test_the_status_records_the_last_throw(tmp_path: Path) -> None:
+    from installation.ops.status import StatusBoard
+
+    show = make_show(tmp_path)
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=FakeKiosk(show.display),
+        worker=FakeWorker(),
+        status=StatusBoard(show="t"),
+    )
+    app.start()
+    app.inbox.put(ev.ThrowCommitted(Throw((6, 1), source="osc")))
+    app.step()
+    app.step()
+    snap = app.snapshot()
+    assert snap["last_throw"]["faces"] == [6, 1]
+    assert snap["latency_ms"]["count"] == 1
+    app.stop()
+
+
+def test_an_older_reloads_worker_never_replaces_a_newer_one(tmp_path: Path) -> None:
+    from installation.live_reload import swap_part
+
+    show = make_show(tmp_path)
+    running = FakeWorker()
+    app = App(show, RunOptions(), kiosk=FakeKiosk(show.display), worker=running)
+    app.start()
+    app.rebuilds["worker"] = 2  # two saves in quick succession asked for two workers
+    newer, older = FakeWorker(), FakeWorker()
+    newer.start()
+    older.start()
+    swap_part(app, "worker", newer, 2)
+    assert app.worker is newer
+    swap_part(app, "worker", older, 1)  # the first save's build finished last
+    assert app.worker is newer
+    run_until(app, lambda: older.health()["state"] == "stopped" and not running.health()["alive"])

@@ -41,20 +41,29 @@ def test_progress_writer_settles_after_the_write(tmp_path: Path) -> None:
     writer.stop()
 
 
-def test_progress_writer_reports_a_full_disk_and_goes_on(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_progress_writer_reports_a_full_disk_goes_on_and_retries(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     import errno
 
     from installation.store import ProgressWriter
 
     store = StateStore(tmp_path / "state.json")
+    real_save = store.save_progress
+    calls = {"n": 0}
 
-    def full(count: int, repeats: dict[str, int]) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def full_once(count: int, repeats: dict[str, int]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(count, repeats)
 
-    monkeypatch.setattr(store, "save_progress", full)
+    monkeypatch.setattr(store, "save_progress", full_once)
+    monkeypatch.setattr(ProgressWriter, "RETRY_S", 0.05)
     writer = ProgressWriter(store)
-    writer.submit(5, {})
-    wait_for(lambda: writer.settled == 5)
+    writer.submit(5, {"1-1": 5})
+    wait_for(lambda: writer.settled == 5)  # the show goes on
     (error,) = writer.take_errors()
     assert "throw count 5" in error and "No space left" in error
+    wait_for(lambda: StateStore(tmp_path / "state.json").progress() == (5, {"1-1": 5}))
     writer.stop()

@@ -65,6 +65,7 @@ class PartReady:
 
     name: str
     part: object
+    generation: int = 0  # the reload that asked for it: an older part never replaces a newer
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ LIVE = (
 # budgets, folders and devices opened once at start: a reload names them, a restart applies them
 RESTART = (
     "dice", "osc.listen", "osc.allow", "osc.reply_port", "storage", "cluster",
-    "cache", "archive", "projectors",
+    "cache", "archive", "projectors", "variations.seed_mode", "display.standby_image",
+    "display.fullscreen", "display.display", "display.window_size",
 )  # fmt: skip
 PROMPT_ONLY = frozenset({"variations.prompt", "variations.variants"})
 
