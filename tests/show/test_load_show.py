@@ -152,7 +152,7 @@ def test_loader_set_fields_are_unknown_keys_in_the_file(problem: Problem, key: s
             "dice = 3",
             "dice",
             "got 3 (a whole number); expected a table of keys: count, faces, ports, baud, "
-            "settle_ms, throw_timeout_s, silence_timeout_s",
+            "settle_ms, throw_timeout_s, every_die_must_move, silence_timeout_s",
         ),
         (
             "[variations]\nvariants = [['a', 1]]",
