@@ -307,6 +307,18 @@ class OutcomeCache:
             victims.append(key)
         return victims
 
+    def discard(self, variation: Variation) -> None:
+        """Drop one variation everywhere (fresh mode: a thrown variation never comes back,
+        so keeping it would only fill the budget). Deletes its file: call off the frame."""
+        key = self.key(variation)
+        if key is None:
+            return
+        with self._lock:
+            old = self._memory.pop(key, None)
+            if old is not None:
+                self._memory_bytes -= old.nbytes
+        self._forget(key, unlink=True)
+
     def _unlink(self, keys: Sequence[str]) -> None:
         for key in keys:
             with contextlib.suppress(OSError):
@@ -384,6 +396,9 @@ class DiskIO:
     def load(self, variation: Variation) -> None:
         self._submit(0, "load", variation, None)
 
+    def discard(self, variation: Variation) -> None:
+        self._submit(1, "discard", variation, None)
+
     def write(self, variation: Variation, image: np.ndarray) -> None:
         with self._lock:
             if self._writes >= self.max_writes:
@@ -418,6 +433,8 @@ class DiskIO:
             try:
                 if op == "load":
                     self._done.append((variation, self.cache.get(variation)))
+                elif op == "discard":
+                    self.cache.discard(variation)
                 else:
                     self.cache.write(variation, image)
             except Exception:  # a bug here must not end the thread: log, go on

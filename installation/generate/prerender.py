@@ -94,10 +94,13 @@ class CachedWorker:
 
     def __init__(
         self, worker: Any, cache: OutcomeCache, prefill: Prefill | None = None,
-        *, steps_per_poll: int = 64,
+        *, steps_per_poll: int = 64, single_use: bool = False,
     ) -> None:  # fmt: skip
         self.worker, self.cache, self.prefill = worker, cache, prefill
         self.steps_per_poll = steps_per_poll
+        # fresh mode: a thrown variation is never asked for again, so once answered it
+        # leaves the cache (memory and disk) instead of filling the budget with the past
+        self.single_use = single_use
         self._io = DiskIO(cache)
         self._out: list[Outcome] = []
         self._wanted: OrderedDict[Variation, None] = OrderedDict()  # live, not yet answered
@@ -170,6 +173,10 @@ class CachedWorker:
         except Exception:  # a bug in planning must not reach the frame
             log.exception("cache: prefill planning failed; prefill stopped")
             self.prefill = None
+        if self.single_use:
+            for msg in out:
+                if isinstance(msg, Result):
+                    self._io.discard(msg.variation)
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -280,4 +287,5 @@ def with_cache(
         rule = variation_rule(show)
         budget = cache.capacity(rule.params)
         prefill = prefill_for(rule, show.dice.count, budget, next_variation)
-    return CachedWorker(worker, cache, prefill)
+    single_use = show.variations.seed_mode == "fresh"
+    return CachedWorker(worker, cache, prefill, single_use=single_use)

@@ -516,3 +516,20 @@ def test_background_work_the_worker_drops_silently_is_forgotten_when_it_idles(
     fill(worker, 30)
     assert [v.faces for v, _ in fake.history] == OUTCOMES  # each asked for once, in order
     assert fake.renders == 0 and not worker.stats()["prefilling"]
+
+
+def test_fresh_mode_drops_a_variation_from_the_cache_once_it_is_used(tmp_path: Path) -> None:
+    """A thrown fresh variation never comes back: keeping it would fill the budget with the
+    past (the 20-minute soak grew by ~3 MB a minute before this)."""
+    fake = FakeWorker(SolidEngine())
+    cache = new_cache(tmp_path)
+    worker = CachedWorker(fake, cache, single_use=True)
+    worker.start()
+    v = var((1, 2))
+    worker.request(v)
+    (first,) = poll_until(worker, 1)
+    assert isinstance(first, Result)
+    worker.stop()  # finishes the queued disk work: the write, then the discard
+    assert not cache.contains(v)
+    assert list((tmp_path / "cache").glob("*.png")) == []
+    assert cache.stats()["memory_bytes"] == 0
