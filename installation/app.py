@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from installation import presenting
+from installation.cluster_sync import flip_due, handle_cluster_event
 from installation.core import events as ev
-from installation.core.dice import Throw, random_throw
+from installation.core.dice import random_throw
 from installation.core.director import (
     Action,
     Cue,
@@ -43,7 +45,6 @@ from installation.store import ProgressWriter, StateStore
 log = logging.getLogger("installation.app")
 
 PHASE_CHECK_S = 1.0
-DURABLE_WAIT_S = 2.0
 FRAME_FAILURE_BURST = 50
 MAX_INBOX_PER_FRAME = 64
 
@@ -144,6 +145,8 @@ class App:
         self.cue_lead_s = 0.0 if cluster is not None else _cue_lead_s(show)
         self._timed: list[tuple[float, Any]] = []  # (monotonic due time, Result)
         self._unsettled: set[int] = set()  # fresh counts persisted here, not yet on disk
+        self._pending_screenshot: str | None = None
+        self._presented_at = 0.0
         self._shown_at = 0.0
         self.housekeeper: Any = None
         if status is not None:
@@ -235,9 +238,9 @@ class App:
         for msg in self.worker.poll():
             self._on_worker_message(msg, now)
         if self.cluster is not None:
-            self._flip_cluster(now)
+            flip_due(self, now)
         if self._timed:
-            self._present_due(now)
+            presenting.present_due(self, now)
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)
@@ -295,7 +298,7 @@ class App:
             if self.status is not None:
                 self.status.set_section(event.name, event.info)
         elif type(event).__module__ == "installation.core.cluster":
-            self._cluster_event(event, now)
+            handle_cluster_event(self, event, now)
         elif isinstance(event, ev.KioskQuit):
             log.info("quit key pressed")
             self.running = False
@@ -340,37 +343,6 @@ class App:
             self._images.pop(next(iter(self._images)))
         self._apply(self.director.image_ready(result.variation, now), now)
 
-    def _flip_cluster(self, now: float) -> None:
-        wall = self.wall()
-        for result in self.cluster.due(wall):
-            self._image_arrived(result, now)
-        c = self.show.cluster
-        limit = c.lookahead_ms / 1000.0 + c.ready_timeout_s + 1.0
-        for result in self.cluster.expired(wall, limit):
-            reason = "the room flipped without this node (it was late)"
-            self._apply(self.director.give_up(result.variation, now, reason), now)
-
-    def _cluster_event(self, event: Any, now: float) -> None:
-        from installation.core import cluster as cl
-
-        sync = self.cluster
-        if sync is None:
-            self.fault("cluster", f"cluster event {event!r} but this node has no [cluster] role")
-        elif isinstance(event, cl.RenderShared):
-            throw = Throw(event.faces, "cluster")
-            v = sync.shared_variation(self.rule, event.faces, event.seed, event.number, event.vid)
-            self._throw_started = now
-            self._apply(self.director.throw_variation(v, throw, now), now)
-        elif isinstance(event, cl.PresentAt):
-            sync.present_at(event.vid, event.at)
-        elif isinstance(event, cl.LeaderLost):
-            log.warning("cluster: %s; inviting a throw until the leader is back", event.reason)
-            self._apply(self.director.attract(now), now)
-        elif isinstance(event, cl.LeaderFound):
-            log.info("cluster: following leader %s", event.leader)
-        elif isinstance(event, cl.ClusterOpen):
-            self._apply(self.director.open(now) if event.open else self.director.close(now), now)
-
     def _request_reroll(self, variation: Variation, now: float) -> None:
         if variation.reroll >= MAX_REROLLS:
             self.fault(
@@ -405,84 +377,7 @@ class App:
             self.cluster.rendering(variation)
 
     def _present(self, variation: Variation, now: float) -> None:
-        """Show it now, or `cue_lead_s` from now so that cue receivers told in advance
-        (immediate targets with lead_ms) act on the very frame the image appears."""
-        result = self._images.pop(_vid(variation))
-        self._shown_at = self.wall() + self.cue_lead_s
-        self._timed.append((now + self.cue_lead_s, result))
-        self._present_due(now)
-
-    def _present_due(self, now: float) -> None:
-        """Show held presents whose moment has come (monotonic clock: a wall-clock step
-        must not hold a picture back) and, for a count this node persisted (fresh mode),
-        once that count is on disk - or after DURABLE_WAIT_S, with a fault, if the disk
-        hangs: the wall must not freeze for the sake of the count."""
-        if self.progress is not None:
-            for error in self.progress.take_errors():
-                self.fault("state-write", error)
-        while self._timed and self._timed[0][0] <= now:
-            due, result = self._timed[0]
-            count = result.variation.number
-            if self.progress is not None and count in self._unsettled:
-                if count > self.progress.settled:
-                    if now - due < DURABLE_WAIT_S:
-                        return  # its count is being written; a frame or two
-                    self.fault("state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s")
-                self._unsettled.discard(count)
-            self._timed.pop(0)
-            self._show_now(result, now)
-
-    def _show_now(self, result: Any, now: float) -> None:
-        """The picture goes on the wall; the archive gets it with how it was made."""
-        variation, image, engine = result.variation, result.image, result.engine
-        self.kiosk.present(image, self._label(variation, engine))
-        if self.archive is not None:
-            describe = dict(getattr(result, "describe", None) or {})
-            self.archive.save(image, variation, engine=engine, describe=describe)
-        self._presented_at = now
-        self.presented.append(variation)
-        del self.presented[:-100]
-        started, self._throw_started = self._throw_started, None
-        if self.status is not None:
-            if started is not None:
-                self.status.record_latency((now - started) * 1000.0)
-            self.status.record_variation(
-                number=variation.number,
-                seed=variation.seed,
-                key=variation.key,
-                faces=list(variation.faces),
-                engine=engine,
-                prompt=variation.prompt,
-            )
-        log.info(
-            "variation %d (%s, seed %d) shown, engine %s",
-            variation.number,
-            variation.key,
-            variation.seed,
-            engine,
-        )
-        if self.options.screenshot_dir is not None:
-            self._pending_screenshot = f"variation-{variation.number:05d}-{variation.key}.png"
-
-    def _label(self, variation: Variation, engine: str) -> Any:
-        if not self.show.display.label:
-            return None
-        from installation.display.label import LabelInfo
-
-        fields = {
-            "number": variation.number,
-            "seed": variation.seed,
-            "faces": " ".join(str(f) for f in variation.faces),
-            "title": self.show.show.title,
-            "artist": self.show.show.artist,
-            "engine": engine,
-        }
-        try:
-            text = self.show.display.label_template.format(**fields)
-        except (KeyError, IndexError, ValueError) as e:  # the loader rejects these; belt and braces
-            text = f"Variation {variation.number} · seed {variation.seed}"
-            self.fault("label-template", str(e))
-        return LabelInfo(faces=variation.faces, text=text)
+        presenting.present(self, self._images.pop(_vid(variation)), now)
 
     def _persist_count(self, count: int, repeats: dict[str, int]) -> None:
         if self.progress is None:
@@ -506,20 +401,8 @@ class App:
         )
 
     # -- after each frame -------------------------------------------------------------
-    _pending_screenshot: str | None = None
-    _presented_at = 0.0
-
     def _after_frame(self, now: float) -> None:
-        shot_dir = self.options.screenshot_dir
-        faded = (
-            now - self._presented_at >= self.show.display.transition_ms / 1000.0
-            and self.kiosk.settled()
-        )
-        # taken once the crossfade has finished, so the file shows what the wall shows
-        if self._pending_screenshot and shot_dir is not None and faded:
-            shot_dir.mkdir(parents=True, exist_ok=True)
-            self.kiosk.screenshot(shot_dir / self._pending_screenshot)
-            self._pending_screenshot = None
+        presenting.maybe_screenshot(self, now)
         if self.options.exit_after is not None and now - self.started_at >= self.options.exit_after:
             self.running = False
 

@@ -8,10 +8,13 @@ rendered image here until that moment; the app presents what `due()` hands back.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from installation.core.dice import Throw
 from installation.core.variations import Variation, VariationRule, derive_variation, reroll
+
+log = logging.getLogger("installation.cluster")
 
 MAX_HELD = 8
 
@@ -111,3 +114,39 @@ class ClusterSync:
         self._vids[variation_id(v)] = vid
         while len(self._vids) > 4 * MAX_HELD:
             self._vids.pop(next(iter(self._vids)))
+
+
+# -- the app's side: called from App.step and App.handle_event on the frame thread ---------
+def flip_due(app: Any, now: float) -> None:
+    """Put up the images whose room-wide flip time has come; give up those the room
+    never flipped to (this node was late and the leader went on without it)."""
+    wall = app.wall()
+    for result in app.cluster.due(wall):
+        app._image_arrived(result, now)
+    c = app.show.cluster
+    limit = c.lookahead_ms / 1000.0 + c.ready_timeout_s + 1.0
+    for result in app.cluster.expired(wall, limit):
+        reason = "the room flipped without this node (it was late)"
+        app._apply(app.director.give_up(result.variation, now, reason), now)
+
+
+def handle_cluster_event(app: Any, event: Any, now: float) -> None:
+    """RenderShared, PresentAt, LeaderLost, LeaderFound and ClusterOpen from the link."""
+    from installation.core import cluster as cl
+
+    sync, director = app.cluster, app.director
+    if sync is None:
+        app.fault("cluster", f"cluster event {event!r} but this node has no [cluster] role")
+    elif isinstance(event, cl.RenderShared):
+        v = sync.shared_variation(app.rule, event.faces, event.seed, event.number, event.vid)
+        app._throw_started = now
+        app._apply(director.throw_variation(v, Throw(event.faces, "cluster"), now), now)
+    elif isinstance(event, cl.PresentAt):
+        sync.present_at(event.vid, event.at)
+    elif isinstance(event, cl.LeaderLost):
+        log.warning("cluster: %s; inviting a throw until the leader is back", event.reason)
+        app._apply(director.attract(now), now)
+    elif isinstance(event, cl.LeaderFound):
+        log.info("cluster: following leader %s", event.leader)
+    elif isinstance(event, cl.ClusterOpen):
+        app._apply(director.open(now) if event.open else director.close(now), now)
