@@ -18,6 +18,7 @@ from PIL import Image
 from installation.core.variations import RenderParams, Variation
 from installation.generate import archive as archive_mod
 from installation.generate.archive import MB, Archive
+from tests.generate.vanishing import vanish_first_png
 
 PARAMS = RenderParams(strength=0.6, steps=4, guidance=1.5, width=64, height=48)
 DESCRIBE = {
@@ -245,8 +246,6 @@ def test_files_deleted_during_the_start_scan_are_skipped_and_the_rest_pruned(
 ) -> None:
     """A curator (or a second process) deleting files while the writer indexes the
     archive must not stop the index part-way: the rest still counts towards max_files."""
-    import os
-
     t = [NOON]
     first = make(tmp_path, wall=lambda: t[0])
     for n in range(1, 7):
@@ -254,26 +253,7 @@ def test_files_deleted_during_the_start_scan_are_skipped_and_the_rest_pruned(
         first.save(image(n), var(number=n))
     assert first.flush()
     first.stop()
-    real_scandir, gone = os.scandir, []
-
-    class Vanishing:
-        def __init__(self, path: Any) -> None:
-            self.it = real_scandir(path)
-
-        def __enter__(self) -> Vanishing:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.it.close()
-
-        def __iter__(self) -> Any:
-            for entry in self.it:
-                if entry.name.endswith(".png") and not gone:
-                    os.unlink(entry.path)  # gone between the listing and its stat
-                    gone.append(entry.name)
-                yield entry
-
-    monkeypatch.setattr(os, "scandir", Vanishing)
+    gone = vanish_first_png(monkeypatch)
     a = make(tmp_path, max_files=3, wall=lambda: NOON + 100)
     a.save(image(9), var(number=9))
     assert a.flush()

@@ -16,6 +16,7 @@ from installation.core.dice import Throw, all_outcomes
 from installation.core.variations import RenderParams, Variation, VariationRule, derive_variation
 from installation.generate import cache as cache_mod
 from installation.generate.cache import MB, OutcomeCache, cache_key, engine_stamp, painting_stamps
+from tests.generate.vanishing import vanish_first_png
 
 PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
 ENGINE = {"engine": "fallback", "algorithm": "fallback-1", "numpy": "2.0"}
@@ -310,33 +311,11 @@ def test_files_vanishing_during_the_start_scan_leave_the_rest_indexed(
 ) -> None:
     """Another cache (a show reload) may delete files while this one scans the folder:
     those are skipped, every other file is indexed and kept within the budget."""
-    import os
-
     first = make(tmp_path)
     vs = [var(f) for f in all_outcomes(2, 3)]
     for v in vs:
         first.put(v, image_for(v))
-    real_scandir = os.scandir
-    gone: list[str] = []
-
-    class Vanishing:
-        def __init__(self, path: Any) -> None:
-            self.it = real_scandir(path)
-
-        def __enter__(self) -> Vanishing:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.it.close()
-
-        def __iter__(self) -> Any:
-            for entry in self.it:
-                if entry.name.endswith(".png") and not gone:
-                    os.unlink(entry.path)  # deleted between listing and stat
-                    gone.append(entry.name)
-                yield entry
-
-    monkeypatch.setattr(os, "scandir", Vanishing)
+    gone = vanish_first_png(monkeypatch)
     again = make(tmp_path)
     monkeypatch.undo()
     assert len(gone) == 1
