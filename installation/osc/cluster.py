@@ -9,9 +9,11 @@ Wire format (all strings UTF-8; seeds and numbers as int64 'h'):
     /cluster/alive    s:node
 
 Messages go to explicit peers (leader: its followers; follower: the leader) or to one
-multicast group on a pinned network card. Timetags are read straight from the bundle
-(python-osc's OscPacket replaces past timetags with "now", and its dispatcher would
-sleep until future ones), and every datagram is handled inside a catch-all.
+multicast group on a pinned network card. Received datagrams are decoded under bounds
+by osc/datagrams.py (never by python-osc, whose bundle parser can loop for ever on a
+bad element size); timetags are read straight from the bundle; a datagram that is not
+well-formed cluster OSC costs a counter and a log line limited by kind, and every
+datagram is handled inside a catch-all.
 `ClusterLink` has start()/stop(); it puts RenderShared, PresentAt, LeaderLost,
 LeaderFound and ClusterOpen into the app inbox; the app calls prepare() (leader),
 local_ready() and set_open() (leader).
@@ -29,20 +31,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_bundle_builder import OscBundleBuilder
-from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from installation.core import cluster as C
 from installation.errors import OscError
+from installation.osc import datagrams as D
 from installation.osc.addresses import parse_hostport
 
 log = logging.getLogger(__name__)
 
 PREPARE, READY, SHOW = "/cluster/prepare", "/cluster/ready", "/cluster/show"
 STATE, ALIVE = "/cluster/state", "/cluster/alive"
-MAX_DATAGRAM = 4096
+MAX_DATAGRAM = D.CLUSTER.max_bytes
 POLL_S = 0.05  # receive timeout: the state machines tick at least this often
 
 
@@ -79,18 +80,25 @@ def encode(msg: C.Message) -> bytes:
 def decode(data: bytes) -> C.Message | None:
     """A datagram -> a message, or None for anything that is not well-formed cluster OSC."""
     try:
-        if OscBundle.dgram_is_bundle(data):
-            bundle = OscBundle(data)
-            first = next(iter(bundle), None)
-            if not isinstance(first, OscMessage) or first.address != SHOW:
-                return None
-            leader, vid = first.params
-            if isinstance(leader, str) and isinstance(vid, str):
-                return C.ShowAt(leader, vid, float(bundle.timestamp))
-            return None
-        m = OscMessage(data)
-        return _decode_message(m.address, list(m.params))
-    except Exception:  # ParseError, UnicodeDecodeError, unpacking, bad faces: all malformed
+        return decode_checked(data)
+    except D.DatagramError:
+        return None
+
+
+def decode_checked(data: bytes) -> C.Message | None:
+    """Like decode(), but a datagram outside the bounds raises DatagramError (its kind
+    is counted); None is a well-formed datagram that is not a cluster message."""
+    messages = D.decode(data, D.CLUSTER)
+    if len(messages) != 1:
+        return None
+    m = messages[0]
+    if m.timetag is not None:  # a bundle: only /cluster/show travels in one
+        if m.address == SHOW and [type(x) for x in m.args] == [str, str]:
+            return C.ShowAt(m.args[0], m.args[1], D.timetag_to_unix(m.timetag))
+        return None
+    try:
+        return _decode_message(m.address, list(m.args))
+    except ValueError:  # faces that are not numbers, or out of range
         return None
 
 
@@ -158,6 +166,7 @@ class ClusterLink:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._log = D.KindLog(log, "cluster")
 
     @classmethod
     def from_section(cls, section: Any, inbox: queue.Queue[Any]) -> ClusterLink:
@@ -275,7 +284,7 @@ class ClusterLink:
                 self._once()
             except Exception as e:  # the last guard: the link must outlive any bug
                 self.counters["errors"] += 1
-                log.warning("cluster: %s: %s", type(e).__name__, e)
+                self._log("error", f"{type(e).__name__}: {e}")
                 self._stopping.wait(POLL_S)
 
     def _once(self) -> None:
@@ -289,15 +298,31 @@ class ClusterLink:
             log.debug("cluster receive: %s", e)
             self._stopping.wait(POLL_S)
             data = b""
+        msg = self._decode(data) if data else None
         with self._lock:
             if data:
                 self.counters["datagrams"] += 1
-                msg = decode(data) if len(data) <= MAX_DATAGRAM else None
-                if msg is None:
-                    self.counters["malformed"] += 1
-                else:
-                    self._apply(self.state.receive(msg, self.clock()))
+            if msg is not None:
+                self._apply(self.state.receive(msg, self.clock()))
             self._apply(self.state.tick(self.clock()))
+
+    def _decode(self, data: bytes) -> C.Message | None:
+        """A cluster message, or None counted as `malformed` (and by kind) and logged."""
+        try:
+            msg = decode_checked(data)
+        except D.DatagramError as e:
+            kind = f"malformed_{e.kind}"
+            with self._lock:
+                self.counters["malformed"] += 1
+                self.counters[kind] += 1
+            self._log(kind, f"{len(data)} bytes: {e.detail}")
+            return None
+        if msg is None:
+            with self._lock:
+                self.counters["malformed"] += 1
+                self.counters["not_cluster"] += 1
+            self._log("not_cluster", f"{len(data)} bytes of OSC that is no cluster message")
+        return msg
 
     def _apply(self, actions: list[C.Action]) -> None:
         """Send, log or pass on to the app. Called with the lock held."""
