@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -19,7 +20,8 @@ import pytest
 
 from installation.core import cluster as C
 from installation.errors import OscError
-from installation.osc.cluster import ClusterLink, decode, encode
+from installation.osc import datagrams as D
+from installation.osc.cluster import ClusterLink, decode, decode_checked, encode
 
 T = C.Timing(lookahead_s=0.3, ready_timeout_s=5.0, state_every_s=1.0, leader_timeout_s=3.0)
 
@@ -244,6 +246,26 @@ def test_malformed_datagrams_decode_to_none(data: bytes) -> None:
     assert decode(data) is None
 
 
+MINUS_FOUR = bytes.fromhex("2362756e646c65000000000000000001fffffffc")  # issue 13, item 1
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (MINUS_FOUR, "bad_size"),
+        (MINUS_FOUR[:16] + struct.pack(">i", 2**31 - 1), "bad_size"),
+        (MINUS_FOUR[:16] + struct.pack(">i", 16) + MINUS_FOUR[:16], "too_deep"),
+        (b"/cluster/alive\x00\x00,\xff\x00\x00", "bad_string"),
+        (b"/cluster/alive\x00\x00,s\x00\x00" + b"x" * 5000 + b"\x00" * 4, "too_large"),
+    ],
+)
+def test_hostile_datagrams_are_bounded_errors(data: bytes, kind: str) -> None:
+    assert decode(data) is None
+    with pytest.raises(D.DatagramError) as caught:
+        decode_checked(data)
+    assert caught.value.kind == kind
+
+
 # -- the transport in one process -------------------------------------------------------------
 def same_instant(at: float) -> Any:
     """Equal to the microsecond (wall times are ~1.8e9: a relative tolerance is useless)."""
@@ -281,11 +303,15 @@ def test_link_survives_garbage_and_reports_bad_config() -> None:
     link.start()
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            for junk in (b"\xff" * 50, b"/cluster/state\x00\x00,i\x00\x00", b"x" * 5000):
-                s.sendto(junk, ("127.0.0.1", port))
+            junk = [b"\xff" * 50, b"/cluster/state\x00\x00,i\x00\x00", b"x" * 5000, MINUS_FOUR]
+            for data in junk:
+                s.sendto(data, ("127.0.0.1", port))
             s.sendto(encode(C.LeaderState("L", "", (), 0, 0, 0.0, True)), ("127.0.0.1", port))
         assert wait_for(inbox, C.LeaderFound) == C.LeaderFound("L")
-        assert link.status()["counters"]["malformed"] == 3
+        counters = link.status()["counters"]
+        assert counters["malformed"] == 4
+        assert counters["malformed_bad_size"] == 1
+        assert counters.get("errors", 0) == 0
     finally:
         link.stop()
     with pytest.raises(OscError, match="needs peers"):

@@ -64,6 +64,19 @@ def test_oscsend_bad_throw_gets_an_error_at_the_reply_port(server: Served) -> No
     assert inbox.empty()
 
 
+def test_oscsend_still_works_after_the_minus_four_bundle(server: Served) -> None:
+    """The datagram that once stopped remote control for good (issue 13), then liblo."""
+    s, inbox, replies = server
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+        raw.sendto(bytes.fromhex("2362756e646c65000000000000000001fffffffc"), s.address)
+    oscsend(s.address[1], "/installation/ping", "si", "liblo", 7)
+    got = replies.wait_for(1, timeout=1.0)
+    assert [(m.address, m.params) for m in got] == [("/installation/pong", ["liblo", 7])]
+    oscsend(s.address[1], "/installation/throw", "ii", 4, 2)
+    assert inbox.get(timeout=1) == ThrowCommitted(Throw((4, 2), source="osc"))
+    assert s.counters["malformed_bad_size"] == 1
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
