@@ -136,16 +136,18 @@ class ControlServer:
 
     def stop(self) -> None:
         with self._life:
-            watch, thread, sock = self._watch, self._thread, self._sock
+            watch = self._watch
             if watch is None:
                 return
             self._stopping.set()
+        watch.join(timeout=3.0)  # first: no restart can start a thread after this
+        with self._life:
+            thread, sock = self._thread, self._sock
         host, port = self.address
         wake = "127.0.0.1" if host == "0.0.0.0" else host
         # The receive timeout ends the thread anyway if this wake-up is lost.
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, suppress(OSError):
             s.sendto(b"", (wake, port))
-        watch.join(timeout=3.0)
         if thread is not None:
             thread.join(timeout=3.0)  # a stuck thread is a daemon: left behind, harmless
         if sock is not None:
