@@ -34,8 +34,14 @@ from installation.osc.budget import ReplyBudget
 from installation.osc.datagrams import KindLog
 from installation.osc.router import ControlRouter, Routed, parse_faces, trigger_fires
 
-__all__ = ["ControlRouter", "ControlServer", "Routed", "encode_message", "parse_faces"]
-__all__ += ["trigger_fires"]
+__all__ = [
+    "ControlRouter",
+    "ControlServer",
+    "Routed",
+    "encode_message",
+    "parse_faces",
+    "trigger_fires",
+]
 
 log = logging.getLogger(__name__)
 
