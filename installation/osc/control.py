@@ -242,6 +242,11 @@ class ControlServer:
         with self._lock:
             return dict(self._counts)
 
+    def status(self) -> dict[str, Any]:
+        """The status section: what was received, refused and answered."""
+        host, port = self.address
+        return {"listen": f"{host}:{port}", "counters": self.counters}
+
     def start(self) -> None:
         if self._thread is not None:
             return
