@@ -113,7 +113,7 @@ def worker_for(show: Show, next_variation: Callable[[Faces], Variation] | None) 
     """The generation worker with the outcome cache in front: known throws are answered at
     once and the rest pre-rendered in the background; fresh seed mode looks ahead through
     the director (each outcome's next variation)."""
-    from installation.engine_spec import spec_from_show
+    from installation.generate.engine import spec_from_show
     from installation.generate.prerender import with_cache
     from installation.generate.worker import WorkerClient
 
