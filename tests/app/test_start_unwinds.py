@@ -139,4 +139,3 @@ def test_run_with_a_busy_port_says_so_in_one_line_and_exits_non_zero(tmp_path: P
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = [line for line in proc.stderr.splitlines() if line.startswith("installation run:")]
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], proc.stderr
-
