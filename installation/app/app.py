@@ -56,6 +56,7 @@ from installation.core.director import (
     Present,
     Render,
 )
+from installation.core.variations import Variation
 from installation.ops.pjlink import ProjectorController
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
@@ -126,6 +127,7 @@ class App:
             lead_s=0.0 if room is not None else cue_lead_s(show),
             screenshot_dir=options.screenshot_dir,
         )
+        self.presenter.on_release = self._shown_cue
         self.counters: dict[str, int] = {}
         self.started_at = clock()
         self.running = False
@@ -325,16 +327,20 @@ class App:
     def _cue(self, cue: Cue) -> None:
         if cue.name == "ignored":
             self.fault("throw-ignored", f"throw {list(cue.faces)} ignored: {cue.reason}")
-        if self.cues is None or cue.name not in CUE_EVENTS:
-            return
+        if self.cues is None or cue.name not in CUE_EVENTS or cue.name == "shown":
+            return  # `shown` goes out when the presenter releases the picture
         v = cue.variation
         self.cues.cue(
             cue.name,
             faces=cue.faces or (v.faces if v else ()),
             seed=v.seed if v else None,
             number=v.number if v else None,
-            at=self.presenter.shown_at if cue.name == "shown" else None,
         )
+
+    def _shown_cue(self, v: Variation, at: float) -> None:
+        """The picture is released: it goes up at `at` (wall clock); cue receivers act then."""
+        if self.cues is not None:
+            self.cues.cue("shown", faces=v.faces, seed=v.seed, number=v.number, at=at)
 
     # -- reloads --------------------------------------------------------------------------
     def _use_show(self, new: Show) -> None:

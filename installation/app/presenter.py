@@ -60,7 +60,9 @@ class Presenter:
         self.screenshot_dir = screenshot_dir
         self._fault = fault
         self._wall = wall
-        self._held: list[tuple[float, Result]] = []  # (monotonic due time, result)
+        self._durable: list[tuple[float, Result]] = []  # (asked at, result): count on disk?
+        self._held: list[tuple[float, Result]] = []  # (monotonic due time, result): cue lead
+        self.on_release: Callable[[Variation, float], None] | None = None  # the shown cue
         self._unsettled: set[int] = set()  # counts persisted here, not yet on disk
         self._throw_started: float | None = None
         self._presented_at = 0.0
@@ -69,7 +71,7 @@ class Presenter:
         self.presented: list[Variation] = []
 
     def __repr__(self) -> str:
-        return f"<Presenter held={len(self._held)} unsettled={sorted(self._unsettled)}>"
+        return f"<Presenter durable={len(self._durable)} held={len(self._held)}>"
 
     def dress(self, state: str) -> None:
         """The opened screen gets the painting (attract), the standby poster and its state."""
@@ -101,32 +103,41 @@ class Presenter:
         self.counts.submit(count, repeats)
 
     def present(self, result: Result, now: float) -> None:
-        self.shown_at = self._wall() + self.lead_s
-        self._held.append((now + self.lead_s, result))
+        """Put a picture on its way: first its count on disk (fresh mode), then the cue
+        lead, then the wall."""
+        self._durable.append((now, result))
         self.due(now)
 
     # -- each frame ---------------------------------------------------------------------
     def due(self, now: float) -> None:
-        """Show held presents whose moment has come (monotonic clock: a wall-clock step
-        must not hold a picture back) and, for a count this node persisted (fresh mode),
-        once that count is on disk - or after DURABLE_WAIT_S, with a fault, if the disk
-        hangs: the wall must not freeze for the sake of the count."""
+        """Release presents whose count is on disk (fresh mode, a count this node persisted)
+        - or after DURABLE_WAIT_S, with a fault, if the disk hangs: the wall must not freeze
+        for the sake of the count. A released present sends its `shown` cue (on_release)
+        timed to the moment it goes up, `lead_s` later: so receivers never fire before the
+        picture, however long the count took. Then show those whose moment has come
+        (monotonic clock: a wall-clock step must not hold a picture back)."""
         counts = self.counts
         if counts is not None:
             for error in counts.take_errors():
                 self._fault("state-write", error)
-        while self._held and self._held[0][0] <= now:
-            due, result = self._held[0]
+        while self._durable:
+            asked, result = self._durable[0]
             count = result.variation.number
             if counts is not None and count in self._unsettled:
                 if count > counts.settled:
-                    if now - due < DURABLE_WAIT_S:
-                        return  # its count is being written; a frame or two
+                    if now - asked < DURABLE_WAIT_S:
+                        break  # its count is being written; a frame or two
                     self._fault(
                         "state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s"
                     )
                 self._unsettled.discard(count)
-            self._held.pop(0)
+            self._durable.pop(0)
+            self.shown_at = self._wall() + self.lead_s
+            self._held.append((now + self.lead_s, result))
+            if self.on_release is not None:
+                self.on_release(result.variation, self.shown_at)
+        while self._held and self._held[0][0] <= now:
+            _, result = self._held.pop(0)
             self._show(result, now)
 
     def after_frame(self, now: float) -> None:

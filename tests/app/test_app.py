@@ -726,3 +726,68 @@ def test_an_older_reloads_worker_never_replaces_a_newer_one(tmp_path: Path) -> N
     app.step()
     assert app.worker is newer
     run_until(app, lambda: older.health()["state"] == "stopped" and not running.health()["alive"])
+
+
+def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
+    tmp_path: Path,
+) -> None:
+    """Cues at the photon moment: a slow disk holds a fresh-mode picture until its count is
+    written; the `shown` cue waits with it, and is timed to when the picture goes up."""
+    import threading
+
+    from installation.app.parts import FreshCounts
+    from installation.osc.fake import FakeCueSender
+    from installation.store import ProgressWriter, StateStore
+
+    class SlowDisk(StateStore):
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            self.release = threading.Event()
+            self.written = threading.Event()
+
+        def save_progress(self, count: int, repeats: dict[str, int]) -> None:
+            self.release.wait(10)
+            super().save_progress(count, repeats)
+            self.written.set()
+
+    show = make_show(
+        tmp_path,
+        '[[osc.targets]]\nname = "lights"\nhost = "127.0.0.1"\nport = 7000\n'
+        'mode = "immediate"\nlead_ms = 250\n',
+        seed_mode="fresh",
+    )
+    disk = SlowDisk(show.storage_dir / "state.json")
+    clock, wall = Clock(), [5000.0]
+    kiosk, cues = FakeKiosk(show.display, clock=clock), FakeCueSender()
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=FakeWorker(clock=clock),
+        cues=cues,
+        counts=FreshCounts(ProgressWriter(disk)),
+        clock=clock,
+        wall=lambda: wall[0],
+    )
+    app.start()
+    app.inbox.put(ev.ThrowCommitted(Throw((5, 1))))
+    app.step()
+    app.step()
+    assert "ready" in cues.names and "shown" not in cues.names  # the count is not on disk
+    wall[0], clock.t = 5001.0, clock.t + 1.0
+    app.step()
+    assert "shown" not in cues.names and kiosk.presents == []
+    disk.release.set()
+    assert disk.written.wait(5)
+    deadline = time.monotonic() + 5
+    while app.presenter.counts is not None and app.presenter.counts.settled < 1:
+        assert time.monotonic() < deadline, "the count writer never settled"
+        time.sleep(0.01)
+    app.step()
+    (shown,) = [c for c in cues.cues if c.name == "shown"]
+    assert shown.at == 5001.25  # released at 5001.0, up one lead later
+    assert kiosk.presents == []
+    wall[0], clock.t = 5001.25, clock.t + 0.25
+    app.step()
+    assert len(kiosk.presents) == 1
+    app.stop()
