@@ -86,7 +86,9 @@ class Housekeeper:
             self.notifier.extend_timeout(EXTEND_BY_S)
 
     def stop(self) -> None:
-        """Flush the background writer, then write the final status now (not rate-limited)."""
+        """Flush the background writer, then write the final status now (not rate-limited),
+        saying "stopped": `installation status` must not report a kiosk that has gone."""
+        self.board.set_state("stopped")
         self.board.close()
         try:
             self.board.write(self.status_path)

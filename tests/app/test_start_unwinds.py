@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -120,22 +117,3 @@ def test_a_failing_edge_stops_every_started_part(tmp_path: Path) -> None:
     ]
     assert open_sockets() <= sockets_before
     assert not app.running
-
-
-def test_run_with_a_busy_port_says_so_in_one_line_and_exits_non_zero(tmp_path: Path) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
-        busy.bind(("127.0.0.1", 0))
-        port = busy.getsockname()[1]
-        write_show(tmp_path / "show", osc_listen=f"127.0.0.1:{port}")
-        env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-        proc = subprocess.run(
-            [sys.executable, "-m", "installation", "run", str(tmp_path / "show"), "--headless"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
-    assert proc.returncode == 4, proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("installation run:")]
-    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], proc.stderr
