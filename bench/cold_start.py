@@ -24,7 +24,7 @@ TIMEOUT_S = 300.0
 def _app(show_folder: str) -> int:
     headless()
     from installation.app import RunOptions
-    from installation.runner import build_app
+    from installation.app.build import build_app
     from installation.show.load import load_show
 
     app = build_app(load_show(Path(show_folder)), RunOptions())

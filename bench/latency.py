@@ -42,10 +42,10 @@ def build(
     transition_ms: int = 0,
     cache: bool = True,
 ) -> tuple[Any, Any]:
-    """(app, emulator): the real wiring from runner.build_app, dice on an emulated port."""
+    """(app, emulator): the real wiring from app.build.build_app, dice on an emulated port."""
     from installation.app import RunOptions
+    from installation.app.build import build_app
     from installation.dice.emulator import Emulator
-    from installation.runner import build_app
     from installation.show.load import load_show
 
     emulator = Emulator(2, heartbeat_s=0.5)
@@ -136,7 +136,7 @@ def _step(
     run.total.append((t_shown - landed) * 1000)
     run.dice.append((committed - landed) * 1000)
     run.wall.append((t_shown - committed) * 1000)
-    variation = app.presented[-1]
+    variation = app.presenter.presented[-1]
     if variation.faces != visitor.throws[i]:
         run.wrong += 1
     if after_shown is not None:

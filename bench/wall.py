@@ -215,4 +215,4 @@ class MemoryWorker:
 def dice_link(app: Any) -> Any:
     from installation.dice.serial import DiceLink
 
-    return next(e for e in app.edges if isinstance(e, DiceLink))
+    return next(e for e in app.edges.values() if isinstance(e, DiceLink))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Each module has register(subparsers) and sets `func` (args -> exit status) on its parsers.
 COMMAND_MODULES: list[str] = [
-    "installation.runner",  # run
+    "installation.app.run",  # run
     "installation.show.commands",  # validate
     "installation.dice.commands",  # dice emulate | monitor | ports
     "installation.generate.commands",  # models pull | make-tiny | check

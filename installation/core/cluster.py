@@ -117,6 +117,8 @@ class ClusterOpen:
 
 
 Action = Send | Note | RenderShared | PresentAt | LeaderLost | LeaderFound | ClusterOpen
+# what the link hands the app through its inbox
+RoomEvent = RenderShared | PresentAt | LeaderLost | LeaderFound | ClusterOpen
 
 
 @dataclass(frozen=True)

@@ -233,4 +233,4 @@ class Director:
 
 
 def _same(a: Variation, b: Variation) -> bool:
-    return (a.key, a.seed, a.number) == (b.key, b.seed, b.number)
+    return a.id == b.id

@@ -59,16 +59,6 @@ class ShowReloaded:
 
 
 @dataclass(frozen=True)
-class PartReady:
-    """A part rebuilt off the frame thread after a reload ('worker' or 'cues'), started
-    and ready to take over from the running one."""
-
-    name: str
-    part: object
-    generation: int = 0  # the reload that asked for it: an older part never replaces a newer
-
-
-@dataclass(frozen=True)
 class KioskQuit:
     """Escape or the window's close button, where the show allows quitting."""
 

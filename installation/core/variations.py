@@ -52,6 +52,12 @@ class Variation:
     repeat: int = 0  # fresh mode: this outcome's throw number (part of the seed)
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
+    @property
+    def id(self) -> tuple[str, int, int]:
+        """Which picture this is on the wall: outcome key, seed and label number. Two
+        variations with the same id are the same picture (a re-roll changes the seed)."""
+        return (self.key, self.seed, self.number)
+
 
 @dataclass(frozen=True)
 class Approval:

@@ -62,6 +62,13 @@ class FakeKiosk:
     def __repr__(self) -> str:
         return f"<FakeKiosk {self.state} presents={len(self.presents)} frames={self.frames}>"
 
+    def start(self) -> None:
+        """The app's verb for open(): every part starts and stops."""
+        self.open()
+
+    def stop(self) -> None:
+        self.close()
+
     def open(self) -> None:
         if self.open_error is not None:
             raise self.open_error

@@ -42,6 +42,7 @@ from installation.display.transitions import (
 )
 from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import DisplayError
+from installation.show.changes import restart_keys
 from installation.show.schema import DisplaySection
 from installation.store import write_atomic
 
@@ -50,7 +51,7 @@ __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colou
 
 STATES = ("attract", "rolling", "presenting", "standby", "blackout")
 STATS_WINDOW = 600  # frame durations kept for fps and percentiles (10 s at 60 fps)
-RESTART_KEYS = ("fullscreen", "display", "window_size")  # configure() cannot change these
+RESTART_KEYS = restart_keys("display")  # configure() cannot change these
 
 
 class Kiosk:
@@ -105,6 +106,13 @@ class Kiosk:
         return f"<Kiosk {size} {self.state} frames={self.times.frames} driver={self.driver or '-'}>"
 
     # -- lifecycle ----------------------------------------------------------------
+    def start(self) -> None:
+        """The app's verb for open(): every part starts and stops."""
+        self.open()
+
+    def stop(self) -> None:
+        self.close()
+
     def open(self) -> None:
         """Open the fullscreen kiosk (or a window). Raises DisplayError with advice."""
         self._screen, self.driver, self.vsync = open_window(self.config)

@@ -131,6 +131,9 @@ class Archive:
             f"<Archive {self.root} {state} files={len(self._files)} saved={self.counts['saved']}>"
         )
 
+    def start(self) -> None:
+        """Nothing to do: the writer thread starts with the first save."""
+
     # -- the display loop's side --------------------------------------------------------
     def save(
         self,

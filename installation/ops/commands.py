@@ -83,7 +83,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     now = time.time()
     print(json.dumps(status, indent=1) if args.json else format_status(status, now_wall=now))
     age = status_age(status, now)
-    return EXIT_RUNNING if age is not None and age <= STALE_AFTER_S else EXIT_STALE
+    running = age is not None and age <= STALE_AFTER_S and status.get("state") != "stopped"
+    return EXIT_RUNNING if running else EXIT_STALE
 
 
 def cmd_service_install(args: argparse.Namespace) -> int:

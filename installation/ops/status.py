@@ -247,7 +247,10 @@ def format_status(status: Mapping[str, Any], now_wall: float | None = None) -> s
     lines = []
     if now_wall is not None:
         age = status_age(status, now_wall)
-        if age is None:
+        if status.get("state") == "stopped":
+            at = _clock_time(status.get("written_at"))
+            lines.append(f"the kiosk STOPPED at {at} (a clean exit): nothing runs")
+        elif age is None:
             lines.append("WARNING: the status has no time stamp")
         elif age > STALE_AFTER_S:
             lines.append(

@@ -121,6 +121,12 @@ class ControlServer:
         """False while the receive thread is stuck and could not be replaced."""
         return self._healthy
 
+    def status(self) -> dict[str, Any]:
+        """The status section: what was received, refused and answered, and whether the
+        receive thread is healthy."""
+        host, port = self.address
+        return {"listen": f"{host}:{port}", "healthy": self._healthy, "counters": self.counters}
+
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
         with self._life:
@@ -130,7 +136,11 @@ class ControlServer:
                 sock = self._open(self._bind)
             except OSError as e:
                 host, port = self._bind
-                raise OscError(f"osc: cannot listen on {host}:{port}: {e.strerror or e}") from None
+                raise OscError(
+                    f"osc: cannot listen on {host}:{port}: {e.strerror or e}"
+                    " (another kiosk, or another program, has that port: stop it or set"
+                    " [osc] listen to another port)"
+                ) from None
             host, port = sock.getsockname()[:2]
             self._bound = (str(host), int(port))
             self._stopping.clear()

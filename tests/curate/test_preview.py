@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from installation import app as app_module
 from installation.app import App, RunOptions
+from installation.app import arrivals as app_module
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.curate import CurateError, preview

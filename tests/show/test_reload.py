@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 
 from installation.errors import ShowError
+from installation.show.changes import asset_stamps, diff_shows
 from installation.show.load import load_show
-from installation.show.reload import ShowWatcher, asset_stamps, diff_shows, overlay_text
 from installation.show.schema import Show
+from installation.show.watch import ShowWatcher, overlay_text
 
 BASE = """
 [show]

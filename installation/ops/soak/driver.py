@@ -341,8 +341,8 @@ class Soak:
         inject.send_udp(self.control_port, datagrams)
         self.cues.settle(0.5)  # the flood's own throws land before the dice throw
         result = self.throw()  # after the flood: the last word is the dice's
-        self.wait_status(lambda s: bool(section(s, "controlserver").get("counters")), 5)
-        counters = section(self.app.status() or {}, "controlserver").get("counters", {})
+        self.wait_status(lambda s: bool(section(s, "osc").get("counters")), 5)
+        counters = section(self.app.status() or {}, "osc").get("counters", {})
         return {"sent": len(datagrams), "counters": counters, "throw": result}
 
     FAULTS = (

@@ -338,7 +338,7 @@ def section(status: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def dice_status(status: dict[str, Any]) -> dict[str, Any]:
-    return section(status, "dicelink") or section(status, "dice")
+    return section(status, "dice")
 
 
 def dice_port(status: dict[str, Any]) -> dict[str, Any]:

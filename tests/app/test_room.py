@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from installation.cluster_sync import ClusterSync
+from installation.app.room import Room as ClusterSync
 from installation.core.variations import (
     RenderParams,
     VariationRule,

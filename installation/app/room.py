@@ -1,39 +1,55 @@
-"""App-side glue for several nodes in one room: hold images until the room flips together.
+"""Several nodes in one room: hold images until the room flips together.
 
 The leader tells its followers about each variation (PREPARE) and, once they are
 ready, when to show it (SHOW at a wall-clock time). Both roles keep their own
 rendered image here until that moment; the app presents what `due()` hands back.
+The room answers the link's events with director actions for the app to apply; it
+never calls back into the app.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
+from installation.core import cluster as cl
 from installation.core.dice import Throw
+from installation.core.director import Action, Director
 from installation.core.variations import Variation, VariationRule, derive_variation, reroll
+
+if TYPE_CHECKING:
+    from installation.generate.worker import Result
 
 log = logging.getLogger("installation.cluster")
 
 MAX_HELD = 8
 
 
-def variation_id(v: Variation) -> tuple[str, int, int]:
-    return (v.key, v.seed, v.number)
+class RoomLink(Protocol):
+    """What the room needs of the cluster transport (osc/cluster.py's ClusterLink)."""
+
+    role: str
+
+    def prepare(self, faces: tuple[int, ...], seed: int, number: int) -> str | None: ...
+
+    def local_ready(self, vid: str) -> None: ...
+
+    def set_open(self, is_open: bool) -> None: ...
 
 
-class ClusterSync:
-    def __init__(self, link: Any) -> None:
+class Room:
+    def __init__(self, link: RoomLink, *, give_up_after_s: float = 30.0) -> None:
         self.link = link
         self.role: str = link.role
+        self.give_up_after_s = give_up_after_s  # a held image the room never flipped to
         self._vids: dict[tuple[str, int, int], str] = {}
-        self._held: dict[str, Any] = {}  # vid -> worker Result
+        self._held: dict[str, Result] = {}  # vid -> worker Result
         self._held_at: dict[str, float] = {}  # vid -> wall time the image was ready
         self._due: dict[str, float] = {}
 
     def __repr__(self) -> str:
-        return f"<ClusterSync {self.role} held={list(self._held)} due={self._due}>"
+        return f"<Room {self.role} held={list(self._held)} due={self._due}>"
 
     def shared_variation(
         self, rule: VariationRule, faces: tuple[int, ...], seed: int, number: int, vid: str
@@ -55,7 +71,7 @@ class ClusterSync:
     def rerolled(self, old: Variation, new: Variation) -> Variation:
         """A re-roll (unsafe image) still belongs to the same room-wide flip, and keeps the
         room's number so every label agrees."""
-        vid = self._vids.get(variation_id(old))
+        vid = self._vids.get(old.id)
         if vid is None:
             return new
         new = dataclasses.replace(new, number=old.number)
@@ -69,10 +85,10 @@ class ClusterSync:
             if vid:
                 self._remember(v, vid)
 
-    def hold(self, result: Any, wall_now: float) -> bool:
+    def hold(self, result: Result, wall_now: float) -> bool:
         """Our image (a worker Result) is ready: keep it for the flip. False: not a
         cluster variation."""
-        vid = self._vids.get(variation_id(result.variation))
+        vid = self._vids.get(result.variation.id)
         if vid is None:
             return False
         self._held[vid] = result
@@ -86,7 +102,7 @@ class ClusterSync:
     def present_at(self, vid: str, at: float) -> None:
         self._due[vid] = at
 
-    def expired(self, wall_now: float, limit_s: float) -> list[Any]:
+    def expired(self, wall_now: float, limit_s: float) -> list[Result]:
         """Held images the room never flipped to within `limit_s` (this node was late and
         the leader went on without it): the app gives them up instead of rolling on."""
         out = []
@@ -98,7 +114,7 @@ class ClusterSync:
                     out.append(result)
         return out
 
-    def due(self, wall_now: float) -> list[Any]:
+    def due(self, wall_now: float) -> list[Result]:
         """Images whose flip time has come (late ones at once)."""
         out = []
         for vid, at in list(self._due.items()):
@@ -111,42 +127,37 @@ class ClusterSync:
         return out
 
     def _remember(self, v: Variation, vid: str) -> None:
-        self._vids[variation_id(v)] = vid
+        self._vids[v.id] = vid
         while len(self._vids) > 4 * MAX_HELD:
             self._vids.pop(next(iter(self._vids)))
 
+    # -- the app's side, on the frame thread -------------------------------------------
+    def flip(
+        self, director: Director, wall_now: float, now: float
+    ) -> tuple[list[Result], list[Action]]:
+        """Images whose room-wide flip time has come (for the app to present), and the
+        director's answer for those the room never flipped to (this node was late and the
+        leader went on without it)."""
+        actions: list[Action] = []
+        for result in self.expired(wall_now, self.give_up_after_s):
+            reason = "the room flipped without this node (it was late)"
+            actions += director.give_up(result.variation, now, reason)
+        return self.due(wall_now), actions
 
-# -- the app's side: called from App.step and App.handle_event on the frame thread ---------
-def flip_due(app: Any, now: float) -> None:
-    """Put up the images whose room-wide flip time has come; give up those the room
-    never flipped to (this node was late and the leader went on without it)."""
-    wall = app.wall()
-    for result in app.cluster.due(wall):
-        app._image_arrived(result, now)
-    c = app.show.cluster
-    limit = c.lookahead_ms / 1000.0 + c.ready_timeout_s + 1.0
-    for result in app.cluster.expired(wall, limit):
-        reason = "the room flipped without this node (it was late)"
-        app._apply(app.director.give_up(result.variation, now, reason), now)
-
-
-def handle_cluster_event(app: Any, event: Any, now: float) -> None:
-    """RenderShared, PresentAt, LeaderLost, LeaderFound and ClusterOpen from the link."""
-    from installation.core import cluster as cl
-
-    sync, director = app.cluster, app.director
-    if sync is None:
-        app.fault("cluster", f"cluster event {event!r} but this node has no [cluster] role")
-    elif isinstance(event, cl.RenderShared):
-        v = sync.shared_variation(app.rule, event.faces, event.seed, event.number, event.vid)
-        app._throw_started = now
-        app._apply(director.throw_variation(v, Throw(event.faces, "cluster"), now), now)
-    elif isinstance(event, cl.PresentAt):
-        sync.present_at(event.vid, event.at)
-    elif isinstance(event, cl.LeaderLost):
-        log.warning("cluster: %s; inviting a throw until the leader is back", event.reason)
-        app._apply(director.attract(now), now)
-    elif isinstance(event, cl.LeaderFound):
-        log.info("cluster: following leader %s", event.leader)
-    elif isinstance(event, cl.ClusterOpen):
-        app._apply(director.open(now) if event.open else director.close(now), now)
+    def handle(
+        self, event: cl.RoomEvent, director: Director, rule: VariationRule, now: float
+    ) -> list[Action]:
+        """RenderShared, PresentAt, LeaderLost, LeaderFound and ClusterOpen from the link."""
+        if isinstance(event, cl.RenderShared):
+            v = self.shared_variation(rule, event.faces, event.seed, event.number, event.vid)
+            return director.throw_variation(v, Throw(event.faces, "cluster"), now)
+        if isinstance(event, cl.PresentAt):
+            self.present_at(event.vid, event.at)
+        elif isinstance(event, cl.LeaderLost):
+            log.warning("cluster: %s; inviting a throw until the leader is back", event.reason)
+            return director.attract(now)
+        elif isinstance(event, cl.LeaderFound):
+            log.info("cluster: following leader %s", event.leader)
+        elif isinstance(event, cl.ClusterOpen):
+            return director.open(now) if event.open else director.close(now)
+        return []

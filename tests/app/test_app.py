@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
 import socket
 import time
 from pathlib import Path
@@ -15,6 +14,11 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
 from installation.app import App, RunOptions
+from installation.app.build import fresh_counts
+from installation.app.housekeeper import Housekeeper
+from installation.app.inbox import Inbox
+from installation.app.reloader import Reloader, WorkerReady
+from installation.app.room import Room
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.display.fake import FakeKiosk
@@ -69,7 +73,9 @@ def fake_app(
     clock = clock or Clock()
     kiosk = FakeKiosk(show.display, clock=clock)
     worker = FakeWorker(clock=clock)
-    app = App(show, RunOptions(**kw), kiosk=kiosk, worker=worker, clock=clock)
+    app = App(
+        show, RunOptions(**kw), kiosk=kiosk, worker=worker, clock=clock, counts=fresh_counts(show)
+    )
     app.start()
     return app, kiosk, worker
 
@@ -80,7 +86,7 @@ def test_throw_is_presented_and_labelled_by_the_director(tmp_path: Path) -> None
     app.inbox.put(ev.ThrowCommitted(Throw((3, 5))))
     app.step()
     app.step()
-    assert [v.key for v in app.presented] == ["3-5"]
+    assert [v.key for v in app.presenter.presented] == ["3-5"]
     assert len(kiosk.presents) == 1
     assert kiosk.state == "presenting"
     assert app.snapshot()["last_variation"]["key"] == "3-5"
@@ -94,8 +100,14 @@ class Archive:
         self.saved.append((variation.key, engine, describe))
         return True
 
+    def start(self) -> None:
+        pass
+
     def stop(self) -> None:
         pass
+
+    def stats(self) -> dict[str, Any]:
+        return {"saved": len(self.saved)}
 
 
 def test_the_archive_records_how_each_shown_picture_was_made(tmp_path: Path) -> None:
@@ -140,16 +152,18 @@ def test_fresh_count_survives_a_restart(tmp_path: Path) -> None:
     app, _, _ = fake_app(show)
     for n in range(1, 4):
         app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
-        run_until(app, lambda n=n: len(app.presented) == n)  # shown once its count is on disk
-    first_run = [v.seed for v in app.presented]
+        run_until(
+            app, lambda n=n: len(app.presenter.presented) == n
+        )  # shown once its count is on disk
+    first_run = [v.seed for v in app.presenter.presented]
     assert len(set(first_run)) == 3
     app.stop()
     again, _, _ = fake_app(load_show(show.folder))
     again.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
-    run_until(again, lambda: again.presented)
-    assert [v.number for v in again.presented] == [4]
-    assert again.presented[0].seed not in first_run
-    assert again.presented[0].repeat == 4
+    run_until(again, lambda: again.presenter.presented)
+    assert [v.number for v in again.presenter.presented] == [4]
+    assert again.presenter.presented[0].seed not in first_run
+    assert again.presenter.presented[0].repeat == 4
 
 
 def test_unsafe_image_is_rerolled_never_shown(tmp_path: Path) -> None:
@@ -158,7 +172,7 @@ def test_unsafe_image_is_rerolled_never_shown(tmp_path: Path) -> None:
     app.inbox.put(ev.ThrowCommitted(Throw((2, 2))))
     for _ in range(4):
         app.step()
-    assert [v.reroll for v in app.presented] == [1]
+    assert [v.reroll for v in app.presenter.presented] == [1]
     assert app.counters["render-unsafe"] == 1
     assert len(kiosk.presents) == 1
 
@@ -174,8 +188,8 @@ def test_blocked_seed_is_rerolled(tmp_path: Path) -> None:
     app.inbox.put(ev.ThrowCommitted(Throw((4, 1))))
     app.step()
     app.step()
-    assert [v.seed for v in app.presented] != [blocked]
-    assert app.presented[0].reroll == 1
+    assert [v.seed for v in app.presenter.presented] != [blocked]
+    assert app.presenter.presented[0].reroll == 1
 
 
 def test_idle_returns_to_attract_and_blackout_holds(tmp_path: Path) -> None:
@@ -224,7 +238,7 @@ def real_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     from installation.osc.control import ControlServer
 
     show = make_show(tmp_path)
-    inbox: queue.Queue[Any] = queue.Queue()
+    inbox = Inbox()
     kiosk = Kiosk(show.display, dice=2, faces=6)
     worker = WorkerClient(EngineSpec(factory=f"{engines.__name__}:behaving"), hang_timeout_s=30)
     from installation.ops.notify import Notifier
@@ -234,18 +248,26 @@ def real_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(sock_path)
     listener.settimeout(0.01)
+    board, notifier = StatusBoard(show="t"), Notifier(sock_path)
     app = App(
         show,
         RunOptions(),
         kiosk=kiosk,
         worker=worker,
         inbox=inbox,
-        status=StatusBoard(show="t"),
-        notifier=Notifier(sock_path),
+        status=board,
+        notifier=notifier,
+        housekeeper=Housekeeper(
+            board,
+            notifier,
+            show.storage_dir / "status.json",
+            worker_grace_s=90,
+            started_at=time.monotonic(),
+        ),
     )
     app.notify_listener = listener  # type: ignore[attr-defined]
     control = ControlServer("127.0.0.1:0", [], inbox, app.snapshot, dice=2, faces=6)
-    app.edges.append(control)
+    app.edges["osc"] = control
     app.start()
     yield app, kiosk, control
     app.stop()
@@ -269,7 +291,7 @@ def test_ready_goes_to_systemd_once_the_engine_is_up_and_status_is_written(
     app.step()
     messages = notifications(app)
     assert any(m.startswith("READY=1") for m in messages), messages
-    app.housekeeper.close()
+    app.housekeeper.stop()
     status = json.loads((app.show.storage_dir / "status.json").read_text())
     assert status["engine"] == "test"
     assert status["state"] == "attract"
@@ -284,14 +306,14 @@ def test_real_kiosk_shows_the_engines_pixels_and_frames_run_while_it_works(real_
     app.rule = app.director.rule = type(app.rule)(**{**app.rule.__dict__, "prompt": "slow"})
     frames_before = kiosk.stats()["frames"]
     app.inbox.put(ev.ThrowCommitted(Throw((6, 2))))
-    run_until(app, lambda: app.presented)
+    run_until(app, lambda: app.presenter.presented)
     frames_during = kiosk.stats()["frames"] - frames_before
     assert frames_during >= 5, (
         f"the frame loop stalled: {frames_during} frames during a 0.4 s render"
     )
     assert kiosk.wait_ready()  # the slide is painted off the frame thread
     app.step()
-    expected = engines.colour_of(app.presented[0])
+    expected = engines.colour_of(app.presenter.presented[0])
     pixels = kiosk.read_pixels()
     h, w = pixels.shape[:2]
     assert tuple(int(c) for c in pixels[h // 2, w // 2]) == expected
@@ -303,8 +325,8 @@ def test_osc_throw_and_status_over_loopback(real_app: Any) -> None:
     host, port = control.address
     client = SimpleUDPClient(host, port)
     client.send_message("/installation/throw", [4, 4])
-    run_until(app, lambda: app.presented)
-    assert app.presented[-1].key == "4-4"
+    run_until(app, lambda: app.presenter.presented)
+    assert app.presenter.presented[-1].key == "4-4"
     # status: the reply comes back to the sender's socket
     client.send_message("/installation/status", [])
     client._sock.settimeout(5)
@@ -346,7 +368,7 @@ def test_opening_hours_follow_the_wall_clock_after_a_restart(tmp_path: Path) -> 
     assert kiosk.state == "standby"
     app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
     app.step()
-    assert app.presented == [] and app.counters["throw-ignored"] == 1
+    assert app.presenter.presented == [] and app.counters["throw-ignored"] == 1
     # a power cut until 14:00: the restarted app is simply open
     wall_t[0] = datetime(2026, 11, 25, 14, 0, tzinfo=berlin).timestamp()
     clock.t += 2
@@ -355,7 +377,7 @@ def test_opening_hours_follow_the_wall_clock_after_a_restart(tmp_path: Path) -> 
     app.inbox.put(ev.ThrowCommitted(Throw((1, 1))))
     app.step()
     app.step()
-    assert [v.key for v in app.presented] == ["1-1"]
+    assert [v.key for v in app.presenter.presented] == ["1-1"]
     wall_t[0] = datetime(2026, 11, 25, 18, 0, tzinfo=berlin).timestamp()
     clock.t += 2
     app.step()
@@ -369,7 +391,6 @@ def free_udp_port() -> int:
 
 
 def test_leader_and_follower_apps_flip_together_with_the_shared_seed(tmp_path: Path) -> None:
-    from installation.cluster_sync import ClusterSync
     from installation.osc.cluster import ClusterLink
 
     lp, fp = free_udp_port(), free_udp_port()
@@ -388,7 +409,7 @@ def test_leader_and_follower_apps_flip_together_with_the_shared_seed(tmp_path: P
         show = show.model_copy(
             update={"variations": show.variations.model_copy(update={"prompt": prompt})}
         )
-        inbox: queue.Queue[Any] = queue.Queue()
+        inbox = Inbox()
         link = ClusterLink.from_section(show.cluster, inbox)
         kiosk = FakeKiosk(show.display)
         app = App(
@@ -397,8 +418,8 @@ def test_leader_and_follower_apps_flip_together_with_the_shared_seed(tmp_path: P
             kiosk=kiosk,
             worker=FakeWorker(),
             inbox=inbox,
-            edges=[link],
-            cluster=ClusterSync(link),
+            edges={"cluster": link},
+            room=Room(link),
         )
         app.start()
         apps.append((app, kiosk))
@@ -406,20 +427,20 @@ def test_leader_and_follower_apps_flip_together_with_the_shared_seed(tmp_path: P
         (leader, _), (follower, _) = apps
         deadline = time.monotonic() + 10
         # wait until the leader knows its follower (ALIVE), then throw
-        while not leader.cluster.link.status().get("followers"):
-            assert time.monotonic() < deadline, leader.cluster.link.status()
+        while not leader.room.link.status().get("followers"):
+            assert time.monotonic() < deadline, leader.room.link.status()
             leader.step()
             follower.step()
         leader.inbox.put(ev.ThrowCommitted(Throw((2, 3))))
         thrown_at = time.time()
         shown_at: dict[str, float] = {}
         while len(shown_at) < 2:
-            assert time.monotonic() < deadline, (leader.cluster, follower.cluster)
+            assert time.monotonic() < deadline, (leader.room, follower.room)
             for name, (app, kiosk) in zip(("leader", "follower"), apps, strict=True):
                 app.step()
                 if kiosk.presents and name not in shown_at:
                     shown_at[name] = time.time()
-        lv, fv = leader.presented[-1], follower.presented[-1]
+        lv, fv = leader.presenter.presented[-1], follower.presenter.presented[-1]
         assert (fv.seed, fv.number, fv.faces) == (lv.seed, lv.number, lv.faces)
         assert fv.prompt == "the follower's own prompt" != lv.prompt
         assert abs(shown_at["leader"] - shown_at["follower"]) < 0.1
@@ -434,11 +455,11 @@ def test_rehearsal_reload_swaps_a_valid_save_and_keeps_the_show_on_a_bad_one(
     tmp_path: Path,
 ) -> None:
     from installation.core.events import ShowReloaded
-    from installation.show.reload import ShowWatcher
+    from installation.show.watch import ShowWatcher
 
     show = make_show(tmp_path)
     toml = show.source
-    inbox: queue.Queue[Any] = queue.Queue()
+    inbox = Inbox()
 
     def changed(result: Any) -> None:
         inbox.put(ShowReloaded(result, watcher.last_change if isinstance(result, Show) else None))
@@ -451,8 +472,8 @@ def test_rehearsal_reload_swaps_a_valid_save_and_keeps_the_show_on_a_bad_one(
         kiosk=kiosk,
         worker=FakeWorker(),
         inbox=inbox,
-        edges=[watcher],
-        reloader=watcher,
+        edges={"show-watcher": watcher},
+        reloader=Reloader(watcher, inbox),
     )
     app.start()
     try:
@@ -469,7 +490,7 @@ def test_rehearsal_reload_swaps_a_valid_save_and_keeps_the_show_on_a_bad_one(
         app.inbox.put(ev.ThrowCommitted(Throw((1, 2))))
         app.step()
         app.step()
-        assert app.presented[-1].prompt == "a new prompt"
+        assert app.presenter.presented[-1].prompt == "a new prompt"
         save(good.replace("count = 2", "count = 0"))
         run_until(app, lambda: kiosk.overlay is not None, timeout=15)
         assert "show.toml:" in kiosk.overlay and "dice.count" in kiosk.overlay
@@ -482,10 +503,10 @@ def test_rehearsal_reload_swaps_a_valid_save_and_keeps_the_show_on_a_bad_one(
 
 def test_osc_reload_uses_the_same_path(tmp_path: Path) -> None:
     from installation.core.events import ShowReloaded
-    from installation.show.reload import ShowWatcher
+    from installation.show.watch import ShowWatcher
 
     show = make_show(tmp_path)
-    inbox: queue.Queue[Any] = queue.Queue()
+    inbox = Inbox()
     watcher = ShowWatcher(
         show.folder,
         lambda r: inbox.put(ShowReloaded(r, watcher.last_change if isinstance(r, Show) else None)),
@@ -497,7 +518,7 @@ def test_osc_reload_uses_the_same_path(tmp_path: Path) -> None:
         kiosk=FakeKiosk(show.display),
         worker=FakeWorker(),
         inbox=inbox,
-        reloader=watcher,
+        reloader=Reloader(watcher, inbox),
     )
     app.start()
     show.source.write_text(show.source.read_text().replace("flat", "reloaded by OSC"))
@@ -544,12 +565,12 @@ def test_cues_follow_the_throw_and_lead_the_image_by_the_targets_lead(tmp_path: 
     assert kiosk.presents == []
     wall[0], clock.t = 5000.25, clock.t + 0.05
     app.step()
-    assert len(kiosk.presents) == 1 and app.presented[-1].key == "5-1"
+    assert len(kiosk.presents) == 1 and app.presenter.presented[-1].key == "5-1"
 
 
 def test_reload_with_a_new_engine_swaps_the_worker_off_the_frame_thread(tmp_path: Path) -> None:
     from installation.core.events import ShowReloaded
-    from installation.show.reload import diff_shows
+    from installation.show.changes import diff_shows
 
     show = make_show(tmp_path)
     built: list[FakeWorker] = []
@@ -559,9 +580,8 @@ def test_reload_with_a_new_engine_swaps_the_worker_off_the_frame_thread(tmp_path
         return built[-1]
 
     old = FakeWorker(auto=False)  # never answers: the throw below stays pending
-    app = App(
-        show, RunOptions(), kiosk=FakeKiosk(show.display), worker=old, make_worker=make_worker
-    )
+    app = App(show, RunOptions(), kiosk=FakeKiosk(show.display), worker=old)
+    app.reloader.make_worker = make_worker
     app.start()
     app.inbox.put(ev.ThrowCommitted(Throw((6, 6))))
     app.step()
@@ -572,8 +592,10 @@ def test_reload_with_a_new_engine_swaps_the_worker_off_the_frame_thread(tmp_path
     app.inbox.put(ShowReloaded(new, diff_shows(show, new)))
     run_until(app, lambda: app.worker is not old)
     assert built == [app.worker]
-    run_until(app, lambda: app.presented)  # the pending throw was asked again of the new worker
-    assert app.presented[-1].key == "6-6"
+    run_until(
+        app, lambda: app.presenter.presented
+    )  # the pending throw was asked again of the new worker
+    assert app.presenter.presented[-1].key == "6-6"
     app.stop()
 
 
@@ -628,7 +650,6 @@ def test_a_missing_standby_poster_is_a_show_error_with_its_line(tmp_path: Path) 
 
 
 def test_a_fresh_mode_follower_shows_the_leaders_variation(tmp_path: Path) -> None:
-    from installation.cluster_sync import ClusterSync
     from installation.core.cluster import PresentAt, RenderShared
 
     class Link:
@@ -652,7 +673,7 @@ def test_a_fresh_mode_follower_shows_the_leaders_variation(tmp_path: Path) -> No
         RunOptions(),
         kiosk=kiosk,
         worker=FakeWorker(clock=clock),
-        cluster=ClusterSync(link),
+        room=Room(link),
         clock=clock,
         wall=lambda: wall[0],
     )
@@ -665,7 +686,7 @@ def test_a_fresh_mode_follower_shows_the_leaders_variation(tmp_path: Path) -> No
     wall[0] = 100.5
     app.step()
     app.step()
-    assert [(v.number, v.seed) for v in app.presented] == [(17, 4242)]
+    assert [(v.number, v.seed) for v in app.presenter.presented] == [(17, 4242)]
 
 
 def test_the_status_records_the_last_throw(tmp_path: Path) -> None:
@@ -690,18 +711,83 @@ def test_the_status_records_the_last_throw(tmp_path: Path) -> None:
 
 
 def test_an_older_reloads_worker_never_replaces_a_newer_one(tmp_path: Path) -> None:
-    from installation.live_reload import swap_part
-
     show = make_show(tmp_path)
     running = FakeWorker()
     app = App(show, RunOptions(), kiosk=FakeKiosk(show.display), worker=running)
     app.start()
-    app.rebuilds["worker"] = 2  # two saves in quick succession asked for two workers
+    app.reloader.generations["worker"] = 2  # two saves in quick succession asked for two
     newer, older = FakeWorker(), FakeWorker()
     newer.start()
     older.start()
-    swap_part(app, "worker", newer, 2)
+    app.inbox.put(WorkerReady(newer, 2))
+    app.step()
     assert app.worker is newer
-    swap_part(app, "worker", older, 1)  # the first save's build finished last
+    app.inbox.put(WorkerReady(older, 1))  # the first save's build finished last
+    app.step()
     assert app.worker is newer
     run_until(app, lambda: older.health()["state"] == "stopped" and not running.health()["alive"])
+
+
+def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
+    tmp_path: Path,
+) -> None:
+    """Cues at the photon moment: a slow disk holds a fresh-mode picture until its count is
+    written; the `shown` cue waits with it, and is timed to when the picture goes up."""
+    import threading
+
+    from installation.app.parts import FreshCounts
+    from installation.osc.fake import FakeCueSender
+    from installation.store import ProgressWriter, StateStore
+
+    class SlowDisk(StateStore):
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            self.release = threading.Event()
+            self.written = threading.Event()
+
+        def save_progress(self, count: int, repeats: dict[str, int]) -> None:
+            self.release.wait(10)
+            super().save_progress(count, repeats)
+            self.written.set()
+
+    show = make_show(
+        tmp_path,
+        '[[osc.targets]]\nname = "lights"\nhost = "127.0.0.1"\nport = 7000\n'
+        'mode = "immediate"\nlead_ms = 250\n',
+        seed_mode="fresh",
+    )
+    disk = SlowDisk(show.storage_dir / "state.json")
+    clock, wall = Clock(), [5000.0]
+    kiosk, cues = FakeKiosk(show.display, clock=clock), FakeCueSender()
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=FakeWorker(clock=clock),
+        cues=cues,
+        counts=FreshCounts(ProgressWriter(disk)),
+        clock=clock,
+        wall=lambda: wall[0],
+    )
+    app.start()
+    app.inbox.put(ev.ThrowCommitted(Throw((5, 1))))
+    app.step()
+    app.step()
+    assert "ready" in cues.names and "shown" not in cues.names  # the count is not on disk
+    wall[0], clock.t = 5001.0, clock.t + 1.0
+    app.step()
+    assert "shown" not in cues.names and kiosk.presents == []
+    disk.release.set()
+    assert disk.written.wait(5)
+    deadline = time.monotonic() + 5
+    while app.presenter.counts is not None and app.presenter.counts.settled < 1:
+        assert time.monotonic() < deadline, "the count writer never settled"
+        time.sleep(0.01)
+    app.step()
+    (shown,) = [c for c in cues.cues if c.name == "shown"]
+    assert shown.at == 5001.25  # released at 5001.0, up one lead later
+    assert kiosk.presents == []
+    wall[0], clock.t = 5001.25, clock.t + 0.25
+    app.step()
+    assert len(kiosk.presents) == 1
+    app.stop()

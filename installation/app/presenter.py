@@ -1,0 +1,203 @@
+"""From an arrived image to the wall (frame thread, never waits).
+
+A present may be held back: by the largest cue lead (so cue receivers told in
+advance act on the very frame the image appears) and, for a fresh-mode count this
+node persisted, until that count is on disk. Then the picture goes up with its
+label, and the archive, the status and the log learn of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from installation.app.contracts import ArchiveOut, Screen, Status
+from installation.core.variations import Variation
+from installation.display.label import LabelInfo
+from installation.show.schema import Show
+
+if TYPE_CHECKING:
+    from installation.generate.worker import Result
+    from installation.store import ProgressWriter
+
+log = logging.getLogger("installation.app")
+
+DURABLE_WAIT_S = 2.0  # a hung disk holds a picture back at most this long
+KEEP_PRESENTED = 100
+
+
+def cue_lead_s(show: Show) -> float:
+    """How far ahead of the picture cues go out: the largest immediate target's lead."""
+    leads = [t.lead_ms for t in show.osc.targets if t.mode == "immediate"]
+    return max(leads, default=0) / 1000.0
+
+
+class Presenter:
+    """Owns what is on its way to the wall: held presents, counts not yet on disk, the
+    throw→screen timer, the screenshot to take and the list of what was shown."""
+
+    def __init__(
+        self,
+        show: Show,
+        screen: Screen,
+        *,
+        fault: Callable[[str, str], None],
+        wall: Callable[[], float],
+        archive: ArchiveOut | None = None,
+        status: Status | None = None,
+        counts: ProgressWriter | None = None,
+        lead_s: float = 0.0,
+        screenshot_dir: Path | None = None,
+    ) -> None:
+        self.show = show
+        self.screen = screen
+        self.archive = archive
+        self.status = status
+        self.counts = counts  # fresh mode: the count writer this node persists through
+        self.lead_s = lead_s
+        self.screenshot_dir = screenshot_dir
+        self._fault = fault
+        self._wall = wall
+        self._durable: list[tuple[float, Result]] = []  # (asked at, result): count on disk?
+        self._held: list[tuple[float, Result]] = []  # (monotonic due time, result): cue lead
+        self.on_release: Callable[[Variation, float], None] | None = None  # the shown cue
+        self._unsettled: set[int] = set()  # counts persisted here, not yet on disk
+        self._throw_started: float | None = None
+        self._presented_at = 0.0
+        self._pending_screenshot: str | None = None
+        self.shown_at = 0.0  # wall time the newest present goes up (the `shown` cue's time)
+        self.presented: list[Variation] = []
+
+    def __repr__(self) -> str:
+        return f"<Presenter durable={len(self._durable)} held={len(self._held)}>"
+
+    def dress(self, state: str) -> None:
+        """The opened screen gets the painting (attract), the standby poster and its state."""
+        from installation.app.parts import artwork_for
+
+        self.screen.set_artwork(artwork_for(self.show, self._fault))
+        poster = self.show.display.standby_image
+        if poster is not None:  # checked by the loader; a file removed since means black
+            from installation.generate.images import load_rgb
+
+            try:
+                self.screen.set_poster(load_rgb(self.show.resolve(poster)))
+            except Exception as e:
+                self._fault("standby-image", f"cannot read {poster}: {e}; standby is black")
+        self.screen.set_state(state)
+
+    # -- inputs -----------------------------------------------------------------------
+    def throw_started(self, now: float) -> None:
+        """A throw began (a newer one supersedes: one start time, not a map)."""
+        self._throw_started = now
+
+    def persist(self, count: int, repeats: dict[str, int]) -> None:
+        """Fresh mode: hand the count to the writer; its variation waits for the write."""
+        if self.counts is None:
+            self._fault("state-write", f"count {count} not persisted: no state store")
+            return
+        self._unsettled = {n for n in self._unsettled if n > self.counts.settled}
+        self._unsettled.add(count)
+        self.counts.submit(count, repeats)
+
+    def present(self, result: Result, now: float) -> None:
+        """Put a picture on its way: first its count on disk (fresh mode), then the cue
+        lead, then the wall."""
+        self._durable.append((now, result))
+        self.due(now)
+
+    # -- each frame ---------------------------------------------------------------------
+    def due(self, now: float) -> None:
+        """Release presents whose count is on disk (fresh mode, a count this node persisted)
+        - or after DURABLE_WAIT_S, with a fault, if the disk hangs: the wall must not freeze
+        for the sake of the count. A released present sends its `shown` cue (on_release)
+        timed to the moment it goes up, `lead_s` later: so receivers never fire before the
+        picture, however long the count took. Then show those whose moment has come
+        (monotonic clock: a wall-clock step must not hold a picture back)."""
+        counts = self.counts
+        if counts is not None:
+            for error in counts.take_errors():
+                self._fault("state-write", error)
+        while self._durable:
+            asked, result = self._durable[0]
+            count = result.variation.number
+            if counts is not None and count in self._unsettled:
+                if count > counts.settled:
+                    if now - asked < DURABLE_WAIT_S:
+                        break  # its count is being written; a frame or two
+                    self._fault(
+                        "state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s"
+                    )
+                self._unsettled.discard(count)
+            self._durable.pop(0)
+            self.shown_at = self._wall() + self.lead_s
+            self._held.append((now + self.lead_s, result))
+            if self.on_release is not None:
+                self.on_release(result.variation, self.shown_at)
+        while self._held and self._held[0][0] <= now:
+            _, result = self._held.pop(0)
+            self._show(result, now)
+
+    def after_frame(self, now: float) -> None:
+        """--screenshot-dir: once the crossfade has finished, so the file shows the wall."""
+        if not self._pending_screenshot or self.screenshot_dir is None:
+            return
+        faded = now - self._presented_at >= self.show.display.transition_ms / 1000.0
+        if faded and self.screen.settled():
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            self.screen.screenshot(self.screenshot_dir / self._pending_screenshot)
+            self._pending_screenshot = None
+
+    # -- the picture goes up --------------------------------------------------------------
+    def _show(self, result: Result, now: float) -> None:
+        """The picture goes on the wall; the archive gets it with how it was made."""
+        variation, image, engine = result.variation, result.image, result.engine
+        self.screen.present(image, self.label_for(variation, engine))
+        if self.archive is not None:
+            self.archive.save(image, variation, engine=engine, describe=dict(result.describe))
+        self._presented_at = now
+        self.presented.append(variation)
+        del self.presented[:-KEEP_PRESENTED]
+        started, self._throw_started = self._throw_started, None
+        if self.status is not None:
+            if started is not None:
+                self.status.record_latency((now - started) * 1000.0)
+            self.status.record_variation(
+                number=variation.number,
+                seed=variation.seed,
+                key=variation.key,
+                faces=list(variation.faces),
+                engine=engine,
+                prompt=variation.prompt,
+            )
+        log.info(
+            "variation %d (%s, seed %d) shown, engine %s",
+            variation.number,
+            variation.key,
+            variation.seed,
+            engine,
+        )
+        if self.screenshot_dir is not None:
+            self._pending_screenshot = f"variation-{variation.number:05d}-{variation.key}.png"
+
+    def label_for(self, variation: Variation, engine: str) -> LabelInfo | None:
+        """The wall label: the show's template filled for this variation (None: no label)."""
+        show = self.show
+        if not show.display.label:
+            return None
+        fields = {
+            "number": variation.number,
+            "seed": variation.seed,
+            "faces": " ".join(str(f) for f in variation.faces),
+            "title": show.show.title,
+            "artist": show.show.artist,
+            "engine": engine,
+        }
+        try:
+            text = show.display.label_template.format(**fields)
+        except (KeyError, IndexError, ValueError) as e:  # the loader rejects these
+            text = f"Variation {variation.number} · seed {variation.seed}"
+            self._fault("label-template", str(e))
+        return LabelInfo(faces=variation.faces, text=text)

@@ -1,0 +1,78 @@
+"""`installation run`: load the show, build the real edges, run the app.
+
+Exit codes (systemd's units know them): 0 a clean stop, 1 a burst of failing frames
+(systemd restarts), 2 an invalid show (a restart would not help), 3 no display,
+4 another part could not start (a port in use, storage not writable ...). Every
+predictable failure is one line naming what failed, never a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from installation.app.app import RunOptions
+from installation.errors import DisplayError, InstallationError, ShowError
+
+log = logging.getLogger("installation.run")
+
+EXIT_OK, EXIT_FRAMES, EXIT_SHOW, EXIT_DISPLAY, EXIT_START = 0, 1, 2, 3, 4
+
+
+def run(args: argparse.Namespace) -> int:
+    from installation.app.build import build_app
+    from installation.ops.watchdog import enable_faulthandler
+    from installation.show.load import load_show
+
+    enable_faulthandler()  # a watchdog abort leaves every thread's stack in the journal
+
+    if args.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    try:
+        show = load_show(args.show)
+    except ShowError as e:
+        for issue in e.issues:
+            print(issue)
+        print(f"{len(e.issues)} error(s): the show was not started.")
+        return EXIT_SHOW
+    options = RunOptions(
+        window=args.window or args.headless,
+        rehearsal=args.rehearsal,
+        exit_after=args.exit_after,
+        screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
+        auto_throw=args.auto_throw,
+    )
+    try:
+        app = build_app(show, options)
+        return app.run()
+    except DisplayError as e:
+        _one_line(f"no display: {e}")
+        return EXIT_DISPLAY
+    except ShowError as e:
+        _one_line(f"the show is not valid: {e}")
+        return EXIT_SHOW
+    except InstallationError as e:
+        _one_line(f"the show could not start: {e}")
+        return EXIT_START
+
+
+def _one_line(message: str) -> None:
+    log.error("%s", message)
+    print(f"installation run: {message}", file=sys.stderr)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a show on the wall")
+    p.add_argument("show", help="show folder (or its show.toml)")
+    p.add_argument("--window", action="store_true", help="a window instead of fullscreen")
+    p.add_argument("--rehearsal", action="store_true", help="keyboard throws: 1-6 and space")
+    p.add_argument("--headless", action="store_true", help="no screen: SDL's dummy driver")
+    p.add_argument("--exit-after", type=float, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--screenshot-dir", metavar="DIR", help="save each variation as shown")
+    p.add_argument("--auto-throw", type=float, metavar="SECONDS", help="a random throw every N s")
+    p.set_defaults(func=run)
