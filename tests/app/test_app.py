@@ -294,7 +294,7 @@ def test_ready_goes_to_systemd_once_the_engine_is_up_and_status_is_written(
     app.housekeeper.stop()
     status = json.loads((app.show.storage_dir / "status.json").read_text())
     assert status["engine"] == "test"
-    assert status["state"] == "attract"
+    assert status["state"] == "stopped"  # a clean stop says so at once
     assert status["sections"]["worker"]["alive"] is True
 
 
