@@ -104,7 +104,9 @@ def test_the_books_balance_and_nothing_is_corrupt(soak: Soak) -> None:
     ledger = report.ledger
     assert ledger is not None
     assert ledger.lost == [] and ledger.pending == []
-    assert ledger.superseded >= 2
+    # every committed throw ended shown or superseded by the next (how many of a burst
+    # were superseded depends on how fast the cache answers, not on correctness)
+    assert ledger.shown + ledger.superseded == ledger.committed
     assert ledger.shown >= report.throws_driven - 2
     assert report.exit_code == 0
     assert report.rss_start_kb and report.rss_end_kb
