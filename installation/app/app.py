@@ -252,12 +252,15 @@ class App:
             log.info("throw cancelled: %s", event.reason)
             self._apply(self.director.throw_cancelled(now, event.reason), now)
         elif isinstance(event, ev.Blackout):
+            log.info("blackout (from %s): the wall is dark until resume", event.source)
             self.blackout = True
             self.kiosk.set_state("blackout")
         elif isinstance(event, ev.Resume):
+            log.info("resume (from %s): back to %s", event.source, self.director.state.value)
             self.blackout = False
             self.kiosk.set_state(self.director.state.value)
         elif isinstance(event, ev.ReloadShow):
+            log.info("reload asked (from %s)", event.source)
             if not self.reloader.request():
                 self.fault("reload", "reload asked but this kiosk has no show watcher")
         elif isinstance(event, ev.ShowReloaded):

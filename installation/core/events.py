@@ -39,10 +39,14 @@ class RandomThrow:
 class Blackout:
     """The wall goes dark (OSC /installation/blackout) until Resume."""
 
+    source: str = "osc"
+
 
 @dataclass(frozen=True)
 class Resume:
     """Back from blackout to whatever the director's state shows."""
+
+    source: str = "osc"
 
 
 @dataclass(frozen=True)

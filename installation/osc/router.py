@@ -34,8 +34,8 @@ MAX_STATUS_BYTES = 8192  # the largest status reply (the reply budget's burst)
 
 _TRIGGERS: dict[str, Callable[[], InboxEvent]] = {
     A.ROLL: lambda: RandomThrow("osc"),
-    A.BLACKOUT: Blackout,
-    A.RESUME: Resume,
+    A.BLACKOUT: lambda: Blackout("osc"),
+    A.RESUME: lambda: Resume("osc"),
     A.RELOAD: lambda: ReloadShow("osc"),
 }
 
