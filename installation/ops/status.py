@@ -128,12 +128,13 @@ class StatusBoard:
         """Remember one error and count it under its kind. The last ERROR_WINDOW errors are
         kept, and besides them the last one of every kind (up to MAX_KINDS kinds), so a
         flood of one fault never hides that the dice were unplugged an hour ago."""
-        entry = {"at": self._wall(), "kind": str(kind)[:64], "message": str(message)[:500]}
+        kind = str(kind)[:64]
+        entry: dict[str, Any] = {"at": self._wall(), "kind": kind, "message": str(message)[:500]}
         with self._lock:
-            self._faults[entry["kind"]] += 1
+            self._faults[kind] += 1
             self._errors.append(entry)
-            self._last_by_kind.pop(entry["kind"], None)
-            self._last_by_kind[entry["kind"]] = entry
+            self._last_by_kind.pop(kind, None)
+            self._last_by_kind[kind] = entry
             while len(self._last_by_kind) > MAX_KINDS:
                 self._last_by_kind.pop(next(iter(self._last_by_kind)))
 
