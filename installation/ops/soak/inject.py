@@ -8,10 +8,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import threading
 import random
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
