@@ -50,6 +50,16 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class HoursOverride:
+    """Open or close the show now (OSC /installation/open, /installation/close), for
+    `seconds` or until the schedule's next change; phase None: back to the schedule."""
+
+    phase: str | None
+    seconds: float | None = None
+    source: str = "osc"
+
+
+@dataclass(frozen=True)
 class ReloadShow:
     source: str = "osc"
 
@@ -93,6 +103,7 @@ InboxEvent = (
     | Blackout
     | Resume
     | ReloadShow
+    | HoursOverride
     | Fault
     | LinkStatus
 )
