@@ -33,7 +33,6 @@ from installation.app.inbox import Inbox
 from installation.app.lifecycle import Started, run_frames
 from installation.app.parts import (
     FreshCounts,
-    OpeningHours,
     RunOptions,
     director_config,
     display_for_reload,
@@ -56,6 +55,7 @@ from installation.core.director import (
     Present,
     Render,
 )
+from installation.core.hours import OpeningHours
 from installation.core.variations import Variation
 from installation.ops.pjlink import ProjectorController
 from installation.osc.addresses import CUE_EVENTS
@@ -233,10 +233,14 @@ class App:
             self.running = False
 
     def _follow_hours(self, now: float) -> None:
-        """After a restart or power cut, whatever the clock says now applies."""
+        """After a restart or power cut, whatever the clock says now applies. In rehearsal
+        the hours never block: installers work when the gallery is closed."""
         phase = self.hours.check(now)
         if phase is None:
             return
+        if self.options.rehearsal:
+            self.kiosk.set_banner(None if phase == "open" else f"{phase} - rehearsal")
+            phase = "open"
         if self.room is not None:
             self.room.link.set_open(phase == "open")
         director = self.director
@@ -252,12 +256,17 @@ class App:
             log.info("throw cancelled: %s", event.reason)
             self._apply(self.director.throw_cancelled(now, event.reason), now)
         elif isinstance(event, ev.Blackout):
+            log.info("blackout (from %s): the wall is dark until resume", event.source)
             self.blackout = True
             self.kiosk.set_state("blackout")
         elif isinstance(event, ev.Resume):
+            log.info("resume (from %s): back to %s", event.source, self.director.state.value)
             self.blackout = False
             self.kiosk.set_state(self.director.state.value)
+        elif isinstance(event, ev.HoursOverride):
+            self.hours.force(event.phase, event.seconds, event.source)
         elif isinstance(event, ev.ReloadShow):
+            log.info("reload asked (from %s)", event.source)
             if not self.reloader.request():
                 self.fault("reload", "reload asked but this kiosk has no show watcher")
         elif isinstance(event, ev.ShowReloaded):

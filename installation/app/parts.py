@@ -105,36 +105,6 @@ def artwork_for(show: Show, fault: Callable[[str, str], None]) -> np.ndarray:
     )
 
 
-PHASE_CHECK_S = 1.0
-
-
-class OpeningHours:
-    """The show's schedule, checked once a second against the wall clock."""
-
-    def __init__(self, schedule: Schedule, wall: Callable[[], float], *, now: float) -> None:
-        self.schedule = schedule
-        self.wall = wall
-        self.phase = self.phase_now()
-        self._next_check = now + PHASE_CHECK_S
-
-    def __repr__(self) -> str:
-        return f"<OpeningHours {self.phase}>"
-
-    def phase_now(self) -> str:
-        return self.schedule.phase_at(datetime.fromtimestamp(self.wall(), UTC))
-
-    def check(self, now: float) -> str | None:
-        """The phase ('open' or a closed phase) when a check is due, else None."""
-        if now < self._next_check:
-            return None
-        self._next_check = now + PHASE_CHECK_S
-        phase = self.phase_now()
-        if phase != self.phase:
-            log.info("opening hours: %s -> %s", self.phase, phase)
-            self.phase = phase
-        return phase
-
-
 def refresh_prefill(
     worker: Worker, show: Show, next_variation: Callable[[tuple[int, ...]], Variation]
 ) -> None:

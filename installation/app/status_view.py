@@ -24,6 +24,7 @@ def sections(app: App) -> dict[str, Mapping[str, Any]]:
         out["cache"] = app.worker.stats()
     if app.archive is not None:
         out["archive"] = app.archive.stats()
+    out["hours"] = app.hours.status()
     for name, edge in app.edges.items():
         out[name] = edge.status()
     return out

@@ -39,10 +39,24 @@ class RandomThrow:
 class Blackout:
     """The wall goes dark (OSC /installation/blackout) until Resume."""
 
+    source: str = "osc"
+
 
 @dataclass(frozen=True)
 class Resume:
     """Back from blackout to whatever the director's state shows."""
+
+    source: str = "osc"
+
+
+@dataclass(frozen=True)
+class HoursOverride:
+    """Open or close the show now (OSC /installation/open, /installation/close), for
+    `seconds` or until the schedule's next change; phase None: back to the schedule."""
+
+    phase: str | None
+    seconds: float | None = None
+    source: str = "osc"
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,7 @@ InboxEvent = (
     | Blackout
     | Resume
     | ReloadShow
+    | HoursOverride
     | Fault
     | LinkStatus
 )

@@ -53,6 +53,7 @@ class FakeKiosk:
         self.poster: np.ndarray | None = None
         self.presents: list[tuple[np.ndarray, LabelInfo | None]] = []
         self.overlay: str | None = None
+        self.banner: str | None = None
         self.overlays: list[str | None] = []
         self.frames = 0
         self.frame_times: list[float] = []
@@ -119,6 +120,9 @@ class FakeKiosk:
             raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
         self.state = state
         self.states.append(state)
+
+    def set_banner(self, text: str | None) -> None:
+        self.banner = text or None
 
     def set_overlay(self, text: str | None) -> None:
         self.overlay = text or None

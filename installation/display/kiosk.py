@@ -98,6 +98,8 @@ class Kiosk:
         self._invitation: pygame.Surface | None = None
         self._keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self._note: pygame.Surface | None = None  # rehearsal: faces typed so far
+        self._banner_text: str | None = None  # rehearsal: "closed - rehearsal"
+        self._banner: pygame.Surface | None = None
         self._inviting = True  # the attract invitation is drawn (attract, not covered)
         self.times = FrameTimes(STATS_WINDOW)
 
@@ -126,6 +128,8 @@ class Kiosk:
         self._invitation = wall.render_invitation(self.config.attract_text, self.size)
         if self._overlay_text:
             self._overlay = wall.render_overlay(self._overlay_text, self.size)
+        if self._banner_text:
+            self._banner = wall.render_note(self._banner_text, self.size)
         if self._artwork is not None:
             self.set_artwork(self._artwork)
         if self._poster is not None:
@@ -305,6 +309,16 @@ class Kiosk:
             if back is not None:
                 self._show(back, self._transition_s)
 
+    def set_banner(self, text: str | None) -> None:
+        """A small note for the people in the room (top left): the gallery is closed and
+        this is a rehearsal. None removes it."""
+        if text == self._banner_text:
+            return
+        self._banner_text = text or None
+        self._banner = None
+        if self._banner_text and self._screen is not None:
+            self._banner = wall.render_note(self._banner_text, self.size)
+
     def set_overlay(self, text: str | None) -> None:
         """A readable error panel over everything (except blackout); None removes it."""
         self._overlay_text = text or None
@@ -406,6 +420,8 @@ class Kiosk:
             self._draw_rolling(screen, now)
         if self._note is not None:
             screen.blit(self._note, self._note.get_rect(topright=(self.size[0] - 8, 8)))
+        if self._banner is not None:
+            screen.blit(self._banner, (8, 8))
         if self._overlay is not None:
             w, h = self.size
             screen.blit(self._overlay, self._overlay.get_rect(midtop=(w // 2, h // 50)))
@@ -430,6 +446,7 @@ class Kiosk:
             "fading": self._from is not None,
             "ignored_keys": self.ignored_keys,
             "overlay": self._overlay_text is not None,
+            "banner": self._banner_text,
         }
 
     # -- reading back -------------------------------------------------------------

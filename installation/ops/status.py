@@ -29,6 +29,7 @@ STALE_AFTER_S = 10.0
 WRITE_EVERY_S = 1.0
 LATENCY_WINDOW = 100
 ERROR_WINDOW = 20
+MAX_KINDS = 64
 
 
 def _jsonable(value: object) -> Any:
@@ -70,6 +71,7 @@ class StatusBoard:
         self._sections: dict[str, Any] = {}
         self._faults: Counter[str] = Counter()
         self._errors: deque[dict[str, Any]] = deque(maxlen=ERROR_WINDOW)
+        self._last_by_kind: dict[str, dict[str, Any]] = {}  # oldest kind first
         self._last_write: float | None = None
         self._writer: LatestWriter[tuple[Path, dict[str, Any]]] | None = None
 
@@ -123,10 +125,18 @@ class StatusBoard:
             self._faults[kind] += 1
 
     def error(self, kind: str, message: str) -> None:
-        """Remember one error (the last 20 are kept) and count it under its kind."""
+        """Remember one error and count it under its kind. The last ERROR_WINDOW errors are
+        kept, and besides them the last one of every kind (up to MAX_KINDS kinds), so a
+        flood of one fault never hides that the dice were unplugged an hour ago."""
+        kind = str(kind)[:64]
+        entry: dict[str, Any] = {"at": self._wall(), "kind": kind, "message": str(message)[:500]}
         with self._lock:
             self._faults[kind] += 1
-            self._errors.append({"at": self._wall(), "kind": kind, "message": str(message)})
+            self._errors.append(entry)
+            self._last_by_kind.pop(kind, None)
+            self._last_by_kind[kind] = entry
+            while len(self._last_by_kind) > MAX_KINDS:
+                self._last_by_kind.pop(next(iter(self._last_by_kind)))
 
     # -- reading --------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -155,6 +165,7 @@ class StatusBoard:
                 "sections": _jsonable(self._sections),
                 "faults": dict(sorted(self._faults.items())),
                 "errors": [dict(e) for e in self._errors],
+                "last_error_by_kind": {k: dict(e) for k, e in self._last_by_kind.items()},
             }
 
     # -- the status file ------------------------------------------------------------
@@ -290,5 +301,16 @@ def format_status(status: Mapping[str, Any], now_wall: float | None = None) -> s
         lines.append(f"last {len(errors)} errors:")
         lines += [
             f"  {_clock_time(e.get('at'))} {e.get('kind')}: {e.get('message')}" for e in errors
+        ]
+    recent = {e.get("kind") for e in errors if isinstance(e, dict)}
+    older = [
+        e
+        for k, e in (status.get("last_error_by_kind") or {}).items()
+        if k not in recent and isinstance(e, dict)
+    ]
+    if older:
+        lines.append("earlier, the last of each other kind:")
+        lines += [
+            f"  {_clock_time(e.get('at'))} {e.get('kind')}: {e.get('message')}" for e in older
         ]
     return "\n".join(lines)

@@ -27,11 +27,14 @@ RESUME = f"{PREFIX}/resume"
 RELOAD = f"{PREFIX}/reload"
 STATUS = f"{PREFIX}/status"
 PING = f"{PREFIX}/ping"
+OPEN = f"{PREFIX}/open"  # force open now: [duration string], else until the next change
+CLOSE = f"{PREFIX}/close"
+SCHEDULE = f"{PREFIX}/schedule"  # end an open/close override
 # replies (outgoing, to the sender)
 PONG = f"{PREFIX}/pong"
 ERROR = f"{PREFIX}/error"
 
-CONTROL_ADDRESSES = (THROW, ROLL, BLACKOUT, RESUME, RELOAD, STATUS, PING)
+CONTROL_ADDRESSES = (THROW, ROLL, BLACKOUT, RESUME, RELOAD, STATUS, PING, OPEN, CLOSE, SCHEDULE)
 
 
 # -- cue events (outgoing) --------------------------------------------------------------

@@ -20,12 +20,14 @@ from typing import Any
 from installation.core.dice import Throw
 from installation.core.events import (
     Blackout,
+    HoursOverride,
     InboxEvent,
     RandomThrow,
     ReloadShow,
     Resume,
     ThrowCommitted,
 )
+from installation.core.hours import parse_duration
 from installation.osc import addresses as A
 from installation.osc import datagrams as D
 
@@ -34,10 +36,12 @@ MAX_STATUS_BYTES = 8192  # the largest status reply (the reply budget's burst)
 
 _TRIGGERS: dict[str, Callable[[], InboxEvent]] = {
     A.ROLL: lambda: RandomThrow("osc"),
-    A.BLACKOUT: Blackout,
-    A.RESUME: Resume,
+    A.BLACKOUT: lambda: Blackout("osc"),
+    A.RESUME: lambda: Resume("osc"),
     A.RELOAD: lambda: ReloadShow("osc"),
+    A.SCHEDULE: lambda: HoursOverride(None, None, "osc"),
 }
+_OVERRIDES = {A.OPEN: "open", A.CLOSE: "closed"}
 
 
 @dataclass
@@ -155,6 +159,23 @@ class ControlRouter:
                 self._bad(out, address, str(e))
                 return status_asked
             out.events.append(ThrowCommitted(Throw(faces, source="osc")))
+        elif address in _OVERRIDES and params and isinstance(params[0], str):
+            try:  # a duration ('2h'); a number would be a button's 1 or 0
+                seconds = parse_duration(params[0])
+            except ValueError as e:
+                self._bad(out, address, str(e))
+                return status_asked
+            out.events.append(HoursOverride(_OVERRIDES[address], seconds, "osc"))
+        elif address in _OVERRIDES:
+            fires = trigger_fires(params)
+            if fires is None:
+                got = ", ".join(_short(p) for p in params[:5])
+                self._bad(out, address, f"got [{got}]; send nothing, 1, or a duration like '2h'")
+                return status_asked
+            if not fires:
+                out.counts.append("released")
+                return status_asked
+            out.events.append(HoursOverride(_OVERRIDES[address], None, "osc"))
         elif address in _TRIGGERS or address == A.STATUS:
             fires = trigger_fires(params)
             if fires is None:

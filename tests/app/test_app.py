@@ -384,6 +384,69 @@ def test_opening_hours_follow_the_wall_clock_after_a_restart(tmp_path: Path) -> 
     assert kiosk.state == "standby"
 
 
+def test_rehearsal_works_when_the_gallery_is_closed_and_says_so(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    show = make_show(
+        tmp_path, '[schedule]\ntimezone = "Europe/Berlin"\nwednesday = "10:00-18:00"\n'
+    )
+    night = datetime(2026, 11, 25, 22, 0, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+    for rehearsal in (False, True):
+        clock = Clock()
+        kiosk = FakeKiosk(show.display, clock=clock)
+        app = App(
+            show,
+            RunOptions(rehearsal=rehearsal),
+            kiosk=kiosk,
+            worker=FakeWorker(clock=clock),
+            clock=clock,
+            wall=lambda: night,
+        )
+        app.start()
+        clock.t += 2
+        app.step()
+        app.inbox.put(ev.ThrowCommitted(Throw((4, 2))))
+        app.step()
+        app.step()
+        shown = [v.key for v in app.presenter.presented]
+        if rehearsal:
+            assert shown == ["4-2"] and kiosk.banner == "closed - rehearsal"
+            assert app.sections()["hours"]["scheduled"] == "closed"
+        else:
+            assert shown == [] and kiosk.state == "standby" and kiosk.banner is None
+        app.stop()
+
+
+def test_an_override_opens_a_closed_show_and_the_status_says_until_when(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    show = make_show(
+        tmp_path, '[schedule]\ntimezone = "Europe/Berlin"\nwednesday = "10:00-18:00"\n'
+    )
+    night = datetime(2026, 11, 25, 22, 0, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+    clock = Clock()
+    kiosk = FakeKiosk(show.display, clock=clock)
+    app = App(
+        show,
+        RunOptions(),
+        kiosk=kiosk,
+        worker=FakeWorker(clock=clock),
+        clock=clock,
+        wall=lambda: night,
+    )
+    app.start()
+    assert kiosk.state == "standby"
+    app.inbox.put(ev.HoursOverride("open", 1800.0, "osc"))
+    app.step()
+    assert kiosk.state == "attract"
+    hours = app.sections()["hours"]
+    assert hours["override"]["phase"] == "open"
+    assert hours["override"]["until"] == "2026-11-25T21:30:00+00:00"
+    app.stop()
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

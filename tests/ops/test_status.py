@@ -194,3 +194,19 @@ def test_format_status_for_people(board: StatusBoard, clock: Clock) -> None:
     assert "worker_crash: exit code -9" in text
     stale = format_status(snap, now_wall=snap["written_at"] + 600)
     assert stale.startswith("WARNING: written 10m 0s ago") and "NOT running" in stale
+
+
+def test_a_flood_of_one_fault_never_hides_the_last_of_another_kind() -> None:
+    board = StatusBoard(show="t")
+    board.error("dice", "dice disconnected: /dev/ttyACM0 unplugged")
+    for n in range(500):
+        board.error("render-error", f"variation {n}: out of memory")
+    snap = board.snapshot()
+    assert {e["kind"] for e in snap["errors"]} == {"render-error"}
+    assert snap["last_error_by_kind"]["dice"]["message"].startswith("dice disconnected")
+    assert snap["faults"] == {"dice": 1, "render-error": 500}
+    text = format_status(snap)
+    assert "earlier, the last of each other kind:" in text and "unplugged" in text
+    for n in range(100):  # kinds are bounded too
+        board.error(f"kind-{n}", "x")
+    assert len(board.snapshot()["last_error_by_kind"]) == 64

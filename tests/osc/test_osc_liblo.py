@@ -176,3 +176,19 @@ def test_oscdump_receives_immediate_cues_and_templates(dump: OscDump) -> None:
     lines = [dump.next().split(" ", 1)[1], dump.next().split(" ", 1)[1]]
     sender.stop()
     assert lines == ["/installation/started", "/lights/dice iif 2 6 0.500000"]
+
+
+def test_oscsend_opens_and_closes_the_show_for_a_while(server: Served) -> None:
+    from installation.core.events import HoursOverride
+
+    s, inbox, replies = server
+    oscsend(s.address[1], "/installation/open", "s", "2h")
+    assert inbox.get(timeout=2) == HoursOverride("open", 7200.0, "osc")
+    oscsend(s.address[1], "/installation/close", "i", 1)  # a button: until the next change
+    assert inbox.get(timeout=2) == HoursOverride("closed", None, "osc")
+    oscsend(s.address[1], "/installation/schedule")
+    assert inbox.get(timeout=2) == HoursOverride(None, None, "osc")
+    oscsend(s.address[1], "/installation/open", "s", "forever")
+    (error,) = replies.wait_for(1)
+    assert error.address == "/installation/error" and "duration" in " ".join(map(str, error.params))
+    assert inbox.empty()

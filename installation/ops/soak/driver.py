@@ -320,13 +320,17 @@ class Soak:
             self.report.skipped.setdefault("disk_full", "no tmpfs")
             return {"skipped": self.report.skipped["disk_full"]}
         self._count("disk_full")
-        filler = self.storage / "filler.bin"
         self._quiet_status = True
-        try:
-            inject.fill_disk(filler)
-            results = [self.throw(), self.throw()]
-        finally:
-            filler.unlink(missing_ok=True)
+        results: list[str] = []
+        logged = self.app.log_size()
+        with inject.KeepFull(self.storage / "filler.bin"):
+            # the disk stays full until the app has said so (a throw's count write failed:
+            # its log says state-write; its status file cannot be written meanwhile)
+            for _ in range(4):
+                results.append(self.throw())
+                if self.cues.wait(lambda: "state-write" in self.app.log_since(logged), 6.0):
+                    break
+            results.append(self.throw())
         fresh = self.wait_status(lambda s: True, 10)
         self._quiet_status = False
         if not fresh:

@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,39 @@ def fill_disk(path: Path) -> int:
             if e.errno != errno.ENOSPC:
                 raise
     return written
+
+
+class KeepFull:
+    """Keeps a file system full while the app runs: whatever the app frees (fresh mode
+    deletes used cache PNGs) is taken back within a few ms, so a small state write
+    cannot slip into freed pages and the fault is certain, not a race."""
+
+    def __init__(self, path: Path, every_s: float = 0.002) -> None:
+        self.path = path
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="keep-full", daemon=True)
+
+    def __enter__(self) -> KeepFull:
+        fill_disk(self.path)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5.0)
+        self.path.unlink(missing_ok=True)
+
+    def _run(self) -> None:
+        chunk = b"\0" * 4096
+        with open(self.path, "ab", buffering=0) as f:
+            while not self._stop.wait(self.every_s):
+                try:
+                    while True:
+                        f.write(chunk)
+                except OSError as e:
+                    if e.errno != errno.ENOSPC:
+                        return
 
 
 def mount_tmpfs(path: Path, size: str = "4m") -> str:

@@ -295,6 +295,21 @@ class AppProcess:
             longest_gap_ms=display.get("longest_gap_ms"),
         )
 
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int, limit: int = 1 << 20) -> str:
+        """What the app logged after byte `offset` (at most `limit` bytes of it)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read(limit).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
     def log_text(self) -> str:
         try:
             return self.log_path.read_text("utf-8", errors="replace")
