@@ -40,7 +40,7 @@ from installation.core.variations import MAX_REROLLS, Variation, reroll
 from installation.live_reload import apply_reload, reload_in_background, swap_part
 from installation.osc.addresses import CUE_EVENTS
 from installation.show.schema import Show, variation_rule
-from installation.store import ProgressWriter, StateStore
+from installation.storage.state import CountWriter, StateStore
 
 log = logging.getLogger("installation.app")
 
@@ -114,8 +114,8 @@ class App:
         self.phase = self.schedule.phase_at(datetime.fromtimestamp(wall(), UTC))
         self._next_phase_check = clock() + PHASE_CHECK_S
         self.state_store = StateStore(show.storage_dir / "state.json")
-        count, repeats = self.state_store.progress() if self.rule.seed_mode == "fresh" else (0, {})
-        self.progress = ProgressWriter(self.state_store) if self.rule.seed_mode == "fresh" else None
+        count, repeats = self.state_store.counts() if self.rule.seed_mode == "fresh" else (0, {})
+        self.progress = CountWriter(self.state_store) if self.rule.seed_mode == "fresh" else None
         if self.progress is not None:
             self.progress.settled = count
         self.director = Director(
@@ -381,7 +381,7 @@ class App:
 
     def _persist_count(self, count: int, repeats: dict[str, int]) -> None:
         if self.progress is None:
-            self.progress = ProgressWriter(self.state_store)
+            self.progress = CountWriter(self.state_store)
         self._unsettled = {n for n in self._unsettled if n > self.progress.settled}
         self._unsettled.add(count)  # its variation waits for this write before it shows
         self.progress.submit(count, repeats)

@@ -44,6 +44,13 @@ class ProtocolMismatch(DiceError, ValueError):
     """A device speaks another protocol version than the host."""
 
 
+class ImageFileError(InstallationError, ValueError):
+    """An image file that is missing, unreadable or not an image; the message names it.
+
+    Engines (paintings, masks) and the kiosk (the standby poster) both raise it: a missing
+    poster is not an engine failure."""
+
+
 class EngineError(InstallationError):
     """Generation engine could not load or render."""
 

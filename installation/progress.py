@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 
-class Progress:
+class ProgressBar:
     """A plain-text progress bar with ETA: redrawn with \\r on a tty, else a line per 10%."""
 
     def __init__(

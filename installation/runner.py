@@ -23,12 +23,12 @@ log = logging.getLogger("installation.run")
 def build_app(show: Show, options: RunOptions) -> App:
     """Build every edge the show asks for. Parts that fail are logged; the wall still runs."""
     from installation.display.kiosk import Kiosk
-    from installation.generate.archive import archive_for
     from installation.generate.engine import spec_from_show
     from installation.generate.prerender import with_cache
     from installation.generate.worker import WorkerClient
     from installation.ops.notify import Notifier
     from installation.ops.status import StatusBoard
+    from installation.storage.archive import archive_for
 
     display = show.display
     if options.window:

@@ -51,12 +51,12 @@ def director_for(show: Show) -> Any:
     """A Director as the app builds it (fresh mode: the persisted count and repeats), so a
     tool asks the app's own rule what the next throw of some faces will be."""
     from installation.core.director import Director, DirectorConfig
-    from installation.store import StateStore
+    from installation.storage.state import StateStore
 
     rule = variation_rule(show)
     count, repeats = 0, dict[str, int]()
     if rule.seed_mode == "fresh":
-        count, repeats = StateStore(show.storage_dir / "state.json").progress()
+        count, repeats = StateStore(show.storage_dir / "state.json").counts()
     d = show.dice
     config = DirectorConfig(d.count, d.faces, show.display.attract_after_s)
     return Director(config, rule, now=0.0, count=count, repeats=repeats)
@@ -217,8 +217,8 @@ def preview(
 
 def run_preview(args: argparse.Namespace) -> int:
     """CLI: render one throw to a PNG and say what it is."""
-    from installation.generate.images import save_png
     from installation.show.load import load_show
+    from installation.storage.png import save_png
 
     try:
         show = load_show(args.show)

@@ -43,7 +43,7 @@ from installation.display.transitions import (
 from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
-from installation.store import write_atomic
+from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colour", "to_rgb"]

@@ -38,8 +38,8 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import RenderParams, Variation
-from installation.generate.diskutil import DiskPause, scan_folder
-from installation.generate.images import as_rgb_array, save_png
+from installation.storage.diskutil import DiskPause, scan_folder
+from installation.storage.png import as_rgb_array, save_png
 
 log = logging.getLogger(__name__)
 

@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 64 <= args.size <= 4096:
         parser.error(f"--size must be 64..4096, got {args.size}")
-    from installation.generate.images import save_png
+    from installation.storage.png import save_png
 
     size = (args.size, args.size)
     if args.placeholder is not None:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from installation.core.variations import Variation, VariationRule
 from installation.generate.cache import OutcomeCache
 from installation.generate.prerender import Faces, open_cache, prefill_for
-from installation.progress import Progress
+from installation.progress import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ def _count(text: str) -> int:
 def _fresh_lookahead(show: Any, rule: VariationRule) -> Callable[[Faces], Variation]:
     """Fresh mode: each outcome's next variation, from the show's persisted progress."""
     from installation.core.director import Director, DirectorConfig
-    from installation.store import StateStore
+    from installation.storage.state import StateStore
 
-    count, repeats = StateStore(show.storage_dir / "state.json").progress()
+    count, repeats = StateStore(show.storage_dir / "state.json").counts()
     config = DirectorConfig(show.dice.count, show.dice.faces, show.display.attract_after_s)
     return Director(config, rule, now=0.0, count=count, repeats=repeats).next_variation
 
@@ -100,7 +100,7 @@ def _render_all(engine: Any, cache: OutcomeCache, todo: list[Variation], err: Te
     """Render and store each variation; stop at the first disk failure."""
     from installation.errors import UnsafeImage
 
-    progress, failed, unsafe = Progress(len(todo), err), 0, 0
+    progress, failed, unsafe = ProgressBar(len(todo), err), 0, 0
     if todo:
         progress.update(0)
     for i, v in enumerate(todo, start=1):

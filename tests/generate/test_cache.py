@@ -16,7 +16,7 @@ from installation.core.dice import Throw, all_outcomes
 from installation.core.variations import RenderParams, Variation, VariationRule, derive_variation
 from installation.generate import cache as cache_mod
 from installation.generate.cache import MB, OutcomeCache, cache_key, engine_stamp, painting_stamps
-from tests.generate.vanishing import vanish_first_png
+from tests.storage.vanishing import vanish_first_png
 
 PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
 ENGINE = {"engine": "fallback", "algorithm": "fallback-1", "numpy": "2.0"}

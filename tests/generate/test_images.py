@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from installation.errors import EngineError
-from installation.generate.images import ImageFileError, load_rgb, read_png_text, save_png
+from installation.errors import EngineError, ImageFileError, InstallationError
+from installation.generate.images import load_rgb
+from installation.storage.png import read_png_text, save_png
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 
@@ -68,7 +69,8 @@ def test_broken_files_name_the_file(tmp_path: Path, content: bytes | None) -> No
     path.write_bytes(content)
     with pytest.raises(ImageFileError, match=r"painting\.png") as e:
         load_rgb(path, (32, 32))
-    assert isinstance(e.value, EngineError) and isinstance(e.value, ValueError)
+    assert isinstance(e.value, InstallationError) and isinstance(e.value, ValueError)
+    assert not isinstance(e.value, EngineError)  # a missing poster is no engine failure
 
 
 def test_missing_file_and_folder_are_clear(tmp_path: Path) -> None:

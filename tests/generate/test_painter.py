@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from installation.generate.images import load_rgb, read_png_text
+from installation.generate.images import load_rgb
 from installation.generate.painter import Cube, _convex_hull, main, paint_die, placeholder
+from installation.storage.png import read_png_text
 
 ARTWORK = Path(__file__).resolve().parents[2] / "shows" / "demo" / "artwork.png"
 

@@ -20,7 +20,7 @@ from installation.generate.engine import spec_from_show
 from installation.generate.fake import FakeWorker, SolidEngine
 from installation.generate.fallback import FallbackEngine
 from installation.generate.prerender import CachedWorker, open_cache, prefill_for, with_cache
-from installation.generate.prerender_cmd import Progress, register
+from installation.generate.prerender_cmd import ProgressBar, register
 from installation.generate.worker import Outcome, Result, WorkerClient
 from installation.show.load import load_show
 from installation.show.schema import variation_rule
@@ -342,7 +342,7 @@ def test_prerender_fresh_mode_renders_each_outcomes_next_variation(
 def test_progress_is_one_line_per_tenth_without_a_tty() -> None:
     t = [0.0]
     out = io.StringIO()
-    bar = Progress(40, out, tty=False, clock=lambda: t[0])
+    bar = ProgressBar(40, out, tty=False, clock=lambda: t[0])
     for done in range(41):
         t[0] = done * 2.0
         bar.update(done)
@@ -356,7 +356,7 @@ def test_progress_is_one_line_per_tenth_without_a_tty() -> None:
 
 def test_progress_redraws_in_place_on_a_tty() -> None:
     out = io.StringIO()
-    bar = Progress(3, out, tty=True, clock=lambda: 0.0)
+    bar = ProgressBar(3, out, tty=True, clock=lambda: 0.0)
     for done in range(4):
         bar.update(done)
     bar.finish()

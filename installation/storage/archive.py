@@ -33,8 +33,8 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import Variation
-from installation.generate.diskutil import DiskPause, scan_folder
-from installation.generate.images import save_png
+from installation.storage.diskutil import DiskPause, scan_folder
+from installation.storage.png import save_png
 
 log = logging.getLogger(__name__)
 

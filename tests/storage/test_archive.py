@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 
 from installation.core.variations import RenderParams, Variation
-from installation.generate import archive as archive_mod
-from installation.generate.archive import MB, Archive
-from tests.generate.vanishing import vanish_first_png
+from installation.storage import archive as archive_mod
+from installation.storage.archive import MB, Archive
+from tests.storage.vanishing import vanish_first_png
 
 PARAMS = RenderParams(strength=0.6, steps=4, guidance=1.5, width=64, height=48)
 DESCRIBE = {
@@ -230,8 +230,8 @@ def test_leftover_temp_files_are_cleared_and_disabled_archive_saves_nothing(
 
 
 def test_archive_for_a_show(tmp_path: Path) -> None:
-    from installation.generate.archive import archive_for
     from installation.show.schema import Show
+    from installation.storage.archive import archive_for
 
     show = Show.model_validate(
         {"show": {"name": "demo"}, "archive": {"max_files": 5, "max_mb": 2, "enabled": False}}

@@ -2,23 +2,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from installation.store import StateStore
+from installation.storage.state import StateStore
 
 
 def test_count_persists_across_instances(tmp_path: Path) -> None:
     s = StateStore(tmp_path / "state" / "state.json")
-    assert s.progress() == (0, {})
-    s.save_progress(7, {"1-2": 3})
-    assert StateStore(tmp_path / "state" / "state.json").progress() == (7, {"1-2": 3})
+    assert s.counts() == (0, {})
+    s.save_counts(7, {"1-2": 3})
+    assert StateStore(tmp_path / "state" / "state.json").counts() == (7, {"1-2": 3})
     assert not [p for p in (tmp_path / "state").iterdir() if p.name.endswith(".tmp")]
 
 
 def test_corrupt_state_is_empty_not_fatal(tmp_path: Path) -> None:
     p = tmp_path / "state.json"
     p.write_text("{half written")
-    assert StateStore(p).progress() == (0, {})
+    assert StateStore(p).counts() == (0, {})
     p.write_text('{"throw_count": -3, "outcome_repeats": {"1-1": "x", "2-2": 4}}')
-    assert StateStore(p).progress() == (0, {"2-2": 4})
+    assert StateStore(p).counts() == (0, {"2-2": 4})
 
 
 def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
@@ -31,13 +31,13 @@ def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def
 
 
 def test_progress_writer_settles_after_the_write(tmp_path: Path) -> None:
-    from installation.store import ProgressWriter
+    from installation.storage.state import CountWriter
 
     store = StateStore(tmp_path / "state.json")
-    writer = ProgressWriter(store)
+    writer = CountWriter(store)
     writer.submit(3, {"1-1": 3})
     wait_for(lambda: writer.settled == 3)
-    assert store.progress() == (3, {"1-1": 3})
+    assert store.counts() == (3, {"1-1": 3})
     writer.stop()
 
 
@@ -46,10 +46,10 @@ def test_progress_writer_reports_a_full_disk_goes_on_and_retries(
 ) -> None:  # type: ignore[no-untyped-def]
     import errno
 
-    from installation.store import ProgressWriter
+    from installation.storage.state import CountWriter
 
     store = StateStore(tmp_path / "state.json")
-    real_save = store.save_progress
+    real_save = store.save_counts
     calls = {"n": 0}
 
     def full_once(count: int, repeats: dict[str, int]) -> None:
@@ -58,12 +58,12 @@ def test_progress_writer_reports_a_full_disk_goes_on_and_retries(
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(count, repeats)
 
-    monkeypatch.setattr(store, "save_progress", full_once)
-    monkeypatch.setattr(ProgressWriter, "RETRY_S", 0.05)
-    writer = ProgressWriter(store)
+    monkeypatch.setattr(store, "save_counts", full_once)
+    monkeypatch.setattr(CountWriter, "RETRY_S", 0.05)
+    writer = CountWriter(store)
     writer.submit(5, {"1-1": 5})
     wait_for(lambda: writer.settled == 5)  # the show goes on
     (error,) = writer.take_errors()
     assert "throw count 5" in error and "No space left" in error
-    wait_for(lambda: StateStore(tmp_path / "state.json").progress() == (5, {"1-1": 5}))
+    wait_for(lambda: StateStore(tmp_path / "state.json").counts() == (5, {"1-1": 5}))
     writer.stop()

@@ -62,7 +62,7 @@ class Found:
 
 
 def is_temp(name: str) -> bool:
-    """A temp file of an atomic write (images.save_png): '.<name>.<random>.tmp'."""
+    """A temp file of an atomic write (atomic.write_atomic): '.<name>.<random>.tmp'."""
     return name.startswith(".") and name.endswith(".tmp")
 
 

@@ -1,63 +1,22 @@
 """Small persistent state (the fresh-mode throw count), written atomically.
 
-A power cut may come at any moment: write to a temp file in the same folder,
-fsync, then os.replace, so the file is always either the old or the new value.
+A power cut may come at any moment: every write goes through atomic.write_atomic,
+so the file is always either the old or the new value.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def write_atomic(
-    path: Path, data: bytes | Callable[[BinaryIO], None], *, mode: int = 0o644
-) -> None:
-    """Every file the installation writes for keeps goes through here.
-
-    Temp file in the same folder, fsync, os.replace, then fsync of the folder so the
-    rename itself survives a power cut. Readers see the old file or the new one,
-    never half of one; on any failure the temp file is removed. `data` is bytes or a
-    function that writes into the open file (a PNG encoder, say)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)  # mkstemp makes 0600
-        with os.fdopen(fd, "wb") as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some filesystems refuse fsync on a directory; the data is safe anyway
-        pass
-    finally:
-        os.close(fd)
 
 
 class StateStore:
@@ -79,7 +38,7 @@ class StateStore:
     def save(self, data: dict[str, Any]) -> None:
         write_atomic(self.path, json.dumps(data, sort_keys=True, indent=1).encode("utf-8"))
 
-    def progress(self) -> tuple[int, dict[str, int]]:
+    def counts(self) -> tuple[int, dict[str, int]]:
         """Fresh mode: the show's throw count and how often each outcome was thrown."""
         data = self.load()
         count = data.get("throw_count", 0)
@@ -91,7 +50,7 @@ class StateStore:
         clean = {str(k): v for k, v in repeats.items() if isinstance(v, int) and v >= 0}
         return count, clean
 
-    def save_progress(self, count: int, repeats: dict[str, int]) -> None:
+    def save_counts(self, count: int, repeats: dict[str, int]) -> None:
         data = self.load()
         data["throw_count"] = count
         data["outcome_repeats"] = repeats
@@ -133,7 +92,7 @@ class LatestWriter(Generic[T]):
             self._write(pending[0])
 
 
-class ProgressWriter:
+class CountWriter:
     """Fresh mode's count and repeats, written off the frame thread.
 
     The app shows a fresh variation only once `settled` covers its count, so whatever
@@ -152,7 +111,7 @@ class ProgressWriter:
         self._latest = 0
         self._stopped = False
         self._writer: LatestWriter[tuple[int, dict[str, int]]] = LatestWriter(
-            self._save, "progress-writer"
+            self._save, "count-writer"
         )
 
     def submit(self, count: int, repeats: dict[str, int]) -> None:
@@ -179,7 +138,7 @@ class ProgressWriter:
     def _save(self, item: tuple[int, dict[str, int]]) -> None:
         count, repeats = item
         try:
-            self.store.save_progress(count, repeats)
+            self.store.save_counts(count, repeats)
         except OSError as e:
             with self._lock:
                 self._errors.append(
