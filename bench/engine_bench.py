@@ -31,14 +31,14 @@ def outcomes() -> list[Variation]:
 
 
 def _spec(model: Path, painting: Path) -> Any:
-    from installation.generate.engine import EngineSpec
+    from installation.engines.engine import EngineSpec
 
     return EngineSpec(engine="diffusers", paintings=(painting,), model=model, device="cpu")
 
 
 def bench_engine_overhead(tmp: Path, pairs: int, model: Path) -> Result:
     """Benchmark 4: DiffusersEngine.render vs the bare pipeline call, interleaved."""
-    from installation.generate.diffusers_engine import DiffusersEngine
+    from installation.engines.diffusers_engine import DiffusersEngine
 
     result = Result(
         "4",

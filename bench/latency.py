@@ -64,7 +64,7 @@ def build(
 
 
 def instant_worker() -> Any:
-    from installation.generate.engine import EngineSpec
+    from installation.engines.engine import EngineSpec
     from installation.generate.worker import WorkerClient
 
     return WorkerClient(EngineSpec(factory="bench.engines:instant"), hang_timeout_s=30)

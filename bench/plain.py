@@ -50,7 +50,7 @@ class PlainPipeline:
     def _image(self, width: int, height: int) -> Any:
         from PIL import Image
 
-        from installation.generate.images import load_rgb
+        from installation.engines.images import load_rgb
 
         key = (width, height)
         if key not in self._images:
@@ -82,6 +82,6 @@ class PlainPipeline:
         return np.asarray((out[0] * 255).round().clip(0, 255), dtype=np.uint8)
 
     def warm_up(self) -> None:
-        from installation.generate.diffusers_engine import WARMUP
+        from installation.engines.diffusers_engine import WARMUP
 
         self.call(WARMUP)

@@ -166,7 +166,7 @@ class App:
         self.kiosk.set_artwork(self._artwork())
         poster = self.show.display.standby_image
         if poster is not None:  # checked by the loader; a file removed since means black
-            from installation.generate.images import load_rgb
+            from installation.engines.images import load_rgb
 
             try:
                 self.kiosk.set_poster(load_rgb(self.show.resolve(poster)))
@@ -407,7 +407,7 @@ class App:
             self.running = False
 
     def _artwork(self) -> np.ndarray:
-        from installation.generate.images import load_rgb
+        from installation.engines.images import load_rgb
 
         paintings = self.show.artwork.paintings
         if paintings:
@@ -415,7 +415,7 @@ class App:
                 return load_rgb(self.show.resolve(paintings[0]))
             except Exception as e:  # the loader checked it; a file removed since must not stop us
                 self.fault("artwork", f"cannot read {paintings[0]}: {e}")
-        from installation.generate.painter import placeholder
+        from installation.engines.images import placeholder
 
         return placeholder(
             (self.show.variations.width, self.show.variations.height),

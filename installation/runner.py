@@ -23,7 +23,7 @@ log = logging.getLogger("installation.run")
 def build_app(show: Show, options: RunOptions) -> App:
     """Build every edge the show asks for. Parts that fail are logged; the wall still runs."""
     from installation.display.kiosk import Kiosk
-    from installation.generate.engine import spec_from_show
+    from installation.engine_spec import spec_from_show
     from installation.generate.prerender import with_cache
     from installation.generate.worker import WorkerClient
     from installation.ops.notify import Notifier

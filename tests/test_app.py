@@ -18,7 +18,7 @@ from installation.app import App, RunOptions
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.display.fake import FakeKiosk
-from installation.generate.engine import EngineSpec
+from installation.engines.engine import EngineSpec
 from installation.generate.fake import FakeWorker
 from installation.show.load import load_show
 from installation.show.schema import Show

@@ -1,6 +1,6 @@
 """`installation archive SHOW list|pick|export|sheet`: the artist's way into the archive.
 
-The archive (generate/archive.py) keeps every shown variation as a PNG whose text chunks
+The archive (storage/archive.py) keeps every shown variation as a PNG whose text chunks
 say how it was made. `pick` copies chosen ones into a selection folder, each with a JSON
 sidecar (throw, seed, prompt, model fingerprint, parameters, time). `export` renders the
 selection again larger for print with the same seed, or, when that would not be the same
@@ -182,7 +182,7 @@ def export(
     selection: Path, size: tuple[int, int], renderer: Any, out: Path
 ) -> list[dict[str, Any]]:
     """Export every picked picture at `size` into `out`; returns how each was made."""
-    from installation.generate.images import load_rgb
+    from installation.engines.images import load_rgb
     from installation.storage.png import save_png
 
     out.mkdir(parents=True, exist_ok=True)
@@ -218,7 +218,7 @@ def export(
 def day_sheet(show: Show, day: str, out: Path, sample: int = 216, tile: int = 256) -> str:
     """A contact sheet of one day's wall, in the order shown; returns what it holds."""
     from installation.curate.sheet import Tile, compose
-    from installation.generate.images import load_rgb
+    from installation.engines.images import load_rgb
     from installation.storage.png import save_png
 
     found = entries(show, day=day)

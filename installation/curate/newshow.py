@@ -42,7 +42,7 @@ def new_show(name: str, shows_dir: Path) -> Path:
 
     Refuses (CurateError) when the folder exists. A failure part-way removes what it made.
     """
-    from installation.generate.painter import placeholder
+    from installation.engines.images import placeholder
     from installation.storage.png import save_png
 
     check_name(name)

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from installation.core.variations import Variation
+from installation.engines.build import build_engine
+from installation.engines.engine import Engine, EngineSpec
 from installation.errors import UnsafeImage
-from installation.generate.engine import Engine, EngineSpec, build_engine
 
 # The worker's logger: these lines read as the worker's, as they did before the split.
 log = logging.getLogger("installation.generate.worker")
@@ -78,7 +79,7 @@ def _load_engine(spec: EngineSpec) -> tuple[Engine, str]:
 
 
 def _fallback_engine(spec: EngineSpec) -> Engine:
-    from installation.generate.fallback import FallbackEngine
+    from installation.engines.fallback import FallbackEngine
 
     return FallbackEngine(spec.paintings)
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from installation.core.variations import Variation
-from installation.generate.engine import Engine
+from installation.engines.engine import Engine
 from installation.generate.worker import KINDS, Failure, Outcome, Result
 
 

@@ -260,7 +260,7 @@ class CachedWorker:
 
 def open_cache(show: Any, engine_info: dict[str, str] | None = None) -> OutcomeCache:
     """The show's cache (<storage>/cache) with its budgets and painting stamps."""
-    from installation.generate.engine import spec_from_show
+    from installation.engine_spec import spec_from_show
 
     spec = spec_from_show(show)
     return OutcomeCache(

@@ -58,8 +58,9 @@ def _fresh_lookahead(show: Any, rule: VariationRule) -> Callable[[Faces], Variat
 
 def cmd_prerender(args: argparse.Namespace) -> int:
     """Load the show, build its engine here, render what the cache lacks."""
+    from installation.engine_spec import spec_from_show
+    from installation.engines.build import build_engine
     from installation.errors import InstallationError, ShowError
-    from installation.generate.engine import build_engine, spec_from_show
     from installation.show.load import load_show
     from installation.show.schema import variation_rule
 

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from installation.core.variations import Variation
+from installation.engines.engine import EngineSpec
 from installation.generate.child import FallbackRenderer, child_main
-from installation.generate.engine import EngineSpec
 
 log = logging.getLogger(__name__)
 

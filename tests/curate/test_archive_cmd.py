@@ -12,7 +12,7 @@ import pytest
 
 from installation.core.variations import Variation
 from installation.curate import CurateError, archive_cmd, preview
-from installation.generate.images import load_rgb
+from installation.engines.images import load_rgb
 from installation.show.schema import Show
 from installation.storage.archive import Archive
 from installation.storage.png import read_png_text

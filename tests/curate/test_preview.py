@@ -16,8 +16,8 @@ from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.curate import CurateError, preview
 from installation.display.fake import FakeKiosk
-from installation.generate.engine import spec_from_show
-from installation.generate.images import load_rgb
+from installation.engine_spec import spec_from_show
+from installation.engines.images import load_rgb
 from installation.generate.worker import WorkerClient
 from installation.show.schema import Show
 from installation.storage.png import read_png_text

@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from installation.core.variations import Variation
+from installation.engines.engine import EngineSpec
 from installation.errors import EngineError, UnsafeImage
-from installation.generate.engine import EngineSpec
 
 SLOW_S = 0.4
 

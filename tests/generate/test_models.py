@@ -144,8 +144,8 @@ def test_pull_against_an_unreachable_hub_fails_fast_with_advice(tmp_path: Path) 
 
 
 def test_make_tiny_writes_a_folder_that_loads(tmp_path: Path) -> None:
-    from installation.generate.diffusers_engine import DiffusersEngine
-    from installation.generate.engine import EngineSpec
+    from installation.engines.diffusers_engine import DiffusersEngine
+    from installation.engines.engine import EngineSpec
 
     dest = tmp_path / "tiny-inpaint"
     assert run("make-tiny", str(dest), "--inpaint", "--safety") == 0

@@ -14,11 +14,11 @@ import pytest
 
 from installation.core.dice import Throw, all_outcomes
 from installation.core.variations import RenderParams, Variation, VariationRule, derive_variation
+from installation.engine_spec import spec_from_show
+from installation.engines.fallback import FallbackEngine
 from installation.generate import cache as cache_mod
 from installation.generate.cache import OutcomeCache
-from installation.generate.engine import spec_from_show
 from installation.generate.fake import FakeWorker, SolidEngine
-from installation.generate.fallback import FallbackEngine
 from installation.generate.prerender import CachedWorker, open_cache, prefill_for, with_cache
 from installation.generate.prerender_cmd import ProgressBar, register
 from installation.generate.worker import Outcome, Result, WorkerClient

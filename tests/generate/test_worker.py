@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from installation.core.variations import RenderParams, Variation
-from installation.generate.engine import EngineSpec
+from installation.engines.engine import EngineSpec
 from installation.generate.fake import FakeWorker
 from installation.generate.worker import Failure, Outcome, Result, WorkerClient
 

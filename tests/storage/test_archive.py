@@ -159,7 +159,7 @@ def test_full_disk_pauses_logs_once_and_recovers(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", fsync_full)
-    with caplog.at_level(logging.ERROR, logger="installation.generate.archive"):
+    with caplog.at_level(logging.ERROR, logger="installation.storage.archive"):
         assert a.save(image(0), var(number=1))
         assert a.flush()
         assert not a.save(image(1), var(number=2))  # paused: handed back at once

@@ -6,7 +6,7 @@ polygons; then brush strokes from coarse to fine, each placed only where the can
 still differs from the underpainting, oriented along the forms, with a height map for
 impasto lit from the upper left, and a canvas weave. No third-party images.
 
-    python -m installation.generate.painter OUT.png [--size 768] [--seed 7]
+    python -m installation.curate.painter OUT.png [--size 768] [--seed 7]
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from installation.engines.images import canvas_weave, placeholder
 
 Vec = tuple[float, float, float]
 Point = tuple[float, float]
@@ -303,40 +305,9 @@ def impasto_light(height: np.ndarray) -> np.ndarray:
     return out
 
 
-def canvas_weave(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """A fine linen weave as a brightness factor around 1."""
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    threads = np.sin(xs * (2 * np.pi / 3.2)) * np.sin(ys * (2 * np.pi / 3.2))
-    slub = rng.normal(0, 1, (h, w)).astype(np.float32)
-    out: np.ndarray = 1 + 0.025 * threads + 0.012 * slub
-    return out
-
-
-# -- a placeholder for new shows ---------------------------------------------------------
-def placeholder(
-    size: tuple[int, int] = (768, 768), text: str = "Put your painting here"
-) -> np.ndarray:
-    """A plain toned canvas with centred text: artwork for a show that has none yet."""
-    w, h = size
-    rng = np.random.default_rng(0)
-    ground = np.full((h, w, 3), _rgb((0.45, 0.40, 0.34)), np.float32) / 255
-    ground *= canvas_weave(w, h, rng)[..., None]
-    image = Image.fromarray(np.clip(ground * 255, 0, 255).astype(np.uint8), "RGB")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=max(10, min(w, h) // 18))
-    lines = text.splitlines() or [""]
-    boxes = [draw.textbbox((0, 0), line, font=font) for line in lines]
-    line_h = max(b[3] - b[1] for b in boxes) * 1.4
-    y = (h - line_h * len(lines)) / 2
-    for line, box in zip(lines, boxes, strict=True):
-        draw.text(((w - (box[2] - box[0])) / 2, y), line, font=font, fill=(235, 228, 214))
-        y += line_h
-    return np.asarray(image, np.uint8).copy()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m installation.generate.painter",
+        prog="python -m installation.curate.painter",
         description="Paint the demo die (or a placeholder) to a PNG file.",
     )
     parser.add_argument("out", type=Path, help="PNG file to write")

@@ -1,4 +1,4 @@
-"""The code-painted die (demo artwork), the placeholder and the painter's command line."""
+"""The code-painted die (demo artwork) and the painter's command line."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from installation.generate.images import load_rgb
-from installation.generate.painter import Cube, _convex_hull, main, paint_die, placeholder
+from installation.curate.painter import Cube, _convex_hull, main, paint_die
+from installation.engines.images import load_rgb
 from installation.storage.png import read_png_text
 
 ARTWORK = Path(__file__).resolve().parents[2] / "shows" / "demo" / "artwork.png"
@@ -57,16 +57,6 @@ def test_the_cube_shows_three_faces_facing_the_viewer() -> None:
 def test_convex_hull_drops_inner_points() -> None:
     pts = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (1.0, 1.0), (1.0, 0.0)]
     assert sorted(_convex_hull(pts)) == [(0.0, 0.0), (0.0, 2.0), (2.0, 0.0), (2.0, 2.0)]
-
-
-def test_placeholder_writes_the_text() -> None:
-    blank = placeholder((200, 120), "")
-    text = placeholder((200, 120), "No painting yet\nput one in artwork/")
-    assert text.shape == (120, 200, 3) and text.dtype == np.uint8
-    changed = np.abs(text.astype(int) - blank).max(axis=2) > 60
-    rows = np.flatnonzero(changed.any(axis=1))
-    assert changed.sum() > 100
-    assert rows.min() > 20 and rows.max() < 100  # centred vertically, two lines
 
 
 def test_command_line_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

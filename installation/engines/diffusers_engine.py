@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from installation.core.variations import RenderParams, Variation
+from installation.engines.engine import EngineSpec
 from installation.errors import EngineError, ModelError, UnsafeImage
-from installation.generate.engine import EngineSpec
 from installation.generate.models import (
     ensure_offline,
     guess_family,
@@ -149,7 +149,7 @@ class DiffusersEngine:
         self.compiled = False
         _quiet_progress_bars()
         self._pipe = self._load()
-        from installation.generate.safety import load_safety_checker
+        from installation.engines.safety import load_safety_checker
 
         self._safety = load_safety_checker(
             spec.safety_checker,
@@ -305,7 +305,7 @@ class DiffusersEngine:
         """Painting `index` (mod count) fitted to width x height, as a PIL image; cached."""
         from PIL import Image
 
-        from installation.generate.images import load_rgb
+        from installation.engines.images import load_rgb
 
         n = len(self.spec.paintings)
         key = (index % n, width, height)
@@ -319,7 +319,7 @@ class DiffusersEngine:
     def _mask(self, width: int, height: int) -> Any:
         from PIL import Image
 
-        from installation.generate.images import load_rgb
+        from installation.engines.images import load_rgb
 
         key = (-1, width, height)
         if key not in self._paintings:

@@ -13,16 +13,14 @@ import numpy as np
 import pytest
 
 from installation.core.variations import RenderParams, Variation
+from installation.engines.build import build_engine
+from installation.engines.engine import EngineSpec
 from installation.errors import EngineError, ModelError
-from installation.generate.engine import EngineSpec, build_engine
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from installation.generate.diffusers_engine import (  # noqa: E402
-    DiffusersEngine,
-    check_tiny_vae,
-)
+from installation.engines.diffusers_engine import DiffusersEngine, check_tiny_vae  # noqa: E402
 
 PARAMS = RenderParams(strength=0.6, steps=2, guidance=1.0, width=64, height=64)
 
@@ -66,7 +64,7 @@ def plain_call(auto_class: str, model: Path, **kwargs: Any) -> np.ndarray:
 def fitted(path: Path) -> Any:
     from PIL import Image
 
-    from installation.generate.images import load_rgb
+    from installation.engines.images import load_rgb
 
     return Image.fromarray(load_rgb(path, (64, 64), fit="cover"))
 

@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import Variation
+from installation.engines.images import load_rgb
 from installation.errors import EngineError
-from installation.generate.images import load_rgb
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from installation.core.variations import RenderParams, Variation
+from installation.engines.engine import EngineSpec
 from installation.errors import ModelError, UnsafeImage
-from installation.generate.engine import EngineSpec
 
 pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from installation.generate.diffusers_engine import DiffusersEngine
-from installation.generate.safety import load_safety_checker
+from installation.engines.diffusers_engine import DiffusersEngine
+from installation.engines.safety import load_safety_checker
 
 V = Variation(
     faces=(1, 2),
@@ -99,7 +99,8 @@ def test_a_configured_checker_that_does_not_load_is_never_skipped(tmp_path: Path
 def test_the_worker_shows_the_fallback_when_the_checker_is_broken(
     tiny_model: Path, tmp_path: Path
 ) -> None:
-    from installation.generate.engine import EngineSpec, build_engine
+    from installation.engines.build import build_engine
+    from installation.engines.engine import EngineSpec
 
     spec = EngineSpec(engine="auto", model=tiny_model, safety_checker=tmp_path / "nope")
     assert build_engine(spec).name == "fallback"

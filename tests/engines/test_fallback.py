@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from installation.core.variations import RenderParams, Variation
+from installation.engines import fallback
+from installation.engines.fallback import FallbackEngine, procedural_base, vary
 from installation.errors import EngineError
-from installation.generate import fallback
-from installation.generate.fallback import FallbackEngine, procedural_base, vary
 
 ARTWORK = Path(__file__).resolve().parents[2] / "shows" / "demo" / "artwork.png"
 
@@ -118,7 +118,7 @@ def test_unreadable_painting_falls_back_and_logs_once(
     broken = tmp_path / "painting.png"
     broken.write_bytes(b"this is not a png")
     engine = FallbackEngine((broken,))
-    with caplog.at_level(logging.ERROR, logger="installation.generate.fallback"):
+    with caplog.at_level(logging.ERROR, logger="installation.engines.fallback"):
         images = [engine.render(variation(seed)) for seed in (1, 2, 1)]
     expected = FallbackEngine().render(variation(1))
     assert images[0].tobytes() == expected.tobytes()  # exactly the no-painting picture
@@ -159,7 +159,7 @@ def test_an_internal_failure_still_gives_a_picture(
 
     monkeypatch.setattr(fallback, "vary", broken)
     engine = FallbackEngine()
-    with caplog.at_level(logging.ERROR, logger="installation.generate.fallback"):
+    with caplog.at_level(logging.ERROR, logger="installation.engines.fallback"):
         a, b = engine.render(variation(1, 30, 20)), engine.render(variation(1, 30, 20))
     assert a.shape == (20, 30, 3) and a.dtype == np.uint8 and a.tobytes() == b.tobytes()
     assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
