@@ -21,7 +21,7 @@ class PlainPipeline:
     def __init__(self, model: Path, painting: Path) -> None:
         from diffusers import AutoPipelineForImage2Image
 
-        from installation.generate.models import ensure_offline
+        from installation.models.folders import ensure_offline
 
         ensure_offline()
         self.pipe: Any = AutoPipelineForImage2Image.from_pretrained(

@@ -12,7 +12,7 @@ COMMAND_MODULES: list[str] = [
     "installation.runner",  # run
     "installation.show.commands",  # validate
     "installation.dice.commands",  # dice emulate | monitor | ports
-    "installation.generate.commands",  # models pull | make-tiny | check
+    "installation.models.commands",  # models pull | make-tiny | check
     "installation.generate.prerender_cmd",  # prerender
     "installation.curate.commands",  # preview, sheet, new-show, archive
     "installation.ops.commands",  # status, service install, doctor

@@ -23,7 +23,7 @@ import numpy as np
 from installation.core.variations import RenderParams, Variation
 from installation.engines.engine import EngineSpec
 from installation.errors import EngineError, ModelError, UnsafeImage
-from installation.generate.models import (
+from installation.models.folders import (
     ensure_offline,
     guess_family,
     model_fingerprint,

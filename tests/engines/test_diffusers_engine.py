@@ -228,7 +228,7 @@ def test_a_tiny_vae_decodes_and_changes_the_fingerprint(
 def test_a_tiny_vae_with_other_latent_channels_is_refused(
     tiny_model: Path, models_dir: Path
 ) -> None:
-    from installation.generate.tiny import make_tiny_vae
+    from installation.models.tiny import make_tiny_vae
 
     taesd3 = models_dir / "taesd3"
     if not taesd3.exists():

@@ -26,7 +26,7 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(models_dir: Path) -> Path:
     """A tiny StableDiffusionPipeline folder (txt2img and img2img)."""
-    from installation.generate.tiny import make_tiny_pipeline
+    from installation.models.tiny import make_tiny_pipeline
 
     return make_tiny_pipeline(models_dir / "tiny-sd")
 
@@ -34,7 +34,7 @@ def tiny_model(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_inpaint_model(models_dir: Path) -> Path:
     """A tiny StableDiffusionInpaintPipeline folder (UNet in_channels=9)."""
-    from installation.generate.tiny import make_tiny_pipeline
+    from installation.models.tiny import make_tiny_pipeline
 
     return make_tiny_pipeline(models_dir / "tiny-sd-inpaint", inpaint=True)
 
@@ -42,7 +42,7 @@ def tiny_inpaint_model(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_with_safety(models_dir: Path) -> Path:
     """A tiny pipeline folder that carries its own (never-flagging) safety checker."""
-    from installation.generate.tiny import make_tiny_pipeline
+    from installation.models.tiny import make_tiny_pipeline
 
     return make_tiny_pipeline(models_dir / "tiny-sd-safety", safety=True)
 
@@ -50,7 +50,7 @@ def tiny_model_with_safety(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def flagging_checker(models_dir: Path) -> Path:
     """A safety checker folder that flags every image."""
-    from installation.generate.tiny import make_tiny_safety_checker
+    from installation.models.tiny import make_tiny_safety_checker
 
     return make_tiny_safety_checker(models_dir / "checker-flags-all", always_flag=True)
 
@@ -58,7 +58,7 @@ def flagging_checker(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def passing_checker(models_dir: Path) -> Path:
     """A safety checker folder that flags nothing."""
-    from installation.generate.tiny import make_tiny_safety_checker
+    from installation.models.tiny import make_tiny_safety_checker
 
     return make_tiny_safety_checker(models_dir / "checker-passes-all")
 
@@ -66,7 +66,7 @@ def passing_checker(models_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_taesd(models_dir: Path) -> Path:
     """A tiny AutoencoderTiny that fits the tiny pipeline's latents."""
-    from installation.generate.tiny import make_tiny_vae
+    from installation.models.tiny import make_tiny_vae
 
     return make_tiny_vae(models_dir / "taesd")
 

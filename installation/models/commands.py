@@ -50,7 +50,7 @@ def _fail(e: ModelError) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from installation.generate.models import inspect_model, pull
+    from installation.models.folders import inspect_model, pull
 
     try:
         path = pull(args.repo_id, args.to, revision=args.revision)
@@ -62,7 +62,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_make_tiny(args: argparse.Namespace) -> int:
-    from installation.generate.tiny import make_tiny_pipeline
+    from installation.models.tiny import make_tiny_pipeline
 
     dest: Path = args.dir
     if dest.exists() and any(dest.iterdir()):
@@ -77,7 +77,7 @@ def cmd_make_tiny(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from installation.generate.models import inspect_model
+    from installation.models.folders import inspect_model
 
     report = inspect_model(args.path)
     print("\n".join(report.lines()))

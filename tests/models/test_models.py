@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from installation.errors import ModelError
-from installation.generate import commands
-from installation.generate.models import (
+from installation.models import commands
+from installation.models.folders import (
     inspect_model,
     looks_like_repo_id,
     model_fingerprint,

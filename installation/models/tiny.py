@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from installation.generate.models import ensure_offline
+from installation.models.folders import ensure_offline
 
 TOKENIZER_MERGES = ("t h", "th e</w>", "a n", "p a", "i n", "o n</w>")
 TINY_SIZE = 64  # the images the tiny pipeline is meant for (any multiple of 8 works)
