@@ -114,7 +114,7 @@ def bench_cache_fill(tmp: Path, rounds: int, model: Path, count: int = 36) -> Re
 
 
 def _worker(model: Path, painting: Path) -> Any:
-    from installation.generate.worker import WorkerClient
+    from installation.worker.client import WorkerClient
 
     worker = WorkerClient(_spec(model, painting), hang_timeout_s=60)
     worker.start()

@@ -65,7 +65,7 @@ def build(
 
 def instant_worker() -> Any:
     from installation.engines.engine import EngineSpec
-    from installation.generate.worker import WorkerClient
+    from installation.worker.client import WorkerClient
 
     return WorkerClient(EngineSpec(factory="bench.engines:instant"), hang_timeout_s=30)
 

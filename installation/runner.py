@@ -25,10 +25,10 @@ def build_app(show: Show, options: RunOptions) -> App:
     from installation.display.kiosk import Kiosk
     from installation.engine_spec import spec_from_show
     from installation.generate.prerender import with_cache
-    from installation.generate.worker import WorkerClient
     from installation.ops.notify import Notifier
     from installation.ops.status import StatusBoard
     from installation.storage.archive import archive_for
+    from installation.worker.client import WorkerClient
 
     display = show.display
     if options.window:

@@ -19,10 +19,10 @@ from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.display.fake import FakeKiosk
 from installation.engines.engine import EngineSpec
-from installation.generate.fake import FakeWorker
 from installation.show.load import load_show
 from installation.show.schema import Show
-from tests.generate import engines_for_tests as engines
+from installation.worker.fake import FakeWorker
+from tests.worker import engines_for_tests as engines
 
 
 def make_show(tmp_path: Path, extra: str = "", *, seed_mode: str = "fixed") -> Show:
@@ -220,8 +220,8 @@ def run_until(app: App, done: Any, timeout: float = 20.0) -> None:
 @pytest.fixture
 def real_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     from installation.display.kiosk import Kiosk
-    from installation.generate.worker import WorkerClient
     from installation.osc.control import ControlServer
+    from installation.worker.client import WorkerClient
 
     show = make_show(tmp_path)
     inbox: queue.Queue[Any] = queue.Queue()

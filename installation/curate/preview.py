@@ -158,7 +158,7 @@ class ShowRenderer:
 
 def checked(image: object, variation: Variation) -> np.ndarray:
     """The engine's output as the worker checks it: contiguous HxWx3 uint8 of the asked size."""
-    from installation.generate.child import checked_image as _checked
+    from installation.worker.child import checked_image as _checked
 
     return _checked(image, variation)
 

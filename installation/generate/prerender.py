@@ -23,7 +23,7 @@ from typing import Any
 from installation.core.dice import Throw, all_outcomes
 from installation.core.variations import Variation, VariationRule, derive_variation
 from installation.generate.cache import DiskIO, OutcomeCache, painting_stamps
-from installation.generate.worker import Failure, Outcome, Result
+from installation.worker.replies import Failure, Result, WorkerReply
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class CachedWorker:
         # leaves the cache (memory and disk) instead of filling the budget with the past
         self.single_use = single_use
         self._io = DiskIO(cache)
-        self._out: list[Outcome] = []
+        self._out: list[WorkerReply] = []
         self._wanted: OrderedDict[Variation, None] = OrderedDict()  # live, not yet answered
         self._latest: Variation | None = None  # the newest live request: the one on show next
         self._bg: dict[Variation, None] = {}  # background requests in flight
@@ -155,7 +155,7 @@ class CachedWorker:
             self._wanted.popitem(last=False)
         self.worker.request(variation, live=True)
 
-    def poll(self) -> list[Outcome]:
+    def poll(self) -> list[WorkerReply]:
         """Worker results (stored in the cache) and cache hits; feeds the prefill plan."""
         messages = self.worker.poll()
         self._bind()
@@ -200,7 +200,7 @@ class CachedWorker:
             log.info("cache: engine %s; keys follow its description", self.cache.engine_name)
             self._plan, self._dirty = None, True
 
-    def _route(self, msg: Outcome, out: list[Outcome]) -> None:
+    def _route(self, msg: WorkerReply, out: list[WorkerReply]) -> None:
         v = msg.variation
         if isinstance(msg, Result) and not msg.fallback and msg.engine == self.cache.engine_name:
             try:

@@ -18,9 +18,9 @@ from installation.curate import CurateError, preview
 from installation.display.fake import FakeKiosk
 from installation.engine_spec import spec_from_show
 from installation.engines.images import load_rgb
-from installation.generate.worker import WorkerClient
 from installation.show.schema import Show
 from installation.storage.png import read_png_text
+from installation.worker.client import WorkerClient
 
 
 def kiosk_image(show: Show, faces: tuple[int, ...]) -> np.ndarray:

@@ -18,12 +18,13 @@ from installation.engine_spec import spec_from_show
 from installation.engines.fallback import FallbackEngine
 from installation.generate import cache as cache_mod
 from installation.generate.cache import OutcomeCache
-from installation.generate.fake import FakeWorker, SolidEngine
 from installation.generate.prerender import CachedWorker, open_cache, prefill_for, with_cache
 from installation.generate.prerender_cmd import ProgressBar, register
-from installation.generate.worker import Outcome, Result, WorkerClient
 from installation.show.load import load_show
 from installation.show.schema import variation_rule
+from installation.worker.client import WorkerClient
+from installation.worker.fake import FakeWorker, SolidEngine
+from installation.worker.replies import Result, WorkerReply
 
 PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
 RULE = VariationRule(
@@ -108,9 +109,9 @@ def new_cache(tmp_path: Path, info: dict[str, str] | None = None) -> OutcomeCach
     )
 
 
-def poll_until(worker: CachedWorker, n: int, max_polls: int = 500) -> list[Outcome]:
+def poll_until(worker: CachedWorker, n: int, max_polls: int = 500) -> list[WorkerReply]:
     """Poll like the frame loop until n outcomes came out (disk loads come from a thread)."""
-    out: list[Outcome] = []
+    out: list[WorkerReply] = []
     for _ in range(max_polls):
         out += worker.poll()
         if len(out) >= n:

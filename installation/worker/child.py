@@ -1,4 +1,4 @@
-"""The engine side of the generation worker (see generate/worker.py).
+"""The engine side of the generation worker (see worker/client.py).
 
 child_main runs inside the spawned worker process: it loads the engine (or the
 fallback engine, with the reason why), says hello, sends heartbeats from a thread
@@ -28,7 +28,7 @@ from installation.engines.engine import Engine, EngineSpec
 from installation.errors import UnsafeImage
 
 # The worker's logger: these lines read as the worker's, as they did before the split.
-log = logging.getLogger("installation.generate.worker")
+log = logging.getLogger("installation.worker.client")
 
 
 # -- child side ---------------------------------------------------------------------------
@@ -142,8 +142,8 @@ class FallbackRenderer:
     """Renders the newest submitted variation in a daemon thread with the fallback engine.
 
     take() hands back (variation, image, ms, describe) for each finished render; the
-    worker wraps them as fallback Results (this module cannot import worker.py: worker.py
-    imports it). describe is the fallback engine's, or says a flat colour stood in.
+    client wraps them as fallback Results. describe is the fallback engine's, or says a
+    flat colour stood in.
     """
 
     def __init__(self, spec: EngineSpec) -> None:

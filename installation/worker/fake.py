@@ -19,7 +19,7 @@ import numpy as np
 
 from installation.core.variations import Variation
 from installation.engines.engine import Engine
-from installation.generate.worker import KINDS, Failure, Outcome, Result
+from installation.worker.replies import KINDS, Failure, Result, WorkerReply
 
 
 class SolidEngine:
@@ -74,7 +74,7 @@ class FakeWorker:
         self._job: _Job | None = None
         self._fail: list[tuple[str, str]] = []
         self._hung_at: float | None = None
-        self._out: list[Outcome] = []
+        self._out: list[WorkerReply] = []
 
     def __repr__(self) -> str:
         busy = self._job.variation.key if self._job else None
@@ -113,7 +113,7 @@ class FakeWorker:
         elif variation != self._live:
             self._bg.setdefault(variation, None)
 
-    def poll(self) -> list[Outcome]:
+    def poll(self) -> list[WorkerReply]:
         if self.auto:
             self.step()
         out, self._out = self._out, []

@@ -10,7 +10,8 @@ then de-duplicated background requests) and hands the child one job at a time. S
 superseded live requests never reach the child and the pipe can never fill up and
 block the frame.
 
-The code that runs in the child, and the parent's fallback thread, live in child.py.
+The code that runs in the child, and the parent's fallback thread, live in child.py;
+what poll() returns (Result | Failure: a WorkerReply) in replies.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import BufferTooShort, get_context
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -30,39 +31,14 @@ import numpy as np
 
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
-from installation.generate.child import FallbackRenderer, child_main
+from installation.worker.child import FallbackRenderer, child_main
+from installation.worker.replies import Failure, Result, WorkerReply
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
 TERMINATE_GRACE_S = 0.5  # SIGTERM first, SIGKILL after this
 MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
-KINDS = ("unsafe", "oom", "error", "crash", "hang")
-
-
-@dataclass(frozen=True, eq=False)
-class Result:
-    """An image for a variation. fallback=True: made by the parent's fallback engine.
-    describe: the describe() of the engine that made this image (for the archive)."""
-
-    variation: Variation
-    image: np.ndarray = field(repr=False)
-    engine: str
-    ms: float
-    fallback: bool = False
-    describe: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """No image: kind is unsafe (re-roll, never show), oom, error, crash or hang."""
-
-    variation: Variation
-    reason: str
-    kind: str
-
-
-Outcome = Result | Failure
 
 
 @dataclass
@@ -116,7 +92,7 @@ class WorkerClient:
         self._spawned_at = self._last_beat = self._kill_at = self._restart_at = 0.0
         self._streak = 0  # failures since the last good render: drives the backoff
         self._heard = False
-        self._held: list[Outcome] = []  # outcomes that arose inside request()
+        self._held: list[WorkerReply] = []  # replies that arose inside request()
         self._fallback = FallbackRenderer(spec)
 
     def __repr__(self) -> str:
@@ -157,7 +133,7 @@ class WorkerClient:
                 self._bg.popitem(last=False)
         self._guard(self._dispatch, self._held)
 
-    def poll(self) -> list[Outcome]:
+    def poll(self) -> list[WorkerReply]:
         """Results, failures and fallback images since the last call; also supervises."""
         out, self._held = self._held, []
         self._guard(self._read, out)
@@ -211,7 +187,7 @@ class WorkerClient:
             conn.close()
 
     # -- internals ------------------------------------------------------------------------
-    def _guard(self, step: Callable[[list[Outcome]], None], out: list[Outcome]) -> None:
+    def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
         """Run one step of poll/request; a bug here is logged, never raised into the frame."""
         try:
             step(out)
@@ -243,7 +219,7 @@ class WorkerClient:
         self._proc, self._conn = proc, parent
         self._state, self._engine = "starting", "starting"
 
-    def _read(self, out: list[Outcome]) -> None:
+    def _read(self, out: list[WorkerReply]) -> None:
         conn = self._conn
         for _ in range(MAX_MESSAGES_PER_POLL):
             if conn is None or self._state not in ("starting", "ready"):
@@ -259,7 +235,9 @@ class WorkerClient:
                 return
             self._handle(msg, payload, out)
 
-    def _handle(self, msg: tuple[Any, ...], payload: bytearray | None, out: list[Outcome]) -> None:
+    def _handle(
+        self, msg: tuple[Any, ...], payload: bytearray | None, out: list[WorkerReply]
+    ) -> None:
         self._last_beat, self._heard = self.clock(), True
         if msg[0] == "hello":
             _, self._engine, self.describe, note = msg
@@ -287,7 +265,7 @@ class WorkerClient:
         if kind != "unsafe" and job.live and self._live is None:
             self._fallback.submit(job.variation)
 
-    def _supervise(self, out: list[Outcome]) -> None:
+    def _supervise(self, out: list[WorkerReply]) -> None:
         now, proc = self.clock(), self._proc
         if self._state == "down" and now >= self._restart_at:
             self.restarts += 1
@@ -322,7 +300,7 @@ class WorkerClient:
             return f"spent {now - job.sent_at:.1f} s rendering {job.variation.key}"
         return None
 
-    def _fail_child(self, out: list[Outcome], kind: str, reason: str) -> None:
+    def _fail_child(self, out: list[WorkerReply], kind: str, reason: str) -> None:
         """Report the in-flight job, hand the live request to the fallback, kill, restart."""
         now, job, proc = self.clock(), self._job, self._proc
         self._job = None
@@ -358,7 +336,7 @@ class WorkerClient:
         self._state, self._engine, self.describe = "down", "down", {}
         return delay
 
-    def _dispatch(self, out: list[Outcome]) -> None:
+    def _dispatch(self, out: list[WorkerReply]) -> None:
         """Give the idle child its next job, or the live request to the fallback if it can't."""
         if self._state != "ready":
             if self._live is not None:

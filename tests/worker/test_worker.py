@@ -20,8 +20,9 @@ import pytest
 
 from installation.core.variations import RenderParams, Variation
 from installation.engines.engine import EngineSpec
-from installation.generate.fake import FakeWorker
-from installation.generate.worker import Failure, Outcome, Result, WorkerClient
+from installation.worker.client import WorkerClient
+from installation.worker.fake import FakeWorker
+from installation.worker.replies import Failure, Result, WorkerReply
 
 PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
 BEHAVING = EngineSpec(factory=f"{engines.__name__}:behaving")
@@ -33,10 +34,10 @@ def variation(prompt: str = "calm", seed: int = 0x123456, key: str = "1-1") -> V
 
 
 def collect(
-    worker: WorkerClient, done: Callable[[list[Outcome]], bool], timeout: float = 15.0
-) -> list[Outcome]:
+    worker: WorkerClient, done: Callable[[list[WorkerReply]], bool], timeout: float = 15.0
+) -> list[WorkerReply]:
     """Poll like a display loop until `done(outcomes)` or the deadline."""
-    out: list[Outcome] = []
+    out: list[WorkerReply] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out += worker.poll()
@@ -51,7 +52,7 @@ def wait_ready(worker: WorkerClient) -> None:
     assert all(isinstance(o, Result) for o in leftovers), leftovers
 
 
-def failure_then_fallback(out: list[Outcome]) -> tuple[Failure, Result]:
+def failure_then_fallback(out: list[WorkerReply]) -> tuple[Failure, Result]:
     """The two outcomes a failed live render gives: its Failure, then a fallback Result."""
     assert len(out) == 2, out
     failure, res = out
@@ -60,7 +61,7 @@ def failure_then_fallback(out: list[Outcome]) -> tuple[Failure, Result]:
     return failure, res
 
 
-def results_for(v: Variation) -> Callable[[list[Outcome]], bool]:
+def results_for(v: Variation) -> Callable[[list[WorkerReply]], bool]:
     return lambda out: any(isinstance(o, Result) and o.variation == v for o in out)
 
 
@@ -248,11 +249,11 @@ class FakeClock:
         return self.t
 
 
-def drive(w: Any, clock: FakeClock | None, done: Callable[[list[Outcome]], bool]) -> list:
+def drive(w: Any, clock: FakeClock | None, done: Callable[[list[WorkerReply]], bool]) -> list:
     """Poll until done: the fake on its own clock (0.1 s a frame), the real one in real time."""
     if clock is None:
         return collect(w, done)
-    out: list[Outcome] = []
+    out: list[WorkerReply] = []
     for _ in range(1000):
         out += w.poll()
         if done(out):
@@ -385,7 +386,7 @@ def test_restarts_back_off_exponentially_on_the_injected_clock(
         EngineSpec(factory=f"{engines.__name__}:exits"), clock=clock, backoff=(1.0, 1.5)
     )
 
-    def crashes_seen(n: int) -> Callable[[list[Outcome]], bool]:
+    def crashes_seen(n: int) -> Callable[[list[WorkerReply]], bool]:
         return lambda _: caplog.text.count("; restart #") >= n and w.health()["pid"] is None
 
     try:
