@@ -106,7 +106,7 @@ def bench_cache_fill(tmp: Path, rounds: int, model: Path, count: int = 36) -> Re
     result.add("ratio worker@1ms / plain", best["tight"] / best["plain"], "x", goal=1.0)
     result.notes.append(
         "measures the worker path (36 background requests through WorkerClient); the "
-        "prerender command and the cache's prefill (generate/prerender.py) landed during "
+        "prerender command and the cache's prefill (cache/prefill.py) landed during "
         "this work and are not measured here yet."
     )
     result.samples = rounds * 3

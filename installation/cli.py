@@ -13,7 +13,7 @@ COMMAND_MODULES: list[str] = [
     "installation.show.commands",  # validate
     "installation.dice.commands",  # dice emulate | monitor | ports
     "installation.models.commands",  # models pull | make-tiny | check
-    "installation.generate.prerender_cmd",  # prerender
+    "installation.cache.commands",  # prerender
     "installation.curate.commands",  # preview, sheet, new-show, archive
     "installation.ops.commands",  # status, service install, doctor
 ]

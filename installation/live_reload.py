@@ -101,7 +101,7 @@ def _refresh_prefill(app: Any, show: Show) -> None:
     since cache keys hash the prompt, parameters, paintings and model."""
     if not hasattr(app.worker, "prefill") or not show.cache.prerender:
         return
-    from installation.generate.prerender import prefill_for
+    from installation.cache.prefill import prefill_for
 
     rule = variation_rule(show)
     budget = app.worker.cache.capacity(rule.params)

@@ -22,9 +22,9 @@ log = logging.getLogger("installation.run")
 
 def build_app(show: Show, options: RunOptions) -> App:
     """Build every edge the show asks for. Parts that fail are logged; the wall still runs."""
+    from installation.cache.cached_worker import with_cache
     from installation.display.kiosk import Kiosk
     from installation.engine_spec import spec_from_show
-    from installation.generate.prerender import with_cache
     from installation.ops.notify import Notifier
     from installation.ops.status import StatusBoard
     from installation.storage.archive import archive_for

@@ -164,12 +164,12 @@ def checked(image: object, variation: Variation) -> np.ndarray:
 
 
 def open_cache(show: Show, engine_info: dict[str, str]) -> Any:
-    """The show's OutcomeCache (generate.prerender.open_cache), or None when it has no
+    """The show's OutcomeCache (cache.cached_worker.open_cache), or None when it has no
     budget or cannot be opened: without a cache a tool is slower, never wrong."""
     if show.cache.memory_mb <= 0 and show.cache.disk_mb <= 0:
         return None
     try:
-        from installation.generate.prerender import open_cache as open_show_cache
+        from installation.cache.cached_worker import open_cache as open_show_cache
 
         return open_show_cache(show, engine_info)
     except Exception as e:

@@ -12,14 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from installation.cache import outcome_cache as cache_mod
+from installation.cache.cached_worker import CachedWorker, open_cache, with_cache
+from installation.cache.commands import register
+from installation.cache.outcome_cache import OutcomeCache
+from installation.cache.prefill import prefill_for
 from installation.core.dice import Throw, all_outcomes
 from installation.core.variations import RenderParams, Variation, VariationRule, derive_variation
 from installation.engine_spec import spec_from_show
 from installation.engines.fallback import FallbackEngine
-from installation.generate import cache as cache_mod
-from installation.generate.cache import OutcomeCache
-from installation.generate.prerender import CachedWorker, open_cache, prefill_for, with_cache
-from installation.generate.prerender_cmd import ProgressBar, register
+from installation.progress import ProgressBar
 from installation.show.load import load_show
 from installation.show.schema import variation_rule
 from installation.worker.client import WorkerClient

@@ -14,22 +14,19 @@ memory and tries the disk again after retry_s. Corrupt files are deleted, never 
 Until the engine is known (the worker's hello) every lookup misses: the cache never
 answers for an engine it cannot vouch for.
 
-DiskIO does the disk work for the kiosk in a thread; prerender.CachedWorker puts the
-cache in front of the generation worker.
+The keys are made in keys.py; disk_io.DiskIO does the disk work for the kiosk in a
+thread; cached_worker.CachedWorker puts the cache in front of the generation worker.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
-import json
 import logging
 import os
-import queue
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from installation.cache.keys import VOLATILE, cache_key, engine_stamp
 from installation.core.variations import RenderParams, Variation
 from installation.storage.diskutil import DiskPause, scan_folder
 from installation.storage.png import as_rgb_array, save_png
@@ -44,8 +42,6 @@ from installation.storage.png import as_rgb_array, save_png
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-CACHE_FORMAT = "1"  # bump when the key or file layout changes
-VOLATILE = frozenset({"pid", "describe_error"})  # describe() values that change run to run
 KEY_TEXT = "cache-key"
 _HEX = frozenset("0123456789abcdef")
 
@@ -53,43 +49,6 @@ _HEX = frozenset("0123456789abcdef")
 def _is_entry(name: str) -> bool:
     """A cache file's name: <32 hex digits>.png."""
     return name.endswith(".png") and len(name) == 36 and set(name[:32]) <= _HEX
-
-
-def _digest(data: object) -> str:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def engine_stamp(info: Mapping[str, object]) -> str:
-    """Digest of an engine description without run-to-run values; '' for an unknown engine."""
-    clean = {str(k): str(v) for k, v in info.items() if str(k) not in VOLATILE}
-    return _digest([CACHE_FORMAT, clean]) if clean else ""
-
-
-def file_stamp(path: Path) -> str:
-    """SHA-256 of a file's content ('missing:<name>' if unreadable): copies keep their stamp."""
-    h = hashlib.sha256()
-    try:
-        with Path(path).open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return f"missing:{Path(path).name}"
-    return h.hexdigest()[:32]
-
-
-def painting_stamps(paintings: Sequence[Path], mask: Path | None = None) -> tuple[str, ...]:
-    """One stamp per painting (mask included): editing one re-renders only its variations."""
-    m = file_stamp(mask) if mask is not None else ""
-    return tuple(f"{file_stamp(p)}+{m}" for p in paintings) or (f"none+{m}",)
-
-
-def cache_key(variation: Variation, engine: str, painting: str) -> str:
-    """32 hex digits over what shapes the pixels (not faces, number or label)."""
-    p = variation.params
-    data = [engine, painting, variation.painting, variation.seed, variation.prompt]
-    data += [variation.negative_prompt, p.strength, p.steps, p.guidance, p.width, p.height]
-    return _digest(data)[:32]
 
 
 class OutcomeCache:
@@ -377,71 +336,3 @@ class OutcomeCache:
                 "engine": self.engine_name or "unknown",
                 "disk_paused": self._pause.paused,
             }
-
-
-# -- disk work off the frame loop ---------------------------------------------------------
-class DiskIO:
-    """One daemon thread for disk work: loads first, then writes (bounded; extras dropped)."""
-
-    def __init__(self, cache: OutcomeCache, max_writes: int = 32) -> None:
-        self.cache, self.max_writes = cache, max_writes
-        self._q: queue.PriorityQueue[tuple[int, int, str, Variation | None, Any]] = (
-            queue.PriorityQueue()
-        )
-        self._done: deque[tuple[Variation, np.ndarray | None]] = deque()
-        self._lock = threading.Lock()
-        self._seq = self._writes = self.dropped = 0
-        self._thread: threading.Thread | None = None
-
-    def load(self, variation: Variation) -> None:
-        self._submit(0, "load", variation, None)
-
-    def discard(self, variation: Variation) -> None:
-        self._submit(1, "discard", variation, None)
-
-    def write(self, variation: Variation, image: np.ndarray) -> None:
-        with self._lock:
-            if self._writes >= self.max_writes:
-                self.dropped += 1
-                return
-            self._writes += 1
-        self._submit(1, "write", variation, image)
-
-    def take(self) -> list[tuple[Variation, np.ndarray | None]]:
-        return [self._done.popleft() for _ in range(len(self._done))]
-
-    def stop(self, timeout_s: float = 2.0) -> None:
-        """Finish queued writes (up to timeout_s), then end the thread."""
-        if self._thread is not None:
-            self._submit(2, "stop", None, None)
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _submit(self, priority: int, op: str, variation: Variation | None, image: Any) -> None:
-        with self._lock:
-            self._seq += 1
-            self._q.put((priority, self._seq, op, variation, image))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="cache-io", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            _, _, op, variation, image = self._q.get()
-            if op == "stop" or variation is None:
-                return
-            try:
-                if op == "load":
-                    self._done.append((variation, self.cache.get(variation)))
-                elif op == "discard":
-                    self.cache.discard(variation)
-                else:
-                    self.cache.write(variation, image)
-            except Exception:  # a bug here must not end the thread: log, go on
-                log.exception("cache: %s of %s failed", op, variation.key)
-                if op == "load":
-                    self._done.append((variation, None))
-            finally:
-                if op == "write":
-                    with self._lock:
-                        self._writes -= 1

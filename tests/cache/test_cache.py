@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from installation.cache import outcome_cache as cache_mod
+from installation.cache.keys import cache_key, engine_stamp, painting_stamps
+from installation.cache.outcome_cache import MB, OutcomeCache
 from installation.core.dice import Throw, all_outcomes
 from installation.core.variations import RenderParams, Variation, VariationRule, derive_variation
-from installation.generate import cache as cache_mod
-from installation.generate.cache import MB, OutcomeCache, cache_key, engine_stamp, painting_stamps
 from tests.storage.vanishing import vanish_first_png
 
 PARAMS = RenderParams(strength=0.5, steps=2, guidance=1.0, width=64, height=48)
@@ -240,7 +241,7 @@ def test_full_disk_is_logged_once_counted_and_survived(
 
     monkeypatch.setattr(cache_mod, "save_png", full)
     vs = [var(f) for f in all_outcomes(2, 3)]
-    with caplog.at_level(logging.ERROR, logger="installation.generate.cache"):
+    with caplog.at_level(logging.ERROR, logger="installation.cache.outcome_cache"):
         assert not c.put(vs[0], image_for(vs[0]))
         assert not c.put(vs[1], image_for(vs[1]))  # paused: not even tried
     assert [r.levelno for r in caplog.records] == [logging.ERROR]

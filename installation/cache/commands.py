@@ -13,9 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from installation.cache.cached_worker import open_cache
+from installation.cache.outcome_cache import OutcomeCache
+from installation.cache.prefill import Faces, prefill_for
 from installation.core.variations import Variation, VariationRule
-from installation.generate.cache import OutcomeCache
-from installation.generate.prerender import Faces, open_cache, prefill_for
 from installation.progress import ProgressBar
 
 log = logging.getLogger(__name__)

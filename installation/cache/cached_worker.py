@@ -1,15 +1,9 @@
-"""Pre-rendering: which outcomes to render before anyone throws, at show time and before.
-
-Prefill is the pure policy. It keeps the first `target` outcomes (outcome order)
-rendered: all of them when they fit the cache budget, else 90% of the budget, so live
-throws of the rest (rendered live) have room. Fixed seed mode renders each outcome's one
-variation. Fresh seed mode renders each outcome's next variation, from the director's
-look-ahead (its seed follows how often that outcome was thrown), so after a throw only
-that outcome needs a new picture.
+"""CachedWorker: the outcome cache in front of the generation worker, at show time.
 
 CachedWorker puts the OutcomeCache in front of the generation worker with the worker's
-own contract, and feeds the Prefill plan to it while it is idle. `installation prerender
-SHOW` fills the disk cache before opening, with the engine in this process.
+own contract, and feeds the Prefill plan (prefill.py) to it while it is idle.
+with_cache builds it for a show. `installation prerender SHOW` (commands.py) fills the
+disk cache before opening, with the engine in this process.
 """
 
 from __future__ import annotations
@@ -17,71 +11,20 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from installation.core.dice import Throw, all_outcomes
-from installation.core.variations import Variation, VariationRule, derive_variation
-from installation.generate.cache import DiskIO, OutcomeCache, painting_stamps
+from installation.cache.disk_io import DiskIO
+from installation.cache.keys import painting_stamps
+from installation.cache.outcome_cache import OutcomeCache
+from installation.cache.prefill import Faces, Prefill, prefill_for
+from installation.core.variations import Variation
 from installation.worker.replies import Failure, Result, WorkerReply
 
 log = logging.getLogger(__name__)
 
-Faces = tuple[int, ...]
 _END = object()
 
 
-@dataclass(frozen=True)
-class Prefill:
-    """What to render in the background, in order. Pure: callers pass what is cached."""
-
-    outcomes: tuple[Faces, ...]
-    variation_for: Callable[[Faces], Variation | None]  # the next throw of these faces
-    budget: int  # images the cache holds
-    reserve: float = 0.1  # of the budget, left for live throws when not everything fits
-
-    @property
-    def target(self) -> int:
-        """How many outcomes (the first ones) are kept rendered."""
-        if len(self.outcomes) <= self.budget:
-            return len(self.outcomes)
-        return max(0, int(self.budget * (1.0 - self.reserve)))
-
-    def plan(self, is_cached: Callable[[Variation], bool]) -> Iterator[Variation | None]:
-        """Lazily: a variation to render, or None for one already cached (bounds each step)."""
-        for faces in self.outcomes[: self.target]:
-            v = self.variation_for(faces)
-            yield None if v is None or is_cached(v) else v
-
-    def todo(
-        self, is_cached: Callable[[Variation], bool], limit: int | None = None
-    ) -> list[Variation]:
-        """Everything the plan would render (at most `limit`)."""
-        out = [v for v in self.plan(is_cached) if v is not None]
-        return out if limit is None else out[: max(0, limit)]
-
-
-def prefill_for(
-    rule: VariationRule,
-    dice: int,
-    budget: int,
-    next_variation: Callable[[Faces], Variation] | None = None,
-) -> Prefill | None:
-    """The show's policy: every outcome in order. Fixed mode renders each outcome's one
-    variation; fresh mode needs `next_variation` (the director's look-ahead: the next
-    throw of these faces) and keeps one ready per outcome, refilled after each use."""
-    if rule.seed_mode == "fixed":
-        return Prefill(
-            tuple(all_outcomes(dice, rule.faces_per_die)),
-            lambda faces: derive_variation(rule, Throw(faces)),
-            budget,
-        )
-    if next_variation is None:
-        return None
-    return Prefill(tuple(all_outcomes(dice, rule.faces_per_die)), next_variation, budget)
-
-
-# -- at show time -----------------------------------------------------------------------
 class CachedWorker:
     """WorkerClient's contract with the outcome cache in front.
 
@@ -110,10 +53,32 @@ class CachedWorker:
         self._dirty = True  # plan again once the current plan is done
         self.prefilled = self.background_failures = 0
 
-    def __getattr__(self, name: str) -> Any:  # engine_name, ready, describe, health ...
-        if name == "worker":  # not set yet (copy, pickle): no endless recursion
-            raise AttributeError(name)
-        return getattr(self.worker, name)
+    # -- the worker's own answers, passed through ---------------------------------------
+    @property
+    def engine_name(self) -> str:
+        """The engine loaded in the worker (hits are answered in its name too)."""
+        name: str = self.worker.engine_name
+        return name
+
+    @property
+    def ready(self) -> bool:
+        ready: bool = self.worker.ready
+        return ready
+
+    @property
+    def describe(self) -> dict[str, str]:
+        """The worker's engine description: what keys the cache (see _bind)."""
+        describe: dict[str, str] = self.worker.describe
+        return describe
+
+    def health(self) -> dict[str, Any]:
+        health: dict[str, Any] = self.worker.health()
+        return health
+
+    def healthy(self) -> bool:
+        """The worker is alive and heartbeating (for the systemd watchdog)."""
+        healthy: bool = self.worker.healthy()
+        return healthy
 
     def __repr__(self) -> str:
         return f"<CachedWorker {self.worker!r} {self.cache!r}>"
