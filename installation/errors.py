@@ -69,3 +69,23 @@ class OscError(InstallationError):
 
 class DisplayError(InstallationError):
     """The kiosk could not open a display."""
+
+
+class BadImage(DisplayError, ValueError):
+    """An image the kiosk cannot show (wrong shape or dtype)."""
+
+
+class ProjectorError(InstallationError):
+    """A projector could not be reached or refused a command."""
+
+
+class ProjectorAuthError(ProjectorError):
+    """Wrong or missing PJLink password."""
+
+
+class ProjectorBusy(ProjectorError):
+    """ERR3: the projector is warming up or cooling down; try again later."""
+
+
+class CurateError(InstallationError, ValueError):
+    """A curator tool was given something it cannot use; the message says what would work."""

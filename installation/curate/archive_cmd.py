@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from installation.core.variations import RenderParams, Variation
-from installation.curate import CurateError
-from installation.errors import ShowError
+from installation.errors import CurateError, ShowError
 from installation.show.schema import Show
 
 SIDECAR = ".json"

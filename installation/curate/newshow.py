@@ -15,7 +15,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from installation.curate import CurateError
+from installation.errors import CurateError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 TEMPLATE = "templates/new-show/show.toml"

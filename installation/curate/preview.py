@@ -22,11 +22,10 @@ import numpy as np
 
 from installation.core.dice import Throw
 from installation.core.variations import MAX_REROLLS, Variation, reroll
-from installation.curate import CurateError
 from installation.engine_spec import spec_from_show
 from installation.engines.build import build_engine
 from installation.engines.engine import Engine
-from installation.errors import ShowError, UnsafeImage
+from installation.errors import CurateError, ShowError, UnsafeImage
 from installation.show.schema import Show, variation_rule
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from installation.core.dice import outcome_count
 from installation.core.variations import Variation
-from installation.curate import CurateError
 from installation.curate.preview import ShowRenderer, director_for
+from installation.errors import CurateError
 from installation.progress import ProgressBar
 from installation.show.schema import Show
 

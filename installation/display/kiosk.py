@@ -32,16 +32,9 @@ from installation.display import label as wall
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.slides import SlideJob, SlidePainter, SlideStyle
-from installation.display.transitions import (
-    BadImage,
-    FrameTimes,
-    alpha_byte,
-    fade_progress,
-    pulse,
-    to_rgb,
-)
+from installation.display.transitions import FrameTimes, alpha_byte, fade_progress, pulse, to_rgb
 from installation.display.window import open_window, parse_colour, quit_pygame
-from installation.errors import DisplayError
+from installation.errors import BadImage, DisplayError
 from installation.show.schema import DisplaySection
 from installation.storage.atomic import write_atomic
 

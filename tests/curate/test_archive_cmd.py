@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from installation.core.variations import Variation
-from installation.curate import CurateError, archive_cmd, preview
+from installation.curate import archive_cmd, preview
 from installation.engines.images import load_rgb
+from installation.errors import CurateError
 from installation.show.schema import Show
 from installation.storage.archive import Archive
 from installation.storage.png import read_png_text

@@ -14,10 +14,11 @@ from installation import app as app_module
 from installation.app import App, RunOptions
 from installation.core import events as ev
 from installation.core.dice import Throw
-from installation.curate import CurateError, preview
+from installation.curate import preview
 from installation.display.fake import FakeKiosk
 from installation.engine_spec import spec_from_show
 from installation.engines.images import load_rgb
+from installation.errors import CurateError
 from installation.show.schema import Show
 from installation.storage.png import read_png_text
 from installation.worker.client import WorkerClient

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from installation.curate import CurateError, preview, sheet
+from installation.curate import preview, sheet
+from installation.errors import CurateError
 from installation.show.schema import Show
 from installation.storage.png import read_png_text
 
