@@ -36,9 +36,14 @@ class CachedWorker:
     """
 
     def __init__(
-        self, worker: Any, cache: OutcomeCache, prefill: Prefill | None = None,
-        *, steps_per_poll: int = 64, single_use: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        worker: Any,
+        cache: OutcomeCache,
+        prefill: Prefill | None = None,
+        *,
+        steps_per_poll: int = 64,
+        single_use: bool = False,
+    ) -> None:
         self.worker, self.cache, self.prefill = worker, cache, prefill
         self.steps_per_poll = steps_per_poll
         # fresh mode: a thrown variation is never asked for again, so once answered it

@@ -81,8 +81,8 @@ def cmd_prerender(args: argparse.Namespace) -> int:
         print(f"error: the engine did not load: {e}", file=err)
         return 1
     info = {str(k): str(v) for k, v in engine.describe().items()}
-    cache = open_cache(show.model_copy(update={"cache": show.cache.model_copy(
-        update={"memory_mb": 0})}), info)  # fmt: skip
+    disk_only = show.cache.model_copy(update={"memory_mb": 0})
+    cache = open_cache(show.model_copy(update={"cache": disk_only}), info)
     prefill = prefill_for(
         rule, show.dice.count, cache.capacity(rule.params), _fresh_lookahead(show, rule)
     )

@@ -44,6 +44,17 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 KEY_TEXT = "cache-key"
 _HEX = frozenset("0123456789abcdef")
+COUNTS = (  # what stats() reports, each from 0
+    "hits",
+    "memory_hits",
+    "disk_hits",
+    "misses",
+    "puts",
+    "disk_writes",
+    "disk_errors",
+    "corrupt",
+    "evicted",
+)
 
 
 def _is_entry(name: str) -> bool:
@@ -75,10 +86,7 @@ class OutcomeCache:
         self._memory_bytes = self._disk_bytes = 0
         self._disk: OrderedDict[str, int] = OrderedDict()  # key -> bytes, least recent first
         self._pause = DiskPause(retry_s, clock)
-        self.counts = dict.fromkeys(
-            ("hits", "memory_hits", "disk_hits", "misses", "puts", "disk_writes",
-             "disk_errors", "corrupt", "evicted"), 0,
-        )  # fmt: skip
+        self.counts = dict.fromkeys(COUNTS, 0)
         self.engine = ""
         self.engine_name = ""
         self.engine_info: dict[str, str] = {}  # what made the cached images (for the archive)
@@ -299,8 +307,11 @@ class OutcomeCache:
         if self._pause.trouble(f"{what}:{e.errno}"):
             log.error(
                 "cache: cannot %s in %s (%s); going on in memory, retrying every %g s",
-                what, self.dir, e, self.retry_s,
-            )  # fmt: skip
+                what,
+                self.dir,
+                e,
+                self.retry_s,
+            )
 
     def _scan(self) -> None:
         """Index the PNGs already on disk (oldest first); remove temp files a crash left."""

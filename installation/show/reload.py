@@ -36,20 +36,40 @@ MAX_LISTED_OUTCOMES = 10_000  # above this, a prompt change marks every outcome 
 # What each key needs when it changes. Keys are "section.key" or a whole "section".
 RENDER = ("variations", "artwork", "engine.device", "engine.tiny_vae", "engine.compile")
 ENGINE = (
-    "variations.engine", "variations.model", "variations.model_config_dir", "artwork",
-    "engine", "safety.checker", "safety.required",
-)  # fmt: skip
+    "variations.engine",
+    "variations.model",
+    "variations.model_config_dir",
+    "artwork",
+    "engine",
+    "safety.checker",
+    "safety.required",
+)
 DISPLAY = ("display", "show")
 LIVE = (
-    "safety.blocked_seeds", "safety.approved_only", "safety.approved",
-    "osc.targets", "osc.heartbeat_s", "schedule",
-)  # fmt: skip
+    "safety.blocked_seeds",
+    "safety.approved_only",
+    "safety.approved",
+    "osc.targets",
+    "osc.heartbeat_s",
+    "schedule",
+)
 # budgets, folders and devices opened once at start: a reload names them, a restart applies them
 RESTART = (
-    "dice", "osc.listen", "osc.allow", "osc.reply_port", "storage", "cluster",
-    "cache", "archive", "projectors", "variations.seed_mode", "display.standby_image",
-    "display.fullscreen", "display.display", "display.window_size",
-)  # fmt: skip
+    "dice",
+    "osc.listen",
+    "osc.allow",
+    "osc.reply_port",
+    "storage",
+    "cluster",
+    "cache",
+    "archive",
+    "projectors",
+    "variations.seed_mode",
+    "display.standby_image",
+    "display.fullscreen",
+    "display.display",
+    "display.window_size",
+)
 PROMPT_ONLY = frozenset({"variations.prompt", "variations.variants"})
 
 

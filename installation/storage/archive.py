@@ -251,8 +251,10 @@ class Archive:
             why = "the disk is full" if full else f"cannot write ({e})"
             log.error(
                 "archive: %s at %s; archiving paused, retrying in %g s; the show goes on",
-                why, self.root, self.retry_s,
-            )  # fmt: skip
+                why,
+                self.root,
+                self.retry_s,
+            )
 
     def _prune(self) -> None:
         """Delete the oldest files until within max_files and max_mb."""
@@ -282,8 +284,11 @@ class Archive:
         if errors:
             log.warning(
                 "archive: %d file(s) in %s could not be read while indexing (%s); "
-                "they are left alone", len(errors), self.root, errors[0],
-            )  # fmt: skip
+                "they are left alone",
+                len(errors),
+                self.root,
+                errors[0],
+            )
         with self._lock:
             self._files = deque(found + list(self._files))
             self._bytes = sum(size for _, size in self._files)
@@ -330,9 +335,16 @@ def _entry(path: Path) -> ArchiveEntry | None:
     key = meta.get("key", "")
     faces = tuple(int(f) for f in key.split("-") if f.isdigit())
     return ArchiveEntry(
-        path, path.parent.name, meta.get("time", ""), number("number"), key, faces,
-        number("seed"), meta.get("prompt", ""), meta,
-    )  # fmt: skip
+        path,
+        path.parent.name,
+        meta.get("time", ""),
+        number("number"),
+        key,
+        faces,
+        number("seed"),
+        meta.get("prompt", ""),
+        meta,
+    )
 
 
 def archive_for(show: Any) -> Archive:

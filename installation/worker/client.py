@@ -309,8 +309,13 @@ class WorkerClient:
         delay = self._down(now)
         log.error(
             "generation worker (pid %s, engine %s) %s%s; restart #%d in %.1f s",
-            pid, engine, reason, busy, self.restarts + 1, delay,
-        )  # fmt: skip
+            pid,
+            engine,
+            reason,
+            busy,
+            self.restarts + 1,
+            delay,
+        )
         if job is not None:
             self.failures += 1
             out.append(Failure(job.variation, f"worker {reason}", kind))
