@@ -54,7 +54,7 @@ _TRIGGERS: dict[str, Callable[[], InboxEvent]] = {
 
 
 @dataclass
-class Outcome:
+class Effects:
     """What one datagram caused: events for the inbox, replies, counter reasons, notes."""
 
     events: list[InboxEvent] = field(default_factory=list)
@@ -114,8 +114,8 @@ class ControlRouter:
         self.dice = dice
         self.faces = faces
 
-    def handle(self, data: bytes, sender_ip: str) -> Outcome:
-        out = Outcome(counts=["datagrams"])
+    def handle(self, data: bytes, sender_ip: str) -> Effects:
+        out = Effects(counts=["datagrams"])
         if not A.is_allowed(sender_ip, self.allow):
             out.counts.append("not_allowed")
             out.notes.append(("not_allowed", f"ignored a datagram from {sender_ip}"))
@@ -138,7 +138,7 @@ class ControlRouter:
             self._message(message.address, list(message.params), out)
         return out
 
-    def _message(self, address: str, params: list[Any], out: Outcome) -> None:
+    def _message(self, address: str, params: list[Any], out: Effects) -> None:
         out.counts.append("messages")
         if address == A.THROW:
             try:
@@ -169,7 +169,7 @@ class ControlRouter:
             return
         out.counts.append("commands")
 
-    def _status(self, out: Outcome) -> None:
+    def _status(self, out: Effects) -> None:
         try:
             text = json.dumps(self.status(), sort_keys=True, default=str)
         except Exception as e:
@@ -181,7 +181,7 @@ class ControlRouter:
             return
         out.replies.append((A.STATUS, [text]))
 
-    def _bad(self, out: Outcome, address: str, reason: str) -> None:
+    def _bad(self, out: Effects, address: str, reason: str) -> None:
         reason = f"{address}: {reason}"[:MAX_REASON]
         out.counts.append("bad_args")
         out.notes.append(("bad_args", reason))
@@ -299,7 +299,7 @@ class ControlServer:
             return
         out = self.router.handle(data, sender[0])
         self._count(out.counts, out.notes)  # before any effect, so a reader never sees less
-        after = Outcome()
+        after = Effects()
         for event in out.events:
             try:
                 self.inbox.put_nowait(event)
