@@ -156,7 +156,7 @@ def write_painting(path: Path, size: int = 512) -> Path:
 
 def tiny_model(folder: Path) -> Path:
     """The tiny random diffusers pipeline, built once per run into `folder`."""
-    from installation.generate.tiny import make_tiny_pipeline
+    from installation.models.tiny import make_tiny_pipeline
 
     dest = folder / "tiny-sd"
     if not (dest / "model_index.json").is_file():

@@ -31,14 +31,14 @@ def outcomes() -> list[Variation]:
 
 
 def _spec(model: Path, painting: Path) -> Any:
-    from installation.generate.engine import EngineSpec
+    from installation.engines.engine import EngineSpec
 
     return EngineSpec(engine="diffusers", paintings=(painting,), model=model, device="cpu")
 
 
 def bench_engine_overhead(tmp: Path, pairs: int, model: Path) -> Result:
     """Benchmark 4: DiffusersEngine.render vs the bare pipeline call, interleaved."""
-    from installation.generate.diffusers_engine import DiffusersEngine
+    from installation.engines.diffusers_engine import DiffusersEngine
 
     result = Result(
         "4",
@@ -106,7 +106,7 @@ def bench_cache_fill(tmp: Path, rounds: int, model: Path, count: int = 36) -> Re
     result.add("ratio worker@1ms / plain", best["tight"] / best["plain"], "x", goal=1.0)
     result.notes.append(
         "measures the worker path (36 background requests through WorkerClient); the "
-        "prerender command and the cache's prefill (generate/prerender.py) landed during "
+        "prerender command and the cache's prefill (cache/prefill.py) landed during "
         "this work and are not measured here yet."
     )
     result.samples = rounds * 3
@@ -114,7 +114,7 @@ def bench_cache_fill(tmp: Path, rounds: int, model: Path, count: int = 36) -> Re
 
 
 def _worker(model: Path, painting: Path) -> Any:
-    from installation.generate.worker import WorkerClient
+    from installation.worker.client import WorkerClient
 
     worker = WorkerClient(_spec(model, painting), hang_timeout_s=60)
     worker.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from installation.core.variations import Variation
-from installation.generate.engine import EngineSpec
+from installation.engines.engine import EngineSpec
 
 
 def colour_of(variation: Variation) -> tuple[int, int, int]:

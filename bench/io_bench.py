@@ -90,7 +90,7 @@ class _Receiver:
 
 def bench_osc(result: Result, count: int) -> None:
     from installation.osc.cues import CueSender
-    from installation.show.schema import OscTarget
+    from installation.osc.targets import OscTarget
 
     rx = _Receiver()
     threading.Thread(target=rx.run, daemon=True).start()

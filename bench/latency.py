@@ -64,8 +64,8 @@ def build(
 
 
 def instant_worker() -> Any:
-    from installation.generate.engine import EngineSpec
-    from installation.generate.worker import WorkerClient
+    from installation.engines.engine import EngineSpec
+    from installation.worker.client import WorkerClient
 
     return WorkerClient(EngineSpec(factory="bench.engines:instant"), hang_timeout_s=30)
 
@@ -162,7 +162,7 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
         "label on). Processing = total - settle window. Excludes: USB/UART transit, "
         "display scan-out (no vsync under the dummy driver), the crossfade.",
     )
-    from installation.generate.prerender import with_cache
+    from installation.cache.cached_worker import with_cache
 
     runs = {}
     for name in ("worker", "cache", "memory"):
@@ -187,7 +187,7 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
     result.notes.append(
         "'instant engine in the worker child': EngineSpec(factory='bench.engines:instant') "
         "through the real WorkerClient, no cache (child process, pipe). 'real outcome "
-        "cache': generate/prerender.with_cache in front of that worker, throws start once "
+        "cache': cache/cached_worker.with_cache in front of that worker, throws start once "
         "all 36 outcomes are cached. 'in-process stand-in': a fake worker that answers "
         "in the same poll(), the floor for any cache."
     )

@@ -21,7 +21,7 @@ class PlainPipeline:
     def __init__(self, model: Path, painting: Path) -> None:
         from diffusers import AutoPipelineForImage2Image
 
-        from installation.generate.models import ensure_offline
+        from installation.models.folders import ensure_offline
 
         ensure_offline()
         self.pipe: Any = AutoPipelineForImage2Image.from_pretrained(
@@ -50,7 +50,7 @@ class PlainPipeline:
     def _image(self, width: int, height: int) -> Any:
         from PIL import Image
 
-        from installation.generate.images import load_rgb
+        from installation.engines.images import load_rgb
 
         key = (width, height)
         if key not in self._images:
@@ -82,6 +82,6 @@ class PlainPipeline:
         return np.asarray((out[0] * 255).round().clip(0, 255), dtype=np.uint8)
 
     def warm_up(self) -> None:
-        from installation.generate.diffusers_engine import WARMUP
+        from installation.engines.diffusers_engine import WARMUP
 
         self.call(WARMUP)

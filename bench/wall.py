@@ -202,7 +202,7 @@ class MemoryWorker:
 
     def poll(self) -> list[Any]:
         from bench.engines import colour_of
-        from installation.generate.worker import Result
+        from installation.worker.replies import Result
 
         out = []
         for v in self._asked:

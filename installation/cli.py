@@ -12,8 +12,8 @@ COMMAND_MODULES: list[str] = [
     "installation.app.run",  # run
     "installation.show.commands",  # validate
     "installation.dice.commands",  # dice emulate | monitor | ports
-    "installation.generate.commands",  # models pull | make-tiny | check
-    "installation.generate.prerender_cmd",  # prerender
+    "installation.models.commands",  # models pull | make-tiny | check
+    "installation.cache.commands",  # prerender
     "installation.curate.commands",  # preview, sheet, new-show, archive
     "installation.ops.commands",  # status, service install, doctor
 ]

@@ -44,6 +44,13 @@ class ProtocolMismatch(DiceError, ValueError):
     """A device speaks another protocol version than the host."""
 
 
+class ImageFileError(InstallationError, ValueError):
+    """An image file that is missing, unreadable or not an image; the message names it.
+
+    Engines (paintings, masks) and the kiosk (the standby poster) both raise it: a missing
+    poster is not an engine failure."""
+
+
 class EngineError(InstallationError):
     """Generation engine could not load or render."""
 
@@ -62,3 +69,23 @@ class OscError(InstallationError):
 
 class DisplayError(InstallationError):
     """The kiosk could not open a display."""
+
+
+class BadImage(DisplayError, ValueError):
+    """An image the kiosk cannot show (wrong shape or dtype)."""
+
+
+class ProjectorError(InstallationError):
+    """A projector could not be reached or refused a command."""
+
+
+class ProjectorAuthError(ProjectorError):
+    """Wrong or missing PJLink password."""
+
+
+class ProjectorBusy(ProjectorError):
+    """ERR3: the projector is warming up or cooling down; try again later."""
+
+
+class CurateError(InstallationError, ValueError):
+    """A curator tool was given something it cannot use; the message says what would work."""

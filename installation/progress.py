@@ -7,13 +7,18 @@ from collections.abc import Callable
 from typing import TextIO
 
 
-class Progress:
+class ProgressBar:
     """A plain-text progress bar with ETA: redrawn with \\r on a tty, else a line per 10%."""
 
     def __init__(
-        self, total: int, stream: TextIO, *, what: str = "prerender",
-        tty: bool | None = None, clock: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+        self,
+        total: int,
+        stream: TextIO,
+        *,
+        what: str = "prerender",
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total, self.stream, self.clock, self.what = total, stream, clock, what
         self.tty = stream.isatty() if tty is None else tty
         self.started = clock()

@@ -13,6 +13,10 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+# The tiny diffusers models (and paintings, masks) that the engines, models and worker
+# tests share; each is built lazily, the first time a test asks for it.
+pytest_plugins = ["tests.models.fixtures"]
+
 
 def need_tool(name: str) -> str:
     """Path of an external tool; skip without it, except in CI (INSTALLATION_REQUIRE_TOOLS=1)."""

@@ -16,18 +16,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from installation.app import contracts as c
 from installation.app import status_view
 from installation.app.arrivals import Arrivals
-from installation.app.contracts import (
-    ArchiveOut,
-    CueOut,
-    InputEdge,
-    Notify,
-    Part,
-    Screen,
-    Stoppable,
-    Worker,
-)
 from installation.app.housekeeper import Housekeeper
 from installation.app.inbox import Inbox
 from installation.app.lifecycle import Started, run_frames
@@ -79,16 +70,16 @@ class App:
         show: Show,
         options: RunOptions,
         *,
-        kiosk: Screen,
-        worker: Worker,
-        cues: CueOut | None = None,
+        kiosk: c.Screen,
+        worker: c.Worker,
+        cues: c.CueOut | None = None,
         status: StatusBoard | None = None,
         housekeeper: Housekeeper | None = None,
-        notifier: Notify | None = None,
+        notifier: c.Notify | None = None,
         inbox: Inbox | None = None,
-        edges: Mapping[str, InputEdge] | None = None,
+        edges: Mapping[str, c.InputEdge] | None = None,
         room: Room | None = None,
-        archive: ArchiveOut | None = None,
+        archive: c.ArchiveOut | None = None,
         reloader: Reloader | None = None,
         counts: FreshCounts | None = None,
         director: Director | None = None,
@@ -105,7 +96,7 @@ class App:
         self.notifier = notifier
         self.inbox = inbox if inbox is not None else Inbox()
         # input edges (dice link, OSC control ...), by their status section's name
-        self.edges: dict[str, InputEdge] = dict(edges or {})
+        self.edges: dict[str, c.InputEdge] = dict(edges or {})
         self.room = room  # several nodes in one room: images wait for the room's flip
         self.archive = archive  # every shown variation, saved by a background thread
         self.reloader = reloader or Reloader(None, self.inbox)
@@ -142,10 +133,10 @@ class App:
         return f"<App {self.show.show.name!r} {self.state_name()} {self._started!r}>"
 
     # -- lifecycle ----------------------------------------------------------------------
-    def parts(self) -> list[Part]:
+    def parts(self) -> list[c.Part]:
         """Everything started, in start order: the screen first (a wall is lit before
         anything can ask it for a picture), input edges last (no event before the rest)."""
-        parts: list[Part | None] = [self.kiosk, self.archive, self.worker, self.cues]
+        parts: list[c.Part | None] = [self.kiosk, self.archive, self.worker, self.cues]
         parts += self.edges.values()
         return [p for p in parts if p is not None]
 
@@ -160,7 +151,7 @@ class App:
             self.show.variations.engine,
         )
 
-    def _part_started(self, part: Part) -> None:
+    def _part_started(self, part: c.Part) -> None:
         if part is self.kiosk:
             self.presenter.dress(self.director.state.value)
 
@@ -171,7 +162,7 @@ class App:
             self.notifier.stopping()
         if self.housekeeper is not None:
             self.housekeeper.stop()
-        helpers: list[Stoppable] = [self.reloader]
+        helpers: list[c.Stoppable] = [self.reloader]
         if self.counts is not None:
             helpers.append(self.counts.writer)
         self._started.stop(first=helpers)
@@ -183,14 +174,12 @@ class App:
         try:
             self.start()
             signal.signal(signal.SIGTERM, lambda *_: self.quit())
-            return run_frames(self.step, lambda: self.running, self._frame_failed, self.clock)
+            failed = lambda: self.count("frame-error")  # noqa: E731
+            return run_frames(self.step, lambda: self.running, failed, self.clock)
         except KeyboardInterrupt:
             return 0
         finally:
             self.stop()
-
-    def _frame_failed(self) -> None:
-        self.count("frame-error")
 
     def quit(self) -> None:
         self.running = False
@@ -379,7 +368,7 @@ class App:
         if not self.reloader.is_current(event):
             self.reloader.retire(event.part)
             return
-        old: Part | None
+        old: c.Part | None
         if isinstance(event, WorkerReady):
             old, self.worker = self.worker, event.part
             self._refresh_prefill()

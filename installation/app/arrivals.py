@@ -8,7 +8,7 @@ from collections.abc import Callable
 from installation.app.room import Room
 from installation.core.director import Action, Director
 from installation.core.variations import MAX_REROLLS, Variation, VariationRule, reroll
-from installation.generate.worker import Failure, Result
+from installation.worker.replies import Failure, Result
 
 MAX_WAITING_IMAGES = 8  # only the awaited few matter; older ones are dropped
 

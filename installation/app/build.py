@@ -22,7 +22,7 @@ from installation.core.variations import Variation
 from installation.errors import ShowError
 from installation.show.schema import Show, variation_rule
 from installation.show.watch import ShowWatcher
-from installation.store import ProgressWriter, StateStore
+from installation.storage.state import CountWriter, StateStore
 
 log = logging.getLogger("installation.run")
 
@@ -32,9 +32,9 @@ Faces = tuple[int, ...]
 def build_app(show: Show, options: RunOptions) -> App:
     """Every edge the show asks for, ready to start."""
     from installation.display.kiosk import Kiosk
-    from installation.generate.archive import archive_for
     from installation.ops.notify import Notifier
     from installation.ops.status import StatusBoard
+    from installation.storage.archive import archive_for
 
     display = show.display
     if options.window:
@@ -105,17 +105,17 @@ def fresh_counts(show: Show) -> FreshCounts | None:
     if variation_rule(show).seed_mode != "fresh":
         return None
     store = StateStore(show.storage_dir / "state.json")
-    count, repeats = store.progress()
-    return FreshCounts(ProgressWriter(store), count, repeats)
+    count, repeats = store.counts()
+    return FreshCounts(CountWriter(store), count, repeats)
 
 
 def worker_for(show: Show, next_variation: Callable[[Faces], Variation] | None) -> Worker:
     """The generation worker with the outcome cache in front: known throws are answered at
     once and the rest pre-rendered in the background; fresh seed mode looks ahead through
     the director (each outcome's next variation)."""
-    from installation.generate.engine import spec_from_show
-    from installation.generate.prerender import with_cache
-    from installation.generate.worker import WorkerClient
+    from installation.cache.cached_worker import with_cache
+    from installation.engine_spec import spec_from_show
+    from installation.worker.client import WorkerClient
 
     client = WorkerClient(spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s)
     worker: Worker = with_cache(show, client, next_variation)

@@ -18,8 +18,8 @@ from installation.core.variations import Variation
 
 if TYPE_CHECKING:
     from installation.display.label import LabelInfo
-    from installation.generate.worker import Failure, Result
     from installation.show.schema import DisplaySection
+    from installation.worker.replies import Failure, Result
 
 
 class Stoppable(Protocol):
@@ -157,14 +157,11 @@ class Notify(Protocol):
 def _checks() -> None:  # pragma: no cover - never called; mypy checks the assignments
     """Each real edge and its fake against its Protocol: drift fails `mypy installation`."""
     from installation.app.reloader import Reloader
+    from installation.cache.cached_worker import CachedWorker
     from installation.dice.fake import FakeDice
     from installation.dice.serial import DiceLink
     from installation.display.fake import FakeKiosk
     from installation.display.kiosk import Kiosk
-    from installation.generate.archive import Archive
-    from installation.generate.fake import FakeWorker
-    from installation.generate.prerender import CachedWorker
-    from installation.generate.worker import WorkerClient
     from installation.ops.notify import Notifier
     from installation.ops.pjlink import ProjectorController
     from installation.ops.status import StatusBoard
@@ -173,7 +170,10 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
     from installation.osc.cues import CueSender
     from installation.osc.fake import FakeCueSender
     from installation.show.watch import ShowWatcher
-    from installation.store import ProgressWriter
+    from installation.storage.archive import Archive
+    from installation.storage.state import CountWriter
+    from installation.worker.client import WorkerClient
+    from installation.worker.fake import FakeWorker
 
     screens: list[type[Screen]] = [Kiosk, FakeKiosk]
     workers: list[type[Worker]] = [WorkerClient, CachedWorker, FakeWorker]
@@ -189,5 +189,5 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
     archives: list[type[ArchiveOut]] = [Archive]
     boards: list[type[Status]] = [StatusBoard]
     notifiers: list[type[Notify]] = [Notifier]
-    parts: list[type[Stoppable]] = [Reloader, ProgressWriter]
+    parts: list[type[Stoppable]] = [Reloader, CountWriter]
     del screens, workers, cues, edges, archives, boards, notifiers, parts

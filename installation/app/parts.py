@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from installation.app.contracts import Worker
+from installation.cache.cached_worker import CachedWorker
+from installation.cache.prefill import prefill_for
 from installation.core.director import Director, DirectorConfig
 from installation.core.schedule import Schedule
 from installation.core.variations import Variation
-from installation.generate.prerender import CachedWorker, prefill_for
 from installation.show.changes import restart_keys
 from installation.show.schema import DisplaySection, Show, variation_rule
 
 log = logging.getLogger("installation.app")
 
 if TYPE_CHECKING:
-    from installation.store import ProgressWriter
+    from installation.storage.state import CountWriter
 
 
 @dataclass
@@ -40,7 +41,7 @@ class RunOptions:
 class FreshCounts:
     """Fresh mode: the count writer and the count and repeats read at start."""
 
-    writer: ProgressWriter
+    writer: CountWriter
     count: int = 0
     repeats: dict[str, int] = field(default_factory=dict)
 
@@ -90,7 +91,7 @@ def new_director(
 
 def artwork_for(show: Show, fault: Callable[[str, str], None]) -> np.ndarray:
     """The first painting (the attract screen), or a placeholder if it cannot be read."""
-    from installation.generate.images import load_rgb
+    from installation.engines.images import load_rgb
 
     paintings = show.artwork.paintings
     if paintings:
@@ -98,7 +99,7 @@ def artwork_for(show: Show, fault: Callable[[str, str], None]) -> np.ndarray:
             return load_rgb(show.resolve(paintings[0]))
         except Exception as e:  # the loader checked it; a file removed since must not stop us
             fault("artwork", f"cannot read {paintings[0]}: {e}")
-    from installation.generate.painter import placeholder
+    from installation.engines.images import placeholder
 
     return placeholder(
         (show.variations.width, show.variations.height), show.show.title or show.show.name

@@ -19,8 +19,8 @@ from installation.display.label import LabelInfo
 from installation.show.schema import Show
 
 if TYPE_CHECKING:
-    from installation.generate.worker import Result
-    from installation.store import ProgressWriter
+    from installation.storage.state import CountWriter
+    from installation.worker.replies import Result
 
 log = logging.getLogger("installation.app")
 
@@ -47,7 +47,7 @@ class Presenter:
         wall: Callable[[], float],
         archive: ArchiveOut | None = None,
         status: Status | None = None,
-        counts: ProgressWriter | None = None,
+        counts: CountWriter | None = None,
         lead_s: float = 0.0,
         screenshot_dir: Path | None = None,
     ) -> None:
@@ -80,7 +80,7 @@ class Presenter:
         self.screen.set_artwork(artwork_for(self.show, self._fault))
         poster = self.show.display.standby_image
         if poster is not None:  # checked by the loader; a file removed since means black
-            from installation.generate.images import load_rgb
+            from installation.engines.images import load_rgb
 
             try:
                 self.screen.set_poster(load_rgb(self.show.resolve(poster)))

@@ -19,7 +19,7 @@ from installation.core.director import Action, Director
 from installation.core.variations import Variation, VariationRule, derive_variation, reroll
 
 if TYPE_CHECKING:
-    from installation.generate.worker import Result
+    from installation.worker.replies import Result
 
 log = logging.getLogger("installation.cluster")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from installation.generate.prerender import CachedWorker
+from installation.cache.cached_worker import CachedWorker
 
 if TYPE_CHECKING:
     from installation.app.app import App

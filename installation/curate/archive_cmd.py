@@ -1,6 +1,6 @@
 """`installation archive SHOW list|pick|export|sheet`: the artist's way into the archive.
 
-The archive (generate/archive.py) keeps every shown variation as a PNG whose text chunks
+The archive (storage/archive.py) keeps every shown variation as a PNG whose text chunks
 say how it was made. `pick` copies chosen ones into a selection folder, each with a JSON
 sidecar (throw, seed, prompt, model fingerprint, parameters, time). `export` renders the
 selection again larger for print with the same seed, or, when that would not be the same
@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from installation.core.variations import RenderParams, Variation
-from installation.curate import CurateError
-from installation.errors import ShowError
+from installation.errors import CurateError, ShowError
 from installation.show.schema import Show
 
 SIDECAR = ".json"
@@ -31,7 +30,7 @@ _SIZE = re.compile(r"^(\d+)[xX](\d+)$")
 
 def entries(show: Show, day: str | None = None, faces: str | None = None) -> list[Any]:
     """Archive entries, oldest first, filtered like `archive list`."""
-    from installation.generate.archive import archive_for
+    from installation.storage.archive import archive_for
 
     key = None
     if faces:
@@ -182,7 +181,8 @@ def export(
     selection: Path, size: tuple[int, int], renderer: Any, out: Path
 ) -> list[dict[str, Any]]:
     """Export every picked picture at `size` into `out`; returns how each was made."""
-    from installation.generate.images import load_rgb, save_png
+    from installation.engines.images import load_rgb
+    from installation.storage.png import save_png
 
     out.mkdir(parents=True, exist_ok=True)
     info = renderer.describe()
@@ -217,7 +217,8 @@ def export(
 def day_sheet(show: Show, day: str, out: Path, sample: int = 216, tile: int = 256) -> str:
     """A contact sheet of one day's wall, in the order shown; returns what it holds."""
     from installation.curate.sheet import Tile, compose
-    from installation.generate.images import load_rgb, save_png
+    from installation.engines.images import load_rgb
+    from installation.storage.png import save_png
 
     found = entries(show, day=day)
     if not found:

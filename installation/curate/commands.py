@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from installation.curate import CurateError
-from installation.errors import ShowError
+from installation.errors import CurateError, ShowError
 
 
 def register(sub: Any) -> None:

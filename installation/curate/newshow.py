@@ -15,7 +15,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from installation.curate import CurateError
+from installation.errors import CurateError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 TEMPLATE = "templates/new-show/show.toml"
@@ -42,8 +42,8 @@ def new_show(name: str, shows_dir: Path) -> Path:
 
     Refuses (CurateError) when the folder exists. A failure part-way removes what it made.
     """
-    from installation.generate.images import save_png
-    from installation.generate.painter import placeholder
+    from installation.engines.images import placeholder
+    from installation.storage.png import save_png
 
     check_name(name)
     folder = shows_dir / name

@@ -22,9 +22,10 @@ import numpy as np
 
 from installation.core.dice import Throw
 from installation.core.variations import MAX_REROLLS, Variation, reroll
-from installation.curate import CurateError
-from installation.errors import ShowError, UnsafeImage
-from installation.generate.engine import Engine, build_engine, spec_from_show
+from installation.engine_spec import spec_from_show
+from installation.engines.build import build_engine
+from installation.engines.engine import Engine
+from installation.errors import CurateError, ShowError, UnsafeImage
 from installation.show.schema import Show, variation_rule
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,12 @@ def director_for(show: Show) -> Any:
     """A Director as the app builds it (fresh mode: the persisted count and repeats), so a
     tool asks the app's own rule what the next throw of some faces will be."""
     from installation.core.director import Director, DirectorConfig
-    from installation.store import StateStore
+    from installation.storage.state import StateStore
 
     rule = variation_rule(show)
     count, repeats = 0, dict[str, int]()
     if rule.seed_mode == "fresh":
-        count, repeats = StateStore(show.storage_dir / "state.json").progress()
+        count, repeats = StateStore(show.storage_dir / "state.json").counts()
     d = show.dice
     config = DirectorConfig(d.count, d.faces, show.display.attract_after_s)
     return Director(config, rule, now=0.0, count=count, repeats=repeats)
@@ -156,18 +157,18 @@ class ShowRenderer:
 
 def checked(image: object, variation: Variation) -> np.ndarray:
     """The engine's output as the worker checks it: contiguous HxWx3 uint8 of the asked size."""
-    from installation.generate.child import checked_image as _checked
+    from installation.worker.child import checked_image as _checked
 
     return _checked(image, variation)
 
 
 def open_cache(show: Show, engine_info: dict[str, str]) -> Any:
-    """The show's OutcomeCache (generate.prerender.open_cache), or None when it has no
+    """The show's OutcomeCache (cache.cached_worker.open_cache), or None when it has no
     budget or cannot be opened: without a cache a tool is slower, never wrong."""
     if show.cache.memory_mb <= 0 and show.cache.disk_mb <= 0:
         return None
     try:
-        from installation.generate.prerender import open_cache as open_show_cache
+        from installation.cache.cached_worker import open_cache as open_show_cache
 
         return open_show_cache(show, engine_info)
     except Exception as e:
@@ -217,8 +218,8 @@ def preview(
 
 def run_preview(args: argparse.Namespace) -> int:
     """CLI: render one throw to a PNG and say what it is."""
-    from installation.generate.images import save_png
     from installation.show.load import load_show
+    from installation.storage.png import save_png
 
     try:
         show = load_show(args.show)

@@ -24,9 +24,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from installation.core.dice import outcome_count
 from installation.core.variations import Variation
-from installation.curate import CurateError
 from installation.curate.preview import ShowRenderer, director_for
-from installation.progress import Progress
+from installation.errors import CurateError
+from installation.progress import ProgressBar
 from installation.show.schema import Show
 
 MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
@@ -95,7 +95,7 @@ def render_tiles(
     show: Show,
     outcomes: Sequence[tuple[int, ...]],
     renderer: ShowRenderer,
-    progress: Progress | None = None,
+    progress: ProgressBar | None = None,
 ) -> list[Tile]:
     """One tile per outcome, as the kiosk would show it; a failure becomes a labelled gap."""
     director = director_for(show)
@@ -208,13 +208,13 @@ def make_sheet(
     clock: Callable[[], float] = time.monotonic,
 ) -> SheetResult:
     """Render every outcome (or a stated sample), compose the sheet and save it as a PNG."""
-    from installation.generate.images import save_png
+    from installation.storage.png import save_png
 
     renderer = renderer or ShowRenderer(show)
     d = show.dice
     outcomes, total = choose_outcomes(d.count, d.faces, sample, show.variations.salt)
     stream = progress_stream if progress_stream is not None else sys.stderr
-    progress = Progress(len(outcomes), stream, what="sheet", clock=clock)
+    progress = ProgressBar(len(outcomes), stream, what="sheet", clock=clock)
     tiles = render_tiles(show, outcomes, renderer, progress)
     progress.finish()
     header = sheet_header(show, len(outcomes), total, renderer.describe().get("engine", ""))

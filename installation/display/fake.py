@@ -21,7 +21,7 @@ from installation.display.kiosk import RESTART_KEYS, STATES, KioskQuit, parse_co
 from installation.display.label import LabelInfo
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
-from installation.store import write_atomic
+from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["FakeKiosk", "KioskQuit"]

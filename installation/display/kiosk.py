@@ -6,8 +6,9 @@ it arrives, into a screen-sized "slide" (picture, letterbox and wall label baked
 in) by a worker thread (slides.py), so present() returns at once; the next frame()
 after the slide is ready starts the crossfade. A newer present() supersedes one
 still being painted. A frame is one or two blits, an invitation or cue, the overlay
-and a flip. The kiosk knows nothing of dice, engines or OSC. Tests that read
-pixels after a present call `wait_ready()` first.
+and a flip (layers.py keeps the crossfade and what is drawn over it). The kiosk knows
+nothing of dice, engines or OSC. Tests that read pixels after a present call
+`wait_ready()` first.
 
 States: attract (the painting, or else the last variation, with the breathing
 invitation), rolling (picture kept, three small dots breathe), presenting (the
@@ -31,20 +32,14 @@ from installation.core.events import KioskQuit
 from installation.display import label as wall
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
+from installation.display.layers import CueLayer, PictureLayer
 from installation.display.slides import SlideJob, SlidePainter, SlideStyle
-from installation.display.transitions import (
-    BadImage,
-    FrameTimes,
-    alpha_byte,
-    fade_progress,
-    pulse,
-    to_rgb,
-)
+from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.window import open_window, parse_colour, quit_pygame
-from installation.errors import DisplayError
+from installation.errors import BadImage, DisplayError
 from installation.show.changes import restart_keys
 from installation.show.schema import DisplaySection
-from installation.store import write_atomic
+from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colour", "to_rgb"]
@@ -89,18 +84,9 @@ class Kiosk:
         self.dropped_slides = 0  # painted, but superseded by a newer present before shown
         self.presents_placed = 0  # present slides painted and taken up (benches: first flip)
         self._black: pygame.Surface | None = None
-        self._from: pygame.Surface | None = None  # None: no fade running
-        self._to: pygame.Surface | None = None
-        self._fade_start = 0.0
-        self._fade_s = 0.0
-        self._overlay_text: str | None = None
-        self._overlay: pygame.Surface | None = None
-        self._invitation: pygame.Surface | None = None
+        self._picture = PictureLayer()
+        self._cues = CueLayer()
         self._keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
-        self._note: pygame.Surface | None = None  # rehearsal: faces typed so far
-        self._banner_text: str | None = None  # rehearsal: "closed - rehearsal"
-        self._banner: pygame.Surface | None = None
-        self._inviting = True  # the attract invitation is drawn (attract, not covered)
         self.times = FrameTimes(STATS_WINDOW)
 
     def __repr__(self) -> str:
@@ -123,13 +109,12 @@ class Kiosk:
         pygame.display.set_allow_screensaver(False)
         self._ticker = pygame.time.Clock()
         self._black = self._plain(pygame.Color(0, 0, 0))
-        self._to = self._black
+        self._picture.new = self._black
         self._painter = SlidePainter()
-        self._invitation = wall.render_invitation(self.config.attract_text, self.size)
-        if self._overlay_text:
-            self._overlay = wall.render_overlay(self._overlay_text, self.size)
-        if self._banner_text:
-            self._banner = wall.render_note(self._banner_text, self.size)
+        cues = self._cues
+        cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
+        cues.set_overlay(cues.overlay_text, self.size)
+        cues.set_banner(cues.banner_text, self.size, again=True)
         if self._artwork is not None:
             self.set_artwork(self._artwork)
         if self._poster is not None:
@@ -144,7 +129,8 @@ class Kiosk:
             self._painter, self._wanted = None, {}
             self._screen = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
-            self._from = self._to = self._last = self._artwork_slide = self._note = None
+            self._picture.clear()
+            self._last = self._artwork_slide = self._cues.note = None
             self._poster_slide = None
             quit_pygame()
 
@@ -171,9 +157,15 @@ class Kiosk:
         bg = self._background
         masks = screen.get_masks()
         return SlideStyle(
-            self.size, screen.get_bitsize(), (masks[0], masks[1], masks[2], masks[3]),
-            self.config.fit, (bg.r, bg.g, bg.b), self.config.label, self.title, self.artist,
-        )  # fmt: skip
+            self.size,
+            screen.get_bitsize(),
+            (masks[0], masks[1], masks[2], masks[3]),
+            self.config.fit,
+            (bg.r, bg.g, bg.b),
+            self.config.label,
+            self.title,
+            self.artist,
+        )
 
     def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
         """Ask the painter for a slide; only the newest per slot will be shown."""
@@ -183,24 +175,10 @@ class Kiosk:
         self._wanted[slot] = job
         self._painter.submit(job)
 
-    def _mix(self, now: float) -> pygame.Surface:
-        """What the picture layer shows right now, as one surface (for a fade from a fade)."""
-        assert self._to is not None
-        if self._from is None:
-            return self._to
-        mix = self._from.copy()
-        self._to.set_alpha(alpha_byte(fade_progress(self._fade_start, self._fade_s, now)))
-        mix.blit(self._to, (0, 0))
-        self._to.set_alpha(None)
-        return mix
-
     def _show(self, slide: pygame.Surface, fade_s: float) -> None:
         """Crossfade from whatever is on screen (even a running fade) to `slide`."""
-        if slide is self._to:
-            return
-        now = self._clock()
-        self._from = self._mix(now) if fade_s > 0 else None
-        self._to, self._fade_start, self._fade_s = slide, now, fade_s
+        if slide is not self._picture.new:
+            self._picture.show(slide, fade_s, self._clock())
 
     @property
     def _transition_s(self) -> float:
@@ -253,13 +231,13 @@ class Kiosk:
         if job.kind == "artwork":
             old, self._artwork_slide = self._artwork_slide, slide
             first = self.state in ("rolling", "presenting") and not self._last
-            if (old is not None and self._to is old) or self.state == "attract" or first:
+            if (old is not None and self._picture.new is old) or self.state == "attract" or first:
                 self._show(slide, fade)
             return
         old, self._last = self._last, slide
         self.presents_placed += job.kind == "present"
         if job.kind == "restyle":
-            if old is not None and self._to is old:
+            if old is not None and self._picture.new is old:
                 self._show(slide, fade)
         elif dark:
             return  # kept for when the wall opens again
@@ -269,13 +247,11 @@ class Kiosk:
         else:
             self._show(slide, fade)
             if job.state_seq == self._state_seq:
-                self._inviting = False  # a variation is on: the invitation would cover it
+                self._cues.inviting = False  # a variation is on: the invitation would cover it
 
     def settled(self) -> bool:
         """Nothing being painted or waiting to be shown, and no fade running."""
-        fading = self._from is not None and (
-            fade_progress(self._fade_start, self._fade_s, self._clock()) < 1.0
-        )
+        fading = self._picture.old is not None and self._picture.progress(self._clock()) < 1.0
         return not self._wanted and not fading
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
@@ -293,7 +269,7 @@ class Kiosk:
             raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
         previous, self.state = self.state, state
         self._state_seq += 1
-        self._inviting = state == "attract"
+        self._cues.inviting = state == "attract"
         if self._screen is None:
             return
         assert self._black is not None
@@ -312,19 +288,11 @@ class Kiosk:
     def set_banner(self, text: str | None) -> None:
         """A small note for the people in the room (top left): the gallery is closed and
         this is a rehearsal. None removes it."""
-        if text == self._banner_text:
-            return
-        self._banner_text = text or None
-        self._banner = None
-        if self._banner_text and self._screen is not None:
-            self._banner = wall.render_note(self._banner_text, self.size)
+        self._cues.set_banner(text, self.size if self._screen is not None else None)
 
     def set_overlay(self, text: str | None) -> None:
         """A readable error panel over everything (except blackout); None removes it."""
-        self._overlay_text = text or None
-        self._overlay = None
-        if self._overlay_text and self._screen is not None:
-            self._overlay = wall.render_overlay(self._overlay_text, self.size)
+        self._cues.set_overlay(text, self.size if self._screen is not None else None)
 
     def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
         """Live reload: apply what can change without reopening the window (background,
@@ -340,7 +308,7 @@ class Kiosk:
         if self._screen is None:
             return
         if self.config.attract_text != old[0].attract_text:
-            self._invitation = wall.render_invitation(self.config.attract_text, self.size)
+            self._cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
         look = [getattr(old[0], k) != getattr(config, k) for k in ("fit", "background", "label")]
         if (title, artist) != old[1:] or any(look):
             self._restyle()
@@ -375,7 +343,7 @@ class Kiosk:
                 out += self._keys.key(event.key, self.config)
         if self._keys.typed() != typed:
             note = self._keys.typed()
-            self._note = wall.render_note(note, self.size) if note else None
+            self._cues.note = wall.render_note(note, self.size) if note else None
         return out
 
     @property
@@ -390,50 +358,13 @@ class Kiosk:
         self.times.tick(now)
         try:
             self._collect()
-            self._draw(screen, now)
+            self._picture.draw(screen, now)
+            self._cues.draw(screen, self.state, now, self._picture)
             pygame.display.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
         assert self._ticker is not None
         self._ticker.tick(self.config.fps)
-
-    def _draw(self, screen: pygame.Surface, now: float) -> None:
-        assert self._to is not None
-        progress = fade_progress(self._fade_start, self._fade_s, now)
-        if self._from is not None and progress >= 1.0:
-            self._from = None  # fade finished: free the old slide
-        if self._from is None:
-            screen.blit(self._to, (0, 0))
-        else:
-            screen.blit(self._from, (0, 0))
-            self._to.set_alpha(alpha_byte(progress))
-            screen.blit(self._to, (0, 0))
-            self._to.set_alpha(None)
-        if self.state == "blackout":
-            return
-        if self._inviting and self._invitation is not None:
-            breath = pulse(now - self._fade_start, 4.0, 0.7, 1.0)
-            self._invitation.set_alpha(alpha_byte(breath * progress))
-            w, h = self.size
-            screen.blit(self._invitation, self._invitation.get_rect(center=(w // 2, h * 72 // 100)))
-        elif self.state == "rolling":
-            self._draw_rolling(screen, now)
-        if self._note is not None:
-            screen.blit(self._note, self._note.get_rect(topright=(self.size[0] - 8, 8)))
-        if self._banner is not None:
-            screen.blit(self._banner, (8, 8))
-        if self._overlay is not None:
-            w, h = self.size
-            screen.blit(self._overlay, self._overlay.get_rect(midtop=(w // 2, h // 50)))
-
-    def _draw_rolling(self, screen: pygame.Surface, now: float) -> None:
-        """A subtle cue: three small dots breathing in turn, bottom centre."""
-        w, h = self.size
-        radius = max(2, h // 160)
-        for i in range(3):
-            level = round(pulse(now - 0.25 * i, 1.2, 70, 235))
-            centre = (w // 2 + (i - 1) * radius * 4, h - radius * 6)
-            pygame.draw.circle(screen, (level, level, level), centre, radius)
 
     def stats(self) -> dict[str, object]:
         """For the status JSON: frames shown, fps and frame-time spread over the last frames."""
@@ -443,10 +374,10 @@ class Kiosk:
             "size": list(self.size),
             "driver": self.driver,
             "vsync": self.vsync,
-            "fading": self._from is not None,
+            "fading": self._picture.old is not None,
             "ignored_keys": self.ignored_keys,
-            "overlay": self._overlay_text is not None,
-            "banner": self._banner_text,
+            "overlay": self._cues.overlay_text is not None,
+            "banner": self._cues.banner_text,
         }
 
     # -- reading back -------------------------------------------------------------

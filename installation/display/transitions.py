@@ -13,11 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from installation.errors import DisplayError
-
-
-class BadImage(DisplayError, ValueError):
-    """An image the kiosk cannot show (wrong shape or dtype)."""
+from installation.errors import BadImage
 
 
 def to_rgb(image: object) -> np.ndarray:

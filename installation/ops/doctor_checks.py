@@ -164,7 +164,7 @@ def check_model(ctx: Context) -> Check:
     path = ctx.show.resolve(v.model)
     config = ctx.show.resolve(v.model_config_dir) if v.model_config_dir else None
     try:
-        from installation.generate.models import require_model
+        from installation.models.folders import require_model
     except ImportError as e:
         return warn("model", f"check skipped ({e})", f"check {path} by hand")
     try:

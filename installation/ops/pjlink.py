@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from installation.core.schedule import Schedule
-from installation.errors import InstallationError
+from installation.errors import ProjectorAuthError, ProjectorBusy, ProjectorError
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,6 @@ ERRORS = {
 }
 MAX_LINE = 512  # a PJLink line is at most 136 bytes; anything longer is not PJLink
 LOG_EVERY_S = 900.0
-
-
-class ProjectorError(InstallationError):
-    """A projector could not be reached or refused a command."""
-
-
-class ProjectorAuthError(ProjectorError):
-    """Wrong or missing PJLink password."""
-
-
-class ProjectorBusy(ProjectorError):
-    """ERR3: the projector is warming up or cooling down; try again later."""
 
 
 class PJLinkSession:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from installation.store import LatestWriter
+from installation.storage.state import LatestWriter
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class StatusBoard:
 
 def write_json_atomic(path: Path, data: object) -> None:
     """Temp file in the same folder, fsync, os.replace: readers see old or new, never half."""
-    from installation.store import write_atomic
+    from installation.storage.atomic import write_atomic
 
     text = json.dumps(data, indent=1, default=str) + "\n"
     write_atomic(Path(path), text.encode("utf-8"))

@@ -29,7 +29,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from installation.errors import OscError
 from installation.osc import addresses as A
-from installation.show.schema import OscTarget
+from installation.osc.targets import OscTarget
 
 log = logging.getLogger(__name__)
 

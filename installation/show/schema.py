@@ -16,15 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from installation.core.schedule import WEEKDAYS, Schedule, check_hours, check_timezone
 from installation.core.variations import RenderParams, VariationRule, parse_approval
 
-# OSC field validators live with the OSC namespace (a pure module, no sockets).
-from installation.osc.addresses import (
-    AddressTemplates,
-    AllowList,
-    ArgTemplates,
-    ListenAddress,
-    NumericHost,
-    parse_hostport,
-)
+# OSC field validators and the cue-target type live with the OSC namespace (pure, no sockets).
+from installation.osc.addresses import AllowList, ListenAddress, NumericHost, parse_hostport
+from installation.osc.targets import OscTarget
 
 
 class Section(BaseModel):
@@ -159,28 +153,6 @@ class DisplaySection(Section):
     )
     allow_quit_key: bool = Field(
         False, description="Escape closes the kiosk. Off in production: a stray key does nothing."
-    )
-
-
-class OscTarget(Section):
-    name: str = Field(description="A name for logs, e.g. 'sound'.")
-    host: NumericHost = Field(description="Numeric IP address of the receiver.")
-    port: int = Field(ge=1, le=65535, description="UDP port of the receiver.")
-    mode: Literal["bundle", "immediate"] = Field(
-        "immediate",
-        description="bundle: timetagged at the moment the image shows. "
-        "immediate: plain messages sent lead_ms early.",
-    )
-    lead_ms: int = Field(0, ge=0, le=10000, description="immediate mode: send this early.")
-    addresses: AddressTemplates = Field(
-        default_factory=dict,
-        description='Per event address, e.g. shown = "/cue/{number}/go"; "" mutes the event '
-        "for this target. See docs/osc.md for events and {fields}.",
-    )
-    args: ArgTemplates = Field(
-        default_factory=dict,
-        description='Per event arguments, e.g. shown = ["{number}", "f:0.5"]; '
-        "prefix i: h: f: s: forces a type.",
     )
 
 

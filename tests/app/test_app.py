@@ -22,11 +22,11 @@ from installation.app.room import Room
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.display.fake import FakeKiosk
-from installation.generate.engine import EngineSpec
-from installation.generate.fake import FakeWorker
+from installation.engines.engine import EngineSpec
 from installation.show.load import load_show
 from installation.show.schema import Show
-from tests.generate import engines_for_tests as engines
+from installation.worker.fake import FakeWorker
+from tests.worker import engines_for_tests as engines
 
 
 def make_show(tmp_path: Path, extra: str = "", *, seed_mode: str = "fixed") -> Show:
@@ -234,8 +234,8 @@ def run_until(app: App, done: Any, timeout: float = 20.0) -> None:
 @pytest.fixture
 def real_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     from installation.display.kiosk import Kiosk
-    from installation.generate.worker import WorkerClient
     from installation.osc.control import ControlServer
+    from installation.worker.client import WorkerClient
 
     show = make_show(tmp_path)
     inbox = Inbox()
@@ -800,7 +800,7 @@ def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
 
     from installation.app.parts import FreshCounts
     from installation.osc.fake import FakeCueSender
-    from installation.store import ProgressWriter, StateStore
+    from installation.storage.state import CountWriter, StateStore
 
     class SlowDisk(StateStore):
         def __init__(self, path: Path) -> None:
@@ -808,9 +808,9 @@ def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
             self.release = threading.Event()
             self.written = threading.Event()
 
-        def save_progress(self, count: int, repeats: dict[str, int]) -> None:
+        def save_counts(self, count: int, repeats: dict[str, int]) -> None:
             self.release.wait(10)
-            super().save_progress(count, repeats)
+            super().save_counts(count, repeats)
             self.written.set()
 
     show = make_show(
@@ -828,7 +828,7 @@ def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
         kiosk=kiosk,
         worker=FakeWorker(clock=clock),
         cues=cues,
-        counts=FreshCounts(ProgressWriter(disk)),
+        counts=FreshCounts(CountWriter(disk)),
         clock=clock,
         wall=lambda: wall[0],
     )

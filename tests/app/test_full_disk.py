@@ -16,9 +16,9 @@ from installation.app.build import fresh_counts
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.display.fake import FakeKiosk
-from installation.generate.fake import FakeWorker
 from installation.ops.soak import inject
 from installation.show.load import load_show
+from installation.worker.fake import FakeWorker
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from installation.core.variations import (
     parse_approval,
     reroll,
 )
-from installation.generate.worker import Result
+from installation.worker.replies import Result
 
 RULE = VariationRule(
     seed_mode="fixed",

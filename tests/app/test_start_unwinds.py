@@ -15,13 +15,13 @@ import pytest
 from installation.app import App, RunOptions
 from installation.app.inbox import Inbox
 from installation.display.kiosk import Kiosk
-from installation.generate.engine import EngineSpec
-from installation.generate.worker import WorkerClient
+from installation.engines.engine import EngineSpec
 from installation.osc.control import ControlServer
 from installation.osc.cues import CueSender
 from installation.show.load import load_show
 from installation.show.schema import OscTarget, Show
-from tests.generate import engines_for_tests as engines
+from installation.worker.client import WorkerClient
+from tests.worker import engines_for_tests as engines
 
 
 class Broken(Exception):

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from installation import cli
-from installation.generate.images import save_png
-from installation.generate.painter import placeholder
+from installation.engines.images import placeholder
 from installation.show.load import load_show
 from installation.show.schema import Show
+from installation.storage.png import save_png
 
 SHOW_TOML = """
 [show]

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from installation.core.variations import Variation
-from installation.curate import CurateError, archive_cmd, preview
-from installation.generate.archive import Archive
-from installation.generate.images import load_rgb, read_png_text
+from installation.curate import archive_cmd, preview
+from installation.engines.images import load_rgb
+from installation.errors import CurateError
 from installation.show.schema import Show
+from installation.storage.archive import Archive
+from installation.storage.png import read_png_text
 
 DAY1 = datetime(2026, 5, 1, 14, 30, 5).timestamp()  # local time, as the archive names days
 DAY2 = datetime(2026, 5, 2, 11, 0, 0).timestamp()

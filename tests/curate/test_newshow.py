@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from installation.curate import CurateError
 from installation.curate.newshow import new_show
-from installation.generate.images import load_rgb
+from installation.engines.images import load_rgb
+from installation.errors import CurateError
 from installation.show.load import load_show
 
 

@@ -14,12 +14,14 @@ from installation.app import App, RunOptions
 from installation.app import arrivals as app_module
 from installation.core import events as ev
 from installation.core.dice import Throw
-from installation.curate import CurateError, preview
+from installation.curate import preview
 from installation.display.fake import FakeKiosk
-from installation.generate.engine import spec_from_show
-from installation.generate.images import load_rgb, read_png_text
-from installation.generate.worker import WorkerClient
+from installation.engine_spec import spec_from_show
+from installation.engines.images import load_rgb
+from installation.errors import CurateError
 from installation.show.schema import Show
+from installation.storage.png import read_png_text
+from installation.worker.client import WorkerClient
 
 
 def kiosk_image(show: Show, faces: tuple[int, ...]) -> np.ndarray:
@@ -120,7 +122,7 @@ def test_fresh_mode_previews_the_next_throw(small_show: Callable[..., Show]) -> 
     assert first.number == 1 and first.repeat == 1
     fifth = preview.kiosk_variation(show, (1, 1), repeat=5)
     assert fifth.repeat == 5 and fifth.seed != first.seed
-    from installation.store import StateStore
+    from installation.storage.state import StateStore
 
-    StateStore(show.storage_dir / "state.json").save_progress(7, {"1-1": 4})
+    StateStore(show.storage_dir / "state.json").save_counts(7, {"1-1": 4})
     assert preview.kiosk_variation(show, (1, 1)) == dataclasses.replace(fifth, number=8)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from installation.curate import CurateError, preview, sheet
-from installation.generate.images import read_png_text
+from installation.curate import preview, sheet
+from installation.errors import CurateError
 from installation.show.schema import Show
+from installation.storage.png import read_png_text
 
 
 class Clock:
@@ -95,7 +96,7 @@ def test_sample_must_be_positive() -> None:
 
 def test_progress_eta_and_plain_lines() -> None:
     err, now = io.StringIO(), [100.0]
-    p = sheet.Progress(4, err, what="sheet", clock=lambda: now[0])
+    p = sheet.ProgressBar(4, err, what="sheet", clock=lambda: now[0])
     now[0] = 102.0
     p.update(1)  # 2 s for the first: 3 to go at 2 s each
     assert err.getvalue().startswith("sheet [")

@@ -14,14 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from installation.core.schedule import Schedule
-from installation.ops.pjlink import (
-    Pacing,
-    PJLinkSession,
-    ProjectorAuthError,
-    ProjectorBusy,
-    ProjectorController,
-    ProjectorError,
-)
+from installation.errors import ProjectorAuthError, ProjectorBusy, ProjectorError
+from installation.ops.pjlink import Pacing, PJLinkSession, ProjectorController
 
 SALT = "498e4a67"
 

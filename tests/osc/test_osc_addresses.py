@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from installation.osc import addresses as A
-from installation.show.schema import OscSection, OscTarget
+from installation.osc.targets import OscTarget
+from installation.show.schema import OscSection
 
 
 def test_default_cues_render_documented_addresses_and_args() -> None:

@@ -15,7 +15,7 @@ from pythonosc.osc_message import OscMessage
 from installation.errors import OscError
 from installation.osc.cues import CueRequest, CueSchedule, CueSender, plan_cue
 from installation.osc.fake import FakeCueSender, LoopbackReceiver
-from installation.show.schema import OscTarget
+from installation.osc.targets import OscTarget
 
 
 def target(mode: str = "immediate", lead_ms: int = 0, port: int = 9, **kw: object) -> OscTarget:

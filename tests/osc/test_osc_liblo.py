@@ -18,7 +18,7 @@ from installation.core.events import RandomThrow, ThrowCommitted
 from installation.osc.control import ControlServer
 from installation.osc.cues import CueSender
 from installation.osc.fake import LoopbackReceiver
-from installation.show.schema import OscTarget
+from installation.osc.targets import OscTarget
 from tests.conftest import need_tool
 
 NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)

@@ -107,11 +107,13 @@ class SoakReport:
             ("worst throw-to-shown", f"{led.worst_latency_s:.2f} s"),
             ("longest frame gap", f"{self.longest_gap_ms} ms"),
             ("oldest status file seen", f"{self.worst_status_age_s:.1f} s"),
-            ("app RSS start / end / max", f"{_mb(self.rss_start_kb)} / {_mb(self.rss_end_kb)}"
-             f" / {_mb(self.rss_max_kb)}"),
+            (
+                "app RSS start / end / max",
+                f"{_mb(self.rss_start_kb)} / {_mb(self.rss_end_kb)} / {_mb(self.rss_max_kb)}",
+            ),
             ("worker restarts", self.worker_restarts),
             ("exit code (SIGTERM at the end)", self.exit_code),
-        ]  # fmt: skip
+        ]
         rows += [(f"fault: {k}", v) for k, v in sorted(self.faults.items())]
         rows += [(f"skipped: {k}", v) for k, v in sorted(self.skipped.items())]
         lines = ["| measure | value |", "|---|---|"]

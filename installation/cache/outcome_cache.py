@@ -1,0 +1,349 @@
+"""The outcome cache: the instant answer for a throw whose picture was made before.
+
+Dice outcomes are finite (36 for two dice), so their pictures can be kept. The key is a
+SHA-256 over everything that shapes the pixels: the engine's description (model
+fingerprint, library versions), the variation's seed, prompt, negative prompt, params,
+painting index and that painting's content stamp. Faces, number and label are left out:
+they do not change the pixels. So editing one die's variant re-keys only the outcomes
+that use it; a new model or library version re-keys everything.
+
+Memory holds an LRU of arrays within memory_mb. Disk holds one PNG per key (written
+atomically, LRU by mtime, touched on every hit so the order survives a restart) within
+disk_mb. Disk trouble is logged once, counted and survived: the cache keeps working in
+memory and tries the disk again after retry_s. Corrupt files are deleted, never shown.
+Until the engine is known (the worker's hello) every lookup misses: the cache never
+answers for an engine it cannot vouch for.
+
+The keys are made in keys.py; disk_io.DiskIO does the disk work for the kiosk in a
+thread; cached_worker.CachedWorker puts the cache in front of the generation worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from installation.cache.keys import VOLATILE, cache_key, engine_stamp
+from installation.core.variations import RenderParams, Variation
+from installation.storage.diskutil import DiskPause, scan_folder
+from installation.storage.png import as_rgb_array, save_png
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+KEY_TEXT = "cache-key"
+_HEX = frozenset("0123456789abcdef")
+COUNTS = (  # what stats() reports, each from 0
+    "hits",
+    "memory_hits",
+    "disk_hits",
+    "misses",
+    "puts",
+    "disk_writes",
+    "disk_errors",
+    "corrupt",
+    "evicted",
+)
+
+
+def _is_entry(name: str) -> bool:
+    """A cache file's name: <32 hex digits>.png."""
+    return name.endswith(".png") and len(name) == 36 and set(name[:32]) <= _HEX
+
+
+class OutcomeCache:
+    """Images by variation: memory LRU, then disk PNGs. Thread-safe; never raises on disk."""
+
+    def __init__(
+        self,
+        dir: Path,
+        *,
+        memory_mb: int,
+        disk_mb: int,
+        engine_info: Mapping[str, object],
+        painting_stamp: str | Sequence[str],
+        retry_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.dir = Path(dir)
+        self.memory_budget, self.disk_budget = max(0, memory_mb) * MB, max(0, disk_mb) * MB
+        stamps = [painting_stamp] if isinstance(painting_stamp, str) else list(painting_stamp)
+        self._paintings = tuple(stamps) or ("",)
+        self.retry_s, self.clock = retry_s, clock
+        self._lock = threading.RLock()
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory_bytes = self._disk_bytes = 0
+        self._disk: OrderedDict[str, int] = OrderedDict()  # key -> bytes, least recent first
+        self._pause = DiskPause(retry_s, clock)
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.engine = ""
+        self.engine_name = ""
+        self.engine_info: dict[str, str] = {}  # what made the cached images (for the archive)
+        self.set_engine(engine_info)
+        self._scan()
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return (
+            f"<OutcomeCache {self.dir} memory={s['memory_entries']} disk={s['disk_entries']} "
+            f"hits={s['hits']} misses={s['misses']} engine={self.engine_name or 'unknown'}>"
+        )
+
+    # -- keys -------------------------------------------------------------------------
+    def set_engine(self, info: Mapping[str, object]) -> bool:
+        """Bind to the engine that renders (its describe()); True if that changed the keys."""
+        stamp = engine_stamp(info)
+        with self._lock:
+            if stamp == self.engine:
+                return False
+            self.engine, self.engine_name = stamp, str(info.get("engine", "")) if stamp else ""
+            self.engine_info = {
+                str(k): str(v) for k, v in info.items() if stamp and str(k) not in VOLATILE
+            }
+            self._memory.clear()  # old keys can never hit again; free the budget
+            self._memory_bytes = 0
+        return True
+
+    @property
+    def engine_known(self) -> bool:
+        return bool(self.engine)
+
+    def key(self, variation: Variation) -> str | None:
+        """The variation's cache key, or None while the engine is unknown."""
+        if not self.engine:
+            return None
+        painting = self._paintings[variation.painting % len(self._paintings)]
+        return cache_key(variation, self.engine, painting)
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{key}.png"
+
+    # -- lookups ----------------------------------------------------------------------
+    def get(self, variation: Variation, *, disk: bool = True) -> np.ndarray | None:
+        """The cached image (read-only array) or None. disk=False: memory only, never blocks."""
+        key = self.key(variation)
+        image = self._from_memory(key) if key else None
+        if image is None and key and disk and self.on_disk(variation):
+            image = self._read(key, variation.params)
+            if image is not None:
+                self.counts["disk_hits"] += 1
+                self._remember(key, image)
+                with self._lock, contextlib.suppress(KeyError):
+                    self._disk.move_to_end(key)
+                with contextlib.suppress(OSError):
+                    os.utime(self.path(key))  # LRU order that survives a restart
+        if image is None:
+            self.counts["misses"] += 1
+            return None
+        self.counts["hits"] += 1
+        return image
+
+    def peek(self, variation: Variation) -> np.ndarray | None:
+        """Memory only, never blocks. A miss counts only if the disk cannot answer either."""
+        key = self.key(variation)
+        image = self._from_memory(key) if key else None
+        if image is not None:
+            self.counts["hits"] += 1
+        elif not self.on_disk(variation):
+            self.counts["misses"] += 1
+        return image
+
+    def contains(self, variation: Variation) -> bool:
+        key = self.key(variation)
+        with self._lock:
+            return key is not None and (key in self._memory or key in self._disk)
+
+    def on_disk(self, variation: Variation) -> bool:
+        key = self.key(variation)
+        with self._lock:
+            return key is not None and key in self._disk
+
+    def _from_memory(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            image = self._memory.get(key)
+            if image is not None:
+                self._memory.move_to_end(key)
+                self.counts["memory_hits"] += 1
+                with contextlib.suppress(KeyError):
+                    self._disk.move_to_end(key)
+            return image
+
+    def _read(self, key: str, params: RenderParams) -> np.ndarray | None:
+        """The PNG for key, verified (its key text and size), or None; bad files are deleted."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self._forget(key)
+            return None
+        except OSError as e:
+            self._disk_trouble("read", e)
+            return None
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                text = dict(getattr(im, "text", {}))
+                ok = im.format == "PNG" and im.mode == "RGB"
+                image = np.asarray(im, dtype=np.uint8)
+            ok = (
+                ok and text.get(KEY_TEXT) == key and image.shape == (params.height, params.width, 3)
+            )
+        except Exception:  # truncated, not a PNG, decompression bomb ...: all mean corrupt
+            ok = False
+        if not ok:
+            self.counts["corrupt"] += 1
+            log.warning("cache: %s is corrupt or not what it claims; deleted", path.name)
+            self._forget(key, unlink=True)
+            return None
+        image.flags.writeable = False
+        return image
+
+    # -- storing ----------------------------------------------------------------------
+    def put(self, variation: Variation, image: np.ndarray, *, disk: bool = True) -> bool:
+        """Keep an engine's image (memory now; disk unless disk=False). False if not kept."""
+        key = self.key(variation)
+        p = variation.params
+        if as_rgb_array(image).shape != (p.height, p.width, 3):
+            raise ValueError(f"image of shape {image.shape} does not fit {p.width}x{p.height}")
+        if key is None:
+            return False
+        self.counts["puts"] += 1
+        view = image.view()
+        view.flags.writeable = False
+        self._remember(key, view)
+        return self.write(variation, view) if disk else True
+
+    def write(self, variation: Variation, image: np.ndarray) -> bool:
+        """Write the PNG atomically and evict the least recent files over budget."""
+        key = self.key(variation)
+        if key is None or not self._disk_usable():
+            return False
+        path = self.path(key)
+        text = {KEY_TEXT: key, "faces": variation.key, "seed": str(variation.seed)}
+        text |= {"prompt": variation.prompt, "engine": self.engine_name}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            save_png(image, path, text)
+            size = path.stat().st_size
+        except OSError as e:
+            self._disk_trouble("write", e)
+            return False
+        if self._pause.worked():
+            log.info("cache: writing to %s again", self.dir)
+        with self._lock:
+            self._disk_bytes += size - self._disk.pop(key, 0)
+            self._disk[key] = size
+            self.counts["disk_writes"] += 1
+            victims = self._over_budget()
+            kept = key in self._disk
+        self._unlink(victims)  # outside the lock: a slow disk must not stall lookups
+        return kept
+
+    def _remember(self, key: str, image: np.ndarray) -> None:
+        if image.nbytes > self.memory_budget:
+            return
+        with self._lock:
+            old = self._memory.pop(key, None)
+            self._memory_bytes += image.nbytes - (old.nbytes if old is not None else 0)
+            self._memory[key] = image
+            while self._memory_bytes > self.memory_budget:
+                self._memory_bytes -= self._memory.popitem(last=False)[1].nbytes
+
+    def _over_budget(self) -> list[str]:
+        """Drop the least recent disk entries over budget from the index (hold the lock);
+        the caller deletes their files after letting go of it.
+
+        Only one thread writes (DiskIO, or the prerender command), so a victim cannot be
+        written again between choosing it and deleting its file."""
+        victims = []
+        while self._disk and self._disk_bytes > self.disk_budget:
+            key, size = self._disk.popitem(last=False)
+            self._disk_bytes -= size
+            self.counts["evicted"] += 1
+            victims.append(key)
+        return victims
+
+    def discard(self, variation: Variation) -> None:
+        """Drop one variation everywhere (fresh mode: a thrown variation never comes back,
+        so keeping it would only fill the budget). Deletes its file: call off the frame."""
+        key = self.key(variation)
+        if key is None:
+            return
+        with self._lock:
+            old = self._memory.pop(key, None)
+            if old is not None:
+                self._memory_bytes -= old.nbytes
+        self._forget(key, unlink=True)
+
+    def _unlink(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            with contextlib.suppress(OSError):
+                self.path(key).unlink(missing_ok=True)
+
+    def _forget(self, key: str, unlink: bool = False) -> None:
+        with self._lock:
+            self._disk_bytes -= self._disk.pop(key, 0)
+        if unlink:
+            self._unlink([key])
+
+    # -- disk health ------------------------------------------------------------------
+    def _disk_usable(self) -> bool:
+        return self.disk_budget > 0 and self._pause.usable()
+
+    def _disk_trouble(self, what: str, e: OSError) -> None:
+        """Count it, log it once per kind, and rest the disk for retry_s."""
+        self.counts["disk_errors"] += 1
+        if self._pause.trouble(f"{what}:{e.errno}"):
+            log.error(
+                "cache: cannot %s in %s (%s); going on in memory, retrying every %g s",
+                what,
+                self.dir,
+                e,
+                self.retry_s,
+            )
+
+    def _scan(self) -> None:
+        """Index the PNGs already on disk (oldest first); remove temp files a crash left."""
+        found = scan_folder(self.dir, _is_entry, lambda e: self._disk_trouble("read", e))
+        with self._lock:
+            for f in sorted(found, key=lambda f: (f.mtime, f.path.name)):
+                self._disk[f.path.name[:32]] = f.size
+                self._disk_bytes += f.size
+            victims = self._over_budget()
+        self._unlink(victims)
+
+    # -- for the status and the prefill budget -----------------------------------------
+    def capacity(self, params: RenderParams) -> int:
+        """How many images of this size fit (disk if usable, else memory)."""
+        raw = params.width * params.height * 3
+        with self._lock:
+            each = self._disk_bytes // len(self._disk) if len(self._disk) >= 4 else raw
+        disk = self.disk_budget // max(1, each) if self._disk_usable() else 0
+        return max(disk, self.memory_budget // raw)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            budget = self.disk_budget or self.memory_budget
+            used = self._disk_bytes if self.disk_budget else self._memory_bytes
+            return {
+                **self.counts,
+                "entries": len(self._disk.keys() | self._memory.keys()),
+                "memory_entries": len(self._memory),
+                "memory_bytes": self._memory_bytes,
+                "disk_entries": len(self._disk),
+                "disk_bytes": self._disk_bytes,
+                "fill": round(used / budget, 3) if budget else 0.0,
+                "engine": self.engine_name or "unknown",
+                "disk_paused": self._pause.paused,
+            }

@@ -1,0 +1,1 @@
+"""Engines: the Engine protocol and its spec, diffusers, the fallback, safety, images."""

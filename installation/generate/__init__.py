@@ -1,1 +1,0 @@
-"""Generation: engines (diffusers, fallback), the worker process, cache and archive."""

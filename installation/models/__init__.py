@@ -1,0 +1,1 @@
+"""Model folders: check, pull once, build tiny random pipelines for tests; their commands."""

@@ -1,0 +1,1 @@
+"""Storage: atomic writes, PNGs with metadata, the state file, disk pauses, the archive."""

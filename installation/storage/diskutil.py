@@ -1,0 +1,100 @@
+"""Disk habits shared by the outcome cache and the archive.
+
+DiskPause rests a failing disk: the show goes on without it, the trouble is logged once
+(per kind) and the disk is tried again after retry_s. scan_folder indexes a folder that
+other processes or threads may be changing, and removes the temp files a crash left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DiskPause:
+    """When a disk last failed and whether it may be tried again. Thread-safe enough:
+    one writer thread reports; readers only look."""
+
+    def __init__(self, retry_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.retry_s, self.clock = retry_s, clock
+        self.until: float | None = None  # no disk work before this time
+        self._logged: set[str] = set()
+
+    @property
+    def paused(self) -> bool:
+        """The disk failed and has not worked since (it may be due for a retry)."""
+        return self.until is not None
+
+    def usable(self) -> bool:
+        """True unless the disk is resting."""
+        until = self.until
+        return until is None or self.clock() >= until
+
+    def trouble(self, kind: str) -> bool:
+        """Rest the disk for retry_s; True the first time this kind is seen since it last
+        worked, so the caller logs it once, not once per image."""
+        self.until = self.clock() + self.retry_s
+        if kind in self._logged:
+            return False
+        self._logged.add(kind)
+        return True
+
+    def worked(self) -> bool:
+        """The disk worked again; True if it had been paused (log the recovery once)."""
+        if self.until is None:
+            return False
+        self.until = None
+        self._logged.clear()
+        return True
+
+
+@dataclass(frozen=True)
+class Found:
+    """One file found by scan_folder."""
+
+    path: Path
+    mtime: float
+    size: int
+
+
+def is_temp(name: str) -> bool:
+    """A temp file of an atomic write (atomic.write_atomic): '.<name>.<random>.tmp'."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def scan_folder(
+    folder: Path, wanted: Callable[[str], bool], on_error: Callable[[OSError], None]
+) -> list[Found]:
+    """The files in folder whose names are wanted, deleting leftover temp files.
+
+    A missing folder is empty. Files that vanish during the scan (another process
+    deleting) are skipped, never the end of the scan; any other error on one file goes
+    to on_error and the scan goes on. An error listing the folder goes to on_error too.
+    """
+    found: list[Found] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if is_temp(entry.name):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                    continue
+                if not wanted(entry.name):
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                except OSError as e:
+                    on_error(e)
+                    continue
+                found.append(Found(Path(entry.path), st.st_mtime, st.st_size))
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        on_error(e)
+    return found

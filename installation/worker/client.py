@@ -1,0 +1,364 @@
+"""The generation worker: an engine in a child process, supervised from the display loop.
+
+The parent side (WorkerClient) never blocks: poll() runs every frame, reads at most a
+few messages and supervises the child (dead, hung or silent: kill, restart with
+backoff). While the child cannot serve, the newest live request is rendered by the
+procedural FallbackEngine in a parent thread, so the wall never waits.
+
+Queueing is pull-style: the parent keeps the queue (the newest live request first,
+then de-duplicated background requests) and hands the child one job at a time. So
+superseded live requests never reach the child and the pipe can never fill up and
+block the frame.
+
+The code that runs in the child, and the parent's fallback thread, live in child.py;
+what poll() returns (Result | Failure: a WorkerReply) in replies.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing import BufferTooShort, get_context
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import numpy as np
+
+from installation.core.variations import Variation
+from installation.engines.engine import EngineSpec
+from installation.worker.child import FallbackRenderer, child_main
+from installation.worker.replies import Failure, Result, WorkerReply
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
+TERMINATE_GRACE_S = 0.5  # SIGTERM first, SIGKILL after this
+MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
+
+
+@dataclass
+class _Job:
+    id: int
+    variation: Variation
+    live: bool
+    sent_at: float
+
+
+def _recv_pixels(conn: Connection, shape: tuple[int, ...]) -> bytearray:
+    """The pixels following a result header, received straight into a writable buffer."""
+    buf = bytearray(int(np.prod(shape)))
+    conn.recv_bytes_into(buf)
+    return buf
+
+
+# -- parent side --------------------------------------------------------------------------
+class WorkerClient:
+    """The display loop's handle on the worker process. Every method returns at once."""
+
+    def __init__(
+        self,
+        spec: EngineSpec,
+        *,
+        hang_timeout_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: tuple[float, float] = (0.5, 10.0),
+        start_timeout_s: float | None = None,
+    ) -> None:
+        if not hang_timeout_s > 0:
+            raise ValueError(f"hang_timeout_s must be above 0 seconds, got {hang_timeout_s!r}")
+        if not 0 < backoff[0] <= backoff[1]:
+            raise ValueError(f"backoff must be (first, max) with 0 < first <= max, got {backoff!r}")
+        self.spec = spec
+        self.hang_timeout_s = float(hang_timeout_s)
+        # Loading a model (and torch.compile) may take minutes; heartbeats run meanwhile.
+        self.start_timeout_s = float(start_timeout_s or max(600.0, hang_timeout_s))
+        self.clock = clock
+        self.backoff = backoff
+        self.restarts = self.renders = self.failures = 0
+        self.describe: dict[str, str] = {}
+        self._engine = "stopped"
+        self._state = "stopped"  # stopped | starting | ready | killing | down
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._job: _Job | None = None
+        self._jobs = 0
+        self._live: Variation | None = None
+        self._bg: OrderedDict[Variation, None] = OrderedDict()
+        self._spawned_at = self._last_beat = self._kill_at = self._restart_at = 0.0
+        self._streak = 0  # failures since the last good render: drives the backoff
+        self._heard = False
+        self._held: list[WorkerReply] = []  # replies that arose inside request()
+        self._fallback = FallbackRenderer(spec)
+
+    def __repr__(self) -> str:
+        busy = self._job.variation.key if self._job else None
+        return (
+            f"<WorkerClient {self._state} engine={self._engine} busy={busy} "
+            f"restarts={self.restarts} renders={self.renders} failures={self.failures}>"
+        )
+
+    @property
+    def engine_name(self) -> str:
+        """The engine loaded in the child; 'starting' until its hello, 'down' between lives."""
+        return self._engine
+
+    @property
+    def ready(self) -> bool:
+        return self._state == "ready"
+
+    def start(self) -> None:
+        """Spawn the child (spawn context: never fork a process that has torch or SDL threads)."""
+        if self._state == "stopped":
+            self._fallback = FallbackRenderer(self.spec)  # a fresh thread after a stop()
+            self._spawn()
+
+    def request(self, variation: Variation, live: bool = True) -> None:
+        """Ask for an image. A live request supersedes queued live ones; background ones queue."""
+        job = self._job
+        if job is not None and job.variation == variation:
+            job.live = job.live or live
+            if live:  # the newest throw is the one rendering: any queued live one is stale
+                self._live = None
+        elif live:
+            self._live = variation
+            self._bg.pop(variation, None)
+        elif variation != self._live and variation not in self._bg:
+            self._bg[variation] = None
+            if len(self._bg) > MAX_BACKGROUND:
+                self._bg.popitem(last=False)
+        self._guard(self._dispatch, self._held)
+
+    def poll(self) -> list[WorkerReply]:
+        """Results, failures and fallback images since the last call; also supervises."""
+        out, self._held = self._held, []
+        self._guard(self._read, out)
+        self._guard(self._supervise, out)
+        self._guard(self._dispatch, out)
+        out.extend(
+            Result(v, image, "fallback", ms, fallback=True, describe=describe)
+            for v, image, ms, describe in self._fallback.take()
+        )
+        return out
+
+    def health(self) -> dict[str, Any]:
+        alive = self._proc is not None and self._proc.is_alive()
+        age = self.clock() - self._last_beat if self._state in ("starting", "ready") else None
+        return {
+            "alive": alive,
+            "state": self._state,
+            "engine": self._engine,
+            "pid": self._proc.pid if self._proc is not None else None,
+            "restarts": self.restarts,
+            "busy": self._job is not None,
+            "last_heartbeat_age_s": None if age is None else round(age, 3),
+            "in_flight": self._job.variation.key if self._job else None,
+            "queued": len(self._bg) + (self._live is not None),
+            "renders": self.renders,
+            "failures": self.failures,
+            "fallback_busy": self._fallback.busy,
+        }
+
+    def healthy(self) -> bool:
+        """The child is alive and heartbeating (for the systemd watchdog)."""
+        if self._state not in ("starting", "ready") or self._proc is None:
+            return False
+        return self._proc.is_alive() and self.clock() - self._last_beat <= self.hang_timeout_s
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Ask the child to exit, then kill it. Blocks up to ~2x timeout_s: shutdown only."""
+        proc, conn = self._proc, self._conn
+        self._state, self._engine = "stopped", "stopped"
+        self._proc = self._conn = self._job = None
+        self._fallback.stop()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.send(("stop",))
+        if proc is not None:
+            proc.join(timeout_s)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout_s)
+        if conn is not None:
+            conn.close()
+
+    # -- internals ------------------------------------------------------------------------
+    def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
+        """Run one step of poll/request; a bug here is logged, never raised into the frame."""
+        try:
+            step(out)
+        except Exception:
+            log.exception("generation worker: unexpected error in %s", step.__name__)
+
+    def _spawn(self) -> None:
+        ctx = get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        beat = min(0.5, self.hang_timeout_s / 4)
+        level = logging.getLogger().getEffectiveLevel()
+        proc = ctx.Process(
+            target=child_main,
+            args=(child, self.spec, beat, level),
+            name="installation-worker",
+            daemon=True,  # dies with the parent; torch's compile pools cope with daemons
+        )
+        self._spawned_at = self._last_beat = self.clock()
+        self._heard = False  # until the first beat, only start_timeout_s applies
+        try:
+            proc.start()
+        except Exception as e:
+            log.error("generation worker: could not start a process: %s", e)
+            parent.close()
+            self._down(self._spawned_at)
+            return
+        finally:
+            child.close()
+        self._proc, self._conn = proc, parent
+        self._state, self._engine = "starting", "starting"
+
+    def _read(self, out: list[WorkerReply]) -> None:
+        conn = self._conn
+        for _ in range(MAX_MESSAGES_PER_POLL):
+            if conn is None or self._state not in ("starting", "ready"):
+                return
+            try:
+                if not conn.poll(0):
+                    return
+                msg = conn.recv()
+                payload = _recv_pixels(conn, msg[3]) if msg[0] == "result" else None
+            except (EOFError, OSError, BufferTooShort) as e:
+                code = self._proc.exitcode if self._proc else None
+                self._fail_child(out, "crash", f"lost its pipe ({type(e).__name__}, exit {code})")
+                return
+            self._handle(msg, payload, out)
+
+    def _handle(
+        self, msg: tuple[Any, ...], payload: bytearray | None, out: list[WorkerReply]
+    ) -> None:
+        self._last_beat, self._heard = self.clock(), True
+        if msg[0] == "hello":
+            _, self._engine, self.describe, note = msg
+            self._state = "ready"
+            pid = self._proc.pid if self._proc else None
+            log.info("generation worker ready: engine %s (pid %s)", self._engine, pid)
+            if note:
+                log.warning("generation worker: %s", note)
+            return
+        job = self._job
+        if msg[0] not in ("result", "failure") or job is None or msg[1] != job.id:
+            return
+        self._job = None
+        if msg[0] == "result":
+            _, _, engine, shape, ms = msg
+            image = np.frombuffer(payload or b"", np.uint8).reshape(shape)
+            self.renders += 1
+            self._streak = 0
+            out.append(Result(job.variation, image, engine, ms, describe=dict(self.describe)))
+            return
+        _, _, kind, reason = msg
+        self.failures += 1
+        log.warning("generation worker: %s failed (%s): %s", job.variation.key, kind, reason)
+        out.append(Failure(job.variation, reason, kind))
+        if kind != "unsafe" and job.live and self._live is None:
+            self._fallback.submit(job.variation)
+
+    def _supervise(self, out: list[WorkerReply]) -> None:
+        now, proc = self.clock(), self._proc
+        if self._state == "down" and now >= self._restart_at:
+            self.restarts += 1
+            self._spawn()
+        elif self._state == "killing" and proc is not None:
+            if not proc.is_alive():  # is_alive() reaps without waiting
+                with contextlib.suppress(ValueError):
+                    proc.close()
+                self._proc = None
+                self._state = "down"
+            elif now >= self._kill_at:
+                proc.kill()
+                self._kill_at = float("inf")
+        elif self._state in ("starting", "ready") and proc is not None:
+            reason, kind = self._trouble(now, proc), "hang"
+            if reason is None:
+                return
+            if reason.startswith("exited"):
+                kind = "crash"
+            self._fail_child(out, kind, reason)
+
+    def _trouble(self, now: float, proc: BaseProcess) -> str | None:
+        """Why the child must be replaced, or None while it is fine."""
+        if not proc.is_alive():
+            return f"exited with code {proc.exitcode}"
+        if self._state == "starting" and now - self._spawned_at > self.start_timeout_s:
+            return f"sent no hello within {self.start_timeout_s:g} s"
+        if self._heard and now - self._last_beat > self.hang_timeout_s:
+            return f"sent no heartbeat for {now - self._last_beat:.1f} s"
+        job = self._job
+        if job is not None and now - job.sent_at > self.hang_timeout_s:
+            return f"spent {now - job.sent_at:.1f} s rendering {job.variation.key}"
+        return None
+
+    def _fail_child(self, out: list[WorkerReply], kind: str, reason: str) -> None:
+        """Report the in-flight job, hand the live request to the fallback, kill, restart."""
+        now, job, proc = self.clock(), self._job, self._proc
+        self._job = None
+        busy = f" while rendering {job.variation.key} seed {job.variation.seed}" if job else ""
+        pid, engine = (proc.pid if proc else None), self._engine
+        delay = self._down(now)
+        log.error(
+            "generation worker (pid %s, engine %s) %s%s; restart #%d in %.1f s",
+            pid,
+            engine,
+            reason,
+            busy,
+            self.restarts + 1,
+            delay,
+        )
+        if job is not None:
+            self.failures += 1
+            out.append(Failure(job.variation, f"worker {reason}", kind))
+            if job.live and self._live is None:
+                self._live = job.variation  # _dispatch hands it to the fallback
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if proc is not None and proc.is_alive():
+            with contextlib.suppress(Exception):
+                proc.terminate()
+            self._state, self._kill_at = "killing", now + TERMINATE_GRACE_S
+        elif proc is not None:
+            with contextlib.suppress(ValueError):
+                proc.close()
+            self._proc = None
+
+    def _down(self, now: float) -> float:
+        """Enter 'down' and schedule the restart with exponential backoff; returns the delay."""
+        self._streak += 1
+        delay = min(self.backoff[1], self.backoff[0] * 2 ** (self._streak - 1))
+        self._restart_at = now + delay
+        self._state, self._engine, self.describe = "down", "down", {}
+        return delay
+
+    def _dispatch(self, out: list[WorkerReply]) -> None:
+        """Give the idle child its next job, or the live request to the fallback if it can't."""
+        if self._state != "ready":
+            if self._live is not None:
+                self._fallback.submit(self._live)
+                self._live = None
+            return
+        if self._job is not None or self._conn is None:
+            return
+        if self._live is not None:
+            variation, live, self._live = self._live, True, None
+        elif self._bg:
+            variation, live = self._bg.popitem(last=False)[0], False
+        else:
+            return
+        self._jobs += 1
+        self._job = _Job(self._jobs, variation, live, self.clock())
+        try:
+            self._conn.send(("render", self._job.id, variation))
+        except (OSError, ValueError) as e:
+            self._fail_child(out, "crash", f"could not take a job ({type(e).__name__}: {e})")
