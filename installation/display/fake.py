@@ -155,6 +155,7 @@ class FakeKiosk:
             "fading": False,
             "ignored_keys": 0,
             "overlay": self.overlay is not None,
+            "banner": self.banner,
         }
 
     @property

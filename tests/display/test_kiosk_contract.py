@@ -66,8 +66,21 @@ def test_refusals_match(kiosk: Kiosk | FakeKiosk) -> None:
 def test_status_has_the_same_keys(kiosk: Kiosk | FakeKiosk) -> None:
     kiosk.open()
     kiosk.frame()
-    real_keys = {"frames", "fps", "frame_ms_p50", "frame_ms_p99", "longest_gap_ms", "state",
-                 "size", "driver", "vsync", "fading", "ignored_keys", "overlay"}  # fmt: skip
+    real_keys = {
+        "frames",
+        "fps",
+        "frame_ms_p50",
+        "frame_ms_p99",
+        "longest_gap_ms",
+        "state",
+        "size",
+        "driver",
+        "vsync",
+        "fading",
+        "ignored_keys",
+        "overlay",
+        "banner",
+    }
     stats = kiosk.stats()
     assert set(stats) == real_keys and stats["frames"] == 1
 
