@@ -158,7 +158,7 @@ def test_a_reload_storm_under_a_task_limit_keeps_the_kiosk_up(tmp_path: Path) ->
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
-        preexec_fn=lambda: _join_pids_cgroup(group),  # noqa: PLW1509
+        preexec_fn=lambda: _join_pids_cgroup(group),
     )
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
