@@ -21,7 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from installation.core.throws import DieEvent, DieState
-from installation.dice.protocol import PROTOCOL_VERSION, LineSplitter, encode, encode_event
+from installation.dice.protocol import (
+    MAX_DICE,
+    MAX_FACES,
+    PROTOCOL_VERSION,
+    LineSplitter,
+    encode,
+    encode_event,
+)
 
 
 class Emulator:
@@ -31,6 +38,7 @@ class Emulator:
         self,
         dice: int = 2,
         *,
+        faces: int = 6,
         firmware: str = "emulator-1.0",
         version: int = PROTOCOL_VERSION,
         link: str | Path | None = None,
@@ -38,9 +46,12 @@ class Emulator:
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not 1 <= dice <= 64:
-            raise ValueError(f"dice must be 1..64, got {dice}")
+        if not 1 <= dice <= MAX_DICE:
+            raise ValueError(f"dice must be 1..{MAX_DICE}, got {dice}")
+        if not 2 <= faces <= MAX_FACES:
+            raise ValueError(f"faces must be 2..{MAX_FACES}, got {faces}")
         self.dice = dice
+        self.faces = faces
         self.firmware = firmware
         self.version = version
         self.link = Path(link) if link else None
@@ -105,8 +116,8 @@ class Emulator:
         if not 1 <= die <= self.dice:
             raise ValueError(f"die must be 1..{self.dice}, got {die}")
         face = face if state is DieState.LANDED else 0
-        if state is DieState.LANDED and not 1 <= face <= 6:
-            raise ValueError(f"a landed die shows 1..6, got {face}")
+        if state is DieState.LANDED and not 1 <= face <= self.faces:
+            raise ValueError(f"a landed die shows 1..{self.faces}, got {face}")
         self.states[die - 1] = (state, face)
         self.send(encode_event(DieEvent(die, state, face, self._t_ms())))
 
@@ -172,6 +183,25 @@ class Emulator:
             # A full buffer (no reader) loses bytes, as a real UART would.
             with contextlib.suppress(OSError):
                 os.write(self._master, data)
+
+    def send_all(self, data: bytes, timeout_s: float = 10.0) -> int:
+        """Write every byte, waiting while the host catches up (as a device with flow
+        control would), until done, unplugged or `timeout_s` passed. Returns bytes written.
+
+        Heartbeats and answers wait meanwhile, so no line is cut by another."""
+        end = time.monotonic() + timeout_s
+        view, done = memoryview(data), 0
+        with self._lock:
+            master = self._master
+            while master is not None and done < len(data) and time.monotonic() < end:
+                try:
+                    select.select([], [master], [], 0.05)
+                    done += os.write(master, view[done : done + 4096])
+                except BlockingIOError:
+                    continue
+                except (OSError, ValueError):
+                    break
+        return done
 
     def hello(self) -> None:
         self.send(encode("HELLO", self.version, self.firmware, self.dice))

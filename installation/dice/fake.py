@@ -15,10 +15,13 @@ from typing import Any
 
 from installation.core.events import InboxEvent, LinkStatus
 from installation.core.throws import DieEvent, DieState, ThrowDetector
+from installation.dice.portstate import section
 
 
 class FakeDice:
     """In-memory dice. `reports` records every DieEvent fed, `events` every inbox event."""
+
+    status_name = "dice"
 
     def __init__(
         self,
@@ -32,10 +35,12 @@ class FakeDice:
         inbox: queue.Queue[Any],
         clock: Callable[[], float] = time.monotonic,
         every_die_must_move: bool = True,
+        faces: int = 6,
         **_: Any,
     ) -> None:
         self.ports = list(ports or ["fake"])
         self.dice = dice
+        self.faces = faces
         self.inbox = inbox
         self.clock = clock
         self.settle_s = settle_ms / 1000
@@ -58,27 +63,29 @@ class FakeDice:
         self.started = False
 
     def status(self) -> dict[str, Any]:
-        return {
-            "connected": self.connected,
-            "dice": self.dice,
-            "dice_reported": self.dice if self.connected else 0,
-            "dropped": {},
-            "ports": [
-                {
-                    "port": p,
-                    "device": p,
-                    "connected": self.connected,
-                    "firmware": "fake",
-                    "dice": self.dice,
-                    "dropped": {},
-                    "reconnects": 0,
-                    "last_error": "",
-                    "device_error": "",
-                    "device_errors": 0,
-                }
-                for p in self.ports
-            ],
-        }
+        ports: list[dict[str, Any]] = [
+            {
+                "port": p,
+                "device": p,
+                "open": self.connected,
+                "connected": self.connected,
+                "firmware": "fake",
+                "dice": self.dice,
+                "dropped": {},
+                "reconnects": 0,
+                "retries": 0,
+                "last_error": "",
+                "busy": "",
+                "device_error": "",
+                "device_errors": 0,
+                "last_connect": None,
+                "last_disconnect": None,
+            }
+            for p in self.ports
+        ]
+        info = section(ports, self.dice, self.faces)
+        info["dice_reported"] = self.dice if self.connected else 0
+        return info
 
     def snapshot(self) -> dict[str, object]:
         return self.detector.snapshot()

@@ -15,7 +15,13 @@ from installation.core.throws import DieEvent, DieState
 PROTOCOL_VERSION = 1
 MAX_LINE = 120  # bytes, not counting the \r\n
 DEFAULT_BAUD = 115200
-FACES = 6
+MIN_BAUD, MAX_BAUD = 50, 4_000_000  # what termios and common USB serial chips can do
+MAX_DICE = 64  # dice on one port, as a HELLO may declare
+FACES = 6  # faces per die when the caller does not say (the show's dice.faces does)
+# The most faces a die may report. 120 is the largest fair die made (the d120
+# disdyakis triacontahedron); three digits keep every DIE line far below MAX_LINE.
+# The reference firmware reads a cube (1..6); firmware for other dice may go this far.
+MAX_FACES = 120
 
 # Every reason a line can be dropped, in the order the status JSON lists them.
 DROP_REASONS = (
@@ -26,7 +32,8 @@ DROP_REASONS = (
     "non_ascii",  # bytes above 0x7E or control bytes
     "too_long",  # more than MAX_LINE bytes before the \n
     "framing",  # no leading $, no *HH, or an empty type
-    "bad_field",  # a field that is not what its type says (face 9, state SPINNING ...)
+    "bad_field",  # a field that is not what its type says (LANDED on 0, state SPINNING ...)
+    "face_range",  # a LANDED face above the dice's faces (the show's dice.faces, MAX_FACES)
 )
 
 HOST_HELLO = b"?HELLO\n"
@@ -121,7 +128,11 @@ class LineSplitter:
 
 
 def decode(line: bytes | str, dice: int | None = None, faces: int = FACES) -> Message:
-    """Decode one line (no \\n). `dice` bounds die numbers when known. Never raises."""
+    """Decode one line (no \\n). Never raises.
+
+    `dice` bounds die numbers when known; a LANDED face must be 1..`faces` (the show's
+    faces per die; never more than MAX_FACES, whatever the caller passes).
+    """
     try:
         return _decode(line, dice, faces)
     except Exception as e:  # a codec bug must not take the reader down
@@ -171,15 +182,15 @@ def _hello(fields: list[str]) -> Message:
         return Hello(version, fields[1] if len(fields) > 1 else "", 0)
     if len(fields) != _FIELDS["HELLO"]:
         return Dropped("field_count", f"HELLO has {len(fields)} fields, expected 3")
-    count = _int(fields[2], 1, 64)
+    count = _int(fields[2], 1, MAX_DICE)
     if count is None:
-        return Dropped("bad_field", f"HELLO dice count {fields[2]!r}, expected 1..64")
+        return Dropped("bad_field", f"HELLO dice count {fields[2]!r}, expected 1..{MAX_DICE}")
     return Hello(version, fields[1], count)
 
 
 def _die(fields: list[str], dice: int | None, faces: int) -> Message:
     t, die, state_s, face_s = fields
-    t_ms, n, face = _int(t, 0, _U32 - 1), _int(die, 0, 9999), _int(face_s, 0, 99)
+    t_ms, n, face = _int(t, 0, _U32 - 1), _int(die, 0, 9999), _int(face_s, 0, _U32 - 1)
     if t_ms is None or n is None or face is None:
         return Dropped("bad_field", f"DIE fields {','.join(fields)!r}: expected numbers")
     if n < 1 or (dice is not None and n > dice):
@@ -190,8 +201,12 @@ def _die(fields: list[str], dice: int | None, faces: int) -> Message:
     except ValueError:
         known = "|".join(s.value for s in DieState)
         return Dropped("bad_field", f"die state {_short(state_s)!r}, expected {known}")
-    if state is DieState.LANDED and not 1 <= face <= faces:
-        return Dropped("bad_field", f"LANDED face {face}, expected 1..{faces}")
+    if state is DieState.LANDED and face == 0:
+        return Dropped("bad_field", f"die {n} LANDED with face 0, expected a face")
+    top = min(max(faces, 1), MAX_FACES)
+    if state is DieState.LANDED and face > top:
+        beyond = f"; the protocol allows at most {MAX_FACES}" if face > MAX_FACES else ""
+        return Dropped("face_range", f"die {n} LANDED on face {face}, expected 1..{top}{beyond}")
     if state is not DieState.LANDED and face != 0:
         return Dropped("bad_field", f"{state.value} face {face}, expected 0")
     return DieEvent(n, state, face, t_ms)

@@ -10,29 +10,35 @@ buffer grows without bound on noise with no newline; this loop is as short.
 
 Die numbers run on across ports in the order listed, using each port's HELLO
 count (a port not heard from yet counts as 1 die, the one-die-per-cable case).
+
+A port is connected from its first good HELLO in a session. The log gets one
+line per connect, reconnect and disconnect (with the reason); failed retries
+only when their reason changes, and not while a lost device is away; whatever
+the device sends is logged by kind at most once a minute (ratelog.py). The
+status section "dice" (status()) is read live on every call.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import queue
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from installation.core.events import InboxEvent, LinkStatus, ThrowCancelled, ThrowCommitted
 from installation.core.throws import DieEvent, ThrowDetector
 from installation.dice import ports as portnames
+from installation.dice.portstate import PortState, is_busy, section
 from installation.dice.protocol import (
     DEFAULT_BAUD,
     FACES,
     HOST_HELLO,
     HOST_STATE,
+    MAX_FACES,
     PROTOCOL_VERSION,
     DeviceError,
     Dropped,
@@ -45,41 +51,39 @@ from installation.errors import DiceError, ProtocolMismatch
 log = logging.getLogger("installation.dice")
 
 HELLO_RETRY_S = 1.0  # ask ?HELLO again this often until the device answers
-LOG_EVERY_S = 60.0  # a repeated drop reason or device error is logged at most this often
+STATE_GAP_S = 0.5  # ?STATE at most this often, however many HELLOs the device sends
 DEVICE_CHECK_S = 1.0  # check this often that the port's name still names the open device
+FLUSH_EVERY_S = 1.0  # how often held-back log lines are summed up when their window ends
+HOLDERS_EVERY_S = 30.0  # /proc is searched for a busy port's holder at most this often
 TICK_IDLE_S = 0.25  # with no throw open the ticker only wakes to notice stop()
 
 
 class _SessionEnd(Exception):
     """The current session on a port is over (silence, mismatch); reopen it."""
 
-    def __init__(self, text: str, healthy: bool) -> None:
+    def __init__(self, text: str, healthy: bool, level: int = logging.WARNING) -> None:
         super().__init__(text)
         self.healthy = healthy  # the device spoke v1 this session: restart the backoff
+        self.level = level
 
 
 @dataclass
-class _Port:
-    """Live state of one configured port."""
+class _Session:
+    """One open of a port: what was asked and heard since."""
 
-    name: portnames.PortName
-    index: int
-    device: str = ""
-    open: bool = False
-    connected: bool = False  # open and a valid frame seen this session
-    firmware: str = ""
-    dice: int | None = None  # from HELLO; kept across reconnects for numbering
-    reconnects: int = 0
-    last_error: str = ""
-    device_error: str = ""
-    device_errors: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    last_valid: float = 0.0
-    logged: dict[str, float] = field(default_factory=dict)
+    opened: int | None  # device number of the open port
+    asked: float  # last ?HELLO
+    checked: float  # last rename check
+    flushed: float  # last ratelog flush
+    hello: bool = False  # a good HELLO heard
+    state_due: bool = False  # a ?STATE is owed (sent once STATE_GAP_S has passed)
+    state_sent: float = float("-inf")
 
 
 class DiceLink:
     """Physical dice on one or more serial ports -> inbox events. Thread-safe status()."""
+
+    status_name = "dice"  # the app's status section: everything about the dice, live
 
     def __init__(
         self,
@@ -92,6 +96,7 @@ class DiceLink:
         silence_timeout_s: float = 3.0,
         inbox: queue.Queue[Any],
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         faces: int = FACES,
         backoff: tuple[float, float] = (0.5, 5.0),
         read_timeout_s: float = 0.05,
@@ -99,19 +104,25 @@ class DiceLink:
     ) -> None:
         if not ports:
             raise DiceError("DiceLink needs at least one port (dice.ports in the show)")
-        self._ports = [_Port(portnames.parse(p), i) for i, p in enumerate(ports)]
+        if not 1 <= faces <= MAX_FACES:
+            raise DiceError(f"faces per die must be 1..{MAX_FACES} (the protocol), got {faces}")
+        self._ports = [PortState(portnames.parse(p), i) for i, p in enumerate(ports)]
         self.baud = baud
         self.dice = dice
         self.faces = faces
         self.silence_timeout_s = silence_timeout_s
         self.inbox = inbox
         self.clock = clock
+        self.wall = wall
         self.backoff = backoff
         self.read_timeout_s = read_timeout_s
         self.history: deque[tuple[float, InboxEvent]] = deque(maxlen=20)
-        self._detector = ThrowDetector(
-            dice, settle_ms, throw_timeout_s, every_die_must_move=every_die_must_move
-        )
+        try:
+            self._detector = ThrowDetector(
+                dice, settle_ms, throw_timeout_s, every_die_must_move=every_die_must_move
+            )
+        except ValueError as e:
+            raise DiceError(str(e)) from None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()  # a new reading: the ticker re-reads the deadline
@@ -143,30 +154,10 @@ class DiceLink:
 
     # -- views -----------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        """For the status JSON: per port connected, firmware, dice, counters, errors."""
+        """The status section "dice", live: ports, devices, connects, drops, errors."""
         with self._lock:
-            ports = [
-                {
-                    "port": p.name.text,
-                    "device": p.device,
-                    "connected": p.connected,
-                    "firmware": p.firmware,
-                    "dice": p.dice,
-                    "dropped": dict(p.dropped),
-                    "reconnects": p.reconnects,
-                    "last_error": p.last_error,
-                    "device_error": p.device_error,
-                    "device_errors": p.device_errors,
-                }
-                for p in self._ports
-            ]
-        return {
-            "connected": all(p["connected"] for p in ports),
-            "dice": self.dice,
-            "dice_reported": sum(p.dice or 0 for p in self._ports),
-            "dropped": dict(sum((p.dropped for p in self._ports), Counter())),
-            "ports": ports,
-        }
+            ports = [p.status() for p in self._ports]
+        return section(ports, self.dice, self.faces)
 
     def snapshot(self) -> dict[str, object]:
         """Each die's state and face, and whether a throw is open."""
@@ -186,7 +177,7 @@ class DiceLink:
             if self._wake.wait(min(max(wait, 0.0005), TICK_IDLE_S)):
                 self._wake.clear()
 
-    def _supervise(self, port: _Port) -> None:
+    def _supervise(self, port: PortState) -> None:
         import serial  # imported here: the core and tests of other parts need no pyserial
 
         delay = self.backoff[0]
@@ -196,74 +187,78 @@ class DiceLink:
                 baud = port.name.baud or self.baud
                 ser = serial.Serial(port.device, baud, timeout=self.read_timeout_s, exclusive=True)
             except Exception as e:  # missing, busy, permission: all retried
-                self._note_error(port, f"cannot open: {e}")
+                self._failed(port, self._open_error(port, e))
             else:
                 healthy = False
                 try:
                     healthy = self._session(port, ser)
                 except _SessionEnd as e:
                     healthy = e.healthy
-                    self._note_error(port, str(e))
+                    self._ended(port, str(e), e.level)
                 except Exception as e:  # SerialException on unplug, OSError ...
-                    self._note_error(port, f"{type(e).__name__}: {e}")
+                    self._ended(port, f"{type(e).__name__}: {e}", logging.WARNING)
                 finally:
-                    _close(ser)
-                    self._disconnected(port)
+                    portnames.close_quietly(ser)
                 if healthy:
                     delay = self.backoff[0]
             if self._stop.wait(delay):
                 break
-            port.reconnects += 1
             delay = min(delay * 2, self.backoff[1])
+        self._ended(port, "stopped", logging.INFO)
 
-    def _session(self, port: _Port, ser: Any) -> bool:
+    def _session(self, port: PortState, ser: Any) -> bool:
         """Read until stopped (True) or the port fails (raises). Never raises on bad bytes."""
+        now = self.clock()
         with self._lock:
             port.open = True
-            port.last_valid = self.clock()
+            port.last_valid = now
+            port.busy = ""
         ser.write(HOST_HELLO)
-        asked = checked = self.clock()
-        opened = _open_device(ser)
-        hello = False
+        s = _Session(portnames.device_number(ser), asked=now, checked=now, flushed=now)
         splitter = LineSplitter()
         while not self._stop.is_set():
             data = ser.read(ser.in_waiting or 1)
             now = self.clock()
             for item in splitter.feed(data):
-                msg = item if isinstance(item, Dropped) else decode(item, self._port_dice(port))
-                hello = self._handle(port, msg, now, ser) or hello
+                msg = item if isinstance(item, Dropped) else decode(item, port.dice, self.faces)
+                self._handle(port, s, msg, now)
             if now - port.last_valid > self.silence_timeout_s:
-                raise _SessionEnd(f"silent for {self.silence_timeout_s:g} s: reopening", hello)
-            if now - checked >= DEVICE_CHECK_S:
-                checked = now
-                if _renamed(port.device, opened):
-                    raise _SessionEnd(f"{port.device} now names another device: reopening", hello)
-            if not hello and now - asked > HELLO_RETRY_S:
+                raise _SessionEnd(f"silent for {self.silence_timeout_s:g} s", s.hello)
+            if now - s.checked >= DEVICE_CHECK_S:
+                s.checked = now
+                if portnames.renamed(port.device, s.opened):
+                    raise _SessionEnd(f"{port.device} now names another device", s.hello)
+            if not s.hello and now - s.asked > HELLO_RETRY_S:
                 ser.write(HOST_HELLO)
-                asked = now
+                s.asked = now
+            if s.state_due and now - s.state_sent >= STATE_GAP_S:
+                ser.write(HOST_STATE)
+                s.state_due, s.state_sent = False, now
+            if now - s.flushed >= FLUSH_EVERY_S:
+                s.flushed = now
+                port.ratelog.flush(now)
         return True
 
-    def _handle(self, port: _Port, msg: object, now: float, ser: Any) -> bool:
-        """Act on one decoded message. True when it was a good HELLO."""
+    def _handle(self, port: PortState, s: _Session, msg: object, now: float) -> None:
+        """Act on one decoded message."""
         if isinstance(msg, Dropped):
             self._drop(port, msg, now)
-            return False
+            return
         if isinstance(msg, Hello):
-            return self._hello(port, msg, now, ser)
+            self._hello(port, s, msg, now)
+            return
         port.last_valid = now
-        if not port.connected:
-            self._connected(port)
         if isinstance(msg, DeviceError):
             with self._lock:
                 port.device_error = f"{msg.code}: {msg.text}"
                 port.device_errors += 1
-            text = f"device reports {port.device_error}"
-            self._log_once(port, f"err:{msg.code}", now, text, port.device_errors)
+                n = port.device_errors
+            text = f"device reports {port.device_error} [{n} device errors so far]"
+            port.ratelog.log("err", msg.code, now, text)
         elif isinstance(msg, DieEvent):
             self._die(port, msg, now)
-        return False
 
-    def _hello(self, port: _Port, msg: Hello, now: float, ser: Any) -> bool:
+    def _hello(self, port: PortState, s: _Session, msg: Hello, now: float) -> None:
         if msg.version != PROTOCOL_VERSION:
             text = str(
                 ProtocolMismatch(
@@ -272,18 +267,19 @@ class DiceLink:
                     "hardware/firmware or update the installation"
                 )
             )
-            log.error("%s", text)
-            raise _SessionEnd(text, False)
+            raise _SessionEnd(text, False, logging.ERROR)
         port.last_valid = now
         with self._lock:
             port.firmware, port.dice = msg.firmware, msg.dice
-            port.last_error = ""
-        self._connected(port)  # also when already connected: firmware and dice count are news
-        log.info("dice on %s: firmware %s, %d dice", port.device, msg.firmware, msg.dice)
-        ser.write(HOST_STATE)
-        return True
+        s.state_due = True
+        if not s.hello:
+            s.hello = True
+            self._connected(port, now)
+        else:  # a restart, or the answer to a repeated ?HELLO: news, but not 30,000 lines
+            text = f"HELLO again (firmware {msg.firmware}, {msg.dice} dice)"
+            port.ratelog.log("hello", "again", now, text, logging.INFO)
 
-    def _die(self, port: _Port, e: DieEvent, now: float) -> None:
+    def _die(self, port: PortState, e: DieEvent, now: float) -> None:
         number = self._offset(port) + e.die
         if number > self.dice:
             detail = f"die {e.die} on {port.name.text} is die {number}; the show has {self.dice}"
@@ -304,92 +300,83 @@ class DiceLink:
             self.history.append((self.clock(), ev))
             self.inbox.put(ev)
 
-    def _drop(self, port: _Port, d: Dropped, now: float) -> None:
+    def _drop(self, port: PortState, d: Dropped, now: float) -> None:
         with self._lock:
             port.dropped[d.reason] += 1
-        text = f"dropped line ({d.reason}): {d.detail}"
-        self._log_once(port, d.reason, now, text, port.dropped[d.reason])
+            n = port.dropped[d.reason]
+        port.ratelog.log(
+            "drop", d.reason, now, f"dropped line ({d.reason}): {d.detail} [{n} so far]"
+        )
 
-    def _log_once(self, port: _Port, key: str, now: float, text: str, count: int) -> None:
-        """Log a kind of trouble at most once a minute per port, with the running count."""
-        last = port.logged.get(key)
-        if last is None or now - last >= LOG_EVERY_S:
-            port.logged[key] = now
-            log.warning("%s: %s [%d so far]", port.name.text, text, count)
-
-    def _note_error(self, port: _Port, text: str) -> None:
+    def _open_error(self, port: PortState, e: Exception) -> str:
+        """The text for a failed open; names the holder when another process has the port."""
+        if not is_busy(e):
+            with self._lock:
+                port.busy = ""
+            return f"cannot open: {e}"
+        now = self.clock()
+        if port.busy and port.holders_at is not None and now - port.holders_at < HOLDERS_EVERY_S:
+            return port.last_error  # searching /proc on every retry would cost more than it tells
+        port.holders_at = now
+        busy = f"held by another process ({portnames.describe_holders(port.device)})"
         with self._lock:
-            changed = text != port.last_error
+            port.busy = busy
+        return f"cannot open {port.device}: it is {busy}; only one program can read the dice"
+
+    def _failed(self, port: PortState, text: str, level: int = logging.WARNING) -> None:
+        """An open failed, or a session ended before a good HELLO: retried, logged once.
+
+        While a lost device is away its retries are not logged (the disconnect line said
+        it), unless another process has taken the port.
+        """
+        with self._lock:
+            port.retries += 1
             port.last_error = text
-        if changed:  # the same failure every backoff step is logged once
-            log.warning("%s: %s", port.name.text, text)
+        quiet = port.lost_at is not None and not port.busy
+        if text != port.logged_failure and not quiet:
+            port.logged_failure = text
+            log.log(level, "%s: %s", port.name.text, text)
 
-    def _connected(self, port: _Port) -> None:
+    def _connected(self, port: PortState, now: float) -> None:
+        """The first good HELLO of a session: one log line, connect or reconnect."""
         with self._lock:
-            was, port.connected = port.connected, True
-        if not was:
-            log.info("%s: connected (%s)", port.name.text, port.device)
+            back = port.ever_connected
+            port.connected = port.ever_connected = True
+            port.reconnects += back
+            port.last_error = port.busy = port.logged_failure = ""
+            port.last_connect = {"at": round(self.wall(), 3), "device": port.device}
+            away = f" after {now - port.lost_at:.1f} s" if port.lost_at is not None else ""
+            port.lost_at = None
+        what = f"reconnected{away}" if back else "connected"
+        log.info(
+            "%s: %s (%s): firmware %s, %s dice",
+            port.name.text,
+            what,
+            port.device,
+            port.firmware,
+            port.dice,
+        )
         self.inbox.put(LinkStatus("dice", self.status()))
 
-    def _disconnected(self, port: _Port) -> None:
-        was = port.connected
+    def _ended(self, port: PortState, reason: str, level: int) -> None:
+        """A session ended (or the link stopped): cancel its throw; one line if it was up."""
         first = self._offset(port) + 1
         with self._lock:
+            was = port.connected
             port.open = port.connected = False
+            if was:
+                port.last_error = reason
+                port.last_disconnect = {"at": round(self.wall(), 3), "reason": reason}
+                port.lost_at = self.clock()
             events = self._detector.lost(
                 range(first, first + (port.dice or 1)), self.clock(), f"{port.name.text} lost"
             )
         self._emit(events)
         if was:
+            log.log(level, "%s: disconnected: %s", port.name.text, reason)
             self.inbox.put(LinkStatus("dice", self.status()))
+        elif reason != "stopped":
+            self._failed(port, reason, level)
 
-    def _offset(self, port: _Port) -> int:
+    def _offset(self, port: PortState) -> int:
         return sum(p.dice or 1 for p in self._ports[: port.index])
-
-    def _port_dice(self, port: _Port) -> int | None:
-        return port.dice
-
-
-def _open_device(ser: Any) -> int | None:
-    """The device number of the open port, None if it cannot be told."""
-    try:
-        return os.fstat(ser.fileno()).st_rdev
-    except (OSError, AttributeError, TypeError, ValueError):
-        return None
-
-
-def _renamed(path: str, opened: int | None) -> bool:
-    """True when `path` now names a device other than the one open (a stale session).
-
-    A by-id link follows its device to a new node after a replug; a session opened
-    through a stale link may sit on a freed node the kernel gave to another device.
-    Either way the open fd is no longer the device the show names. (The same node
-    number reused by another device cannot be told apart: configure by-id names.) A
-    missing path is not judged: a real unplug shows up as a read error.
-    """
-    if opened is None:
-        return False
-    try:
-        return os.stat(path).st_rdev != opened
-    except OSError:
-        return False
-
-
-def _close(ser: Any) -> None:
-    """Close a port; if pyserial's close fails half-way, make it forget its fd numbers.
-
-    os.close frees the number even when it raises, but pyserial then keeps it, and its
-    finalizer (io.IOBase.__del__) closes it again later, when the number may be the next
-    session's port or any other file. Its abort pipes may leak: better than that.
-    """
-    try:
-        ser.close()
-    except Exception as e:
-        log.warning("closing %s failed (%s); its fds are dropped, not closed again", ser, e)
-        with contextlib.suppress(Exception):
-            for name in (
-                "fd",
-                *(f"pipe_abort_{x}" for x in ("read_r", "read_w", "write_r", "write_w")),
-            ):
-                setattr(ser, name, None)
-            ser.is_open = False

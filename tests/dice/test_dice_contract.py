@@ -17,8 +17,33 @@ from installation.dice.emulator import Emulator
 from installation.dice.fake import FakeDice
 from installation.dice.serial import DiceLink
 
-STATUS_KEYS = {"connected", "dice", "dice_reported", "dropped", "ports"}
-PORT_KEYS = {"port", "device", "connected", "firmware", "dice", "dropped", "reconnects"}
+STATUS_KEYS = {
+    "connected",
+    "connected_ports",
+    "dice",
+    "faces",
+    "dice_reported",
+    "dropped",
+    "device_errors",
+    "reconnects",
+    "last_connect",
+    "last_disconnect",
+    "ports",
+}
+PORT_KEYS = {
+    "port",
+    "device",
+    "connected",
+    "firmware",
+    "dice",
+    "dropped",
+    "reconnects",
+    "retries",
+    "busy",
+    "device_errors",
+    "last_connect",
+    "last_disconnect",
+}
 
 
 class _Base:
@@ -85,8 +110,9 @@ def test_start_reports_a_connected_link(rig: Any) -> None:
     ev = rig.next(LinkStatus)
     assert ev.name == "dice" and ev.info["connected"] is True
     st = rig.link.status()
-    assert set(st) >= STATUS_KEYS and st["dice"] == 2
+    assert set(st) == STATUS_KEYS and st["dice"] == 2
     assert set(st["ports"][0]) >= PORT_KEYS
+    assert rig.link.status_name == "dice"  # the app's one status section for the dice
 
 
 def test_a_throw_gives_rolling_then_the_committed_faces(rig: Any) -> None:

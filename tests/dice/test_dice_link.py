@@ -128,7 +128,7 @@ def test_protocol_version_mismatch_is_named_and_retried(
         until(lambda: "version 2" in link.status()["ports"][0]["last_error"])
         err = link.status()["ports"][0]["last_error"]
         assert "version 1" in err and "future-fw" in err
-        until(lambda: link.status()["ports"][0]["reconnects"] >= 2)  # keeps retrying
+        until(lambda: link.status()["ports"][0]["retries"] >= 2)  # keeps retrying
         assert not link.status()["connected"]
     finally:
         link.stop()
@@ -225,7 +225,7 @@ def test_the_port_is_held_exclusively(emu: Emulator, inbox: queue.Queue[Any]) ->
 def test_a_missing_port_is_reported_and_retried(tmp_path: Path, inbox: queue.Queue[Any]) -> None:
     link = make_link([str(tmp_path / "nothing")], inbox)
     try:
-        until(lambda: link.status()["ports"][0]["reconnects"] >= 2)
+        until(lambda: link.status()["ports"][0]["retries"] >= 2)
         assert "does not exist" in link.status()["ports"][0]["last_error"]
         assert not link.status()["connected"]
     finally:

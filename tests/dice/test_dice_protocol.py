@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from installation.core.throws import DieEvent, DieState
 from installation.dice.protocol import (
     DROP_REASONS,
+    MAX_FACES,
     MAX_LINE,
     DeviceError,
     Dropped,
@@ -69,7 +70,9 @@ def test_every_drop_reason() -> None:
     assert reason(b"HB,5000*23") == "framing"
     assert reason(b"$HB,5000") == "framing"
     assert reason(frame("")) == "framing"
-    assert reason(frame("DIE,1,1,LANDED,7")) == "bad_field"
+    assert reason(frame("DIE,1,1,LANDED,7")) == "face_range"
+    assert reason(frame("DIE,1,1,LANDED,0")) == "bad_field"
+    assert reason(frame("DIE,1,1,LANDED,x")) == "bad_field"
     assert reason(frame("DIE,1,1,ROLLING,3")) == "bad_field"
     assert reason(frame("DIE,1,1,SPINNING,0")) == "bad_field"
     assert reason(frame("DIE,-1,1,ROLLING,0")) == "bad_field"
@@ -83,6 +86,25 @@ def test_drop_details_say_what_would_be_accepted() -> None:
     assert isinstance(got, Dropped) and got.detail == "die 3, expected 1..2"
     got = decode(b"$DIE,1200,1,LANDED,3*4E")
     assert isinstance(got, Dropped) and "expected 4F" in got.detail
+
+
+def test_faces_are_checked_against_the_dice_faces_up_to_the_protocol_limit() -> None:
+    """A d20 show accepts 1..20 (issue 13.6: 7..20 were dropped as "expected 1..6"); a d4
+    show refuses a 6; nothing beyond MAX_FACES, whatever the caller's faces."""
+    assert decode(frame("DIE,1,2,LANDED,20"), faces=20) == DieEvent(2, DieState.LANDED, 20, 1)
+    assert decode(frame("DIE,1,1,LANDED,7"), faces=20) == DieEvent(1, DieState.LANDED, 7, 1)
+    got = decode(frame("DIE,1,2,LANDED,21"), faces=20)
+    assert got == Dropped("face_range", "die 2 LANDED on face 21, expected 1..20")
+    got = decode(frame("DIE,1,1,LANDED,6"), faces=4)
+    assert isinstance(got, Dropped) and got.detail == "die 1 LANDED on face 6, expected 1..4"
+    top = frame(f"DIE,1,1,LANDED,{MAX_FACES}")
+    assert decode(top, faces=MAX_FACES) == DieEvent(1, DieState.LANDED, MAX_FACES, 1)
+    got = decode(frame(f"DIE,1,1,LANDED,{MAX_FACES + 1}"), faces=10**6)
+    assert isinstance(got, Dropped) and got.reason == "face_range"
+    assert f"expected 1..{MAX_FACES}; the protocol allows at most {MAX_FACES}" in got.detail
+    # the longest DIE line of a d120 stays far inside the line limit
+    assert len(frame(f"DIE,{2**32 - 1},64,HANDLING,0")) < MAX_LINE // 2
+    assert len(frame(f"DIE,{2**32 - 1},64,LANDED,{MAX_FACES}")) < MAX_LINE // 2
 
 
 def test_other_protocol_version_is_reported_not_dropped() -> None:

@@ -24,7 +24,7 @@ import serial
 
 from installation.core.events import ThrowCommitted
 from installation.dice import emulator as emulator_module
-from installation.dice import serial as link_module
+from installation.dice import ports as ports_module
 from installation.dice.emulator import Emulator
 from installation.dice.serial import DiceLink
 from tests.dice.test_dice_link import committed, make_link, until, wait_for
@@ -69,8 +69,8 @@ def test_a_pty_that_reuses_the_unplugged_number_is_never_opened(
         foreign = Emulator(2, firmware="someone-else", heartbeat_s=0.1)
         if foreign.pty_path != old:  # another process took the number first
             pytest.skip(f"the kernel gave {foreign.pty_path}, not the freed {old}")
-        tries = link.status()["ports"][0]["reconnects"] + 2  # retried twice while unplugged
-        until(lambda: firmware(link) == "someone-else" or reconnects(link) >= tries)
+        tries = retries(link) + 2  # retried twice while unplugged
+        until(lambda: firmware(link) == "someone-else" or retries(link) >= tries)
         assert firmware(link) != "someone-else"
         emu.replug()
         wait_for(inbox, connected_to("emulator-1.0"))
@@ -111,6 +111,7 @@ def test_many_replugs_with_throws_and_silences_lose_nothing(
     rng = random.Random(7)
     link = make_link([emu.path], inbox, silence_timeout_s=0.3)
     try:
+        wait_for(inbox, connected_to("emulator-1.0"))  # a reconnect needs a first connect
         for _ in range(3):
             before = link.status()["ports"][0]["reconnects"]
             emu.unplug()
@@ -181,7 +182,7 @@ def test_a_failed_close_never_closes_a_recycled_fd_later(
             raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(serial.serialposix.os, "close", failing_close)
-    link_module._close(ser)
+    ports_module.close_quietly(ser)
     monkeypatch.undo()
     r, w = os.pipe()  # the lowest free numbers: the port's old one among them
     try:
@@ -208,8 +209,8 @@ def committed_with(faces: list[int]) -> Any:
     return lambda e: isinstance(e, ThrowCommitted) and e.throw.faces == tuple(faces)
 
 
-def reconnects(link: DiceLink) -> int:
-    return int(link.status()["ports"][0]["reconnects"])
+def retries(link: DiceLink) -> int:
+    return int(link.status()["ports"][0]["retries"])
 
 
 def reconnected(link: DiceLink, before: int) -> bool:
