@@ -1,28 +1,31 @@
 """Load a show folder: TOML -> validated Show, or a ShowError listing every problem.
 
 Three passes, all collected: TOML syntax, the pydantic schema (per-field types and
-ranges) and the cross-field rules in rules.py. Every issue carries show.toml's line.
+ranges) and the cross-field rules in rules.py and path_rules.py. Every issue carries
+show.toml's line. Reading is bounded (files.py, toml_bounds.py): only a regular file of
+at most 1 MiB, nesting and numbers within limits, so no file can hang or crash a load.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from installation.core.dice import outcome_count
+from installation.core.schedule import Schedule
 from installation.errors import ShowError, ShowIssue
-from installation.show import rules
+from installation.show import path_rules, rules  # noqa: F401 (path_rules registers rules)
+from installation.show.files import SHOW_FILE_LIMIT, FileProblem, read_regular
 from installation.show.messages import dotted, message, unknown_key
-from installation.show.schema import Show
+from installation.show.schema import ScheduleSection, Show
+from installation.show.toml_bounds import TomlProblem, out_of_bounds, parse
 from installation.show.toml_lines import KeyLines
 
 SHOW_FILE = "show.toml"
 LOADER_FIELDS = ("folder", "source")  # set by the loader, never by the file
-_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
 def locate_show(path: Path | str) -> tuple[Path, Path]:
@@ -38,8 +41,14 @@ def load_show(path: Path | str) -> Show:
     source set to absolute paths. Raises ShowError carrying every issue found."""
     folder, source = locate_show(path)
     text = _read(source, Path(path))
-    data = _parse(text, str(source))
+    try:
+        data = parse(text)
+    except TomlProblem as e:
+        raise ShowError([ShowIssue(str(source), e.line, "", e.message)]) from None
     lines = KeyLines(text)
+    if bad := out_of_bounds(data):  # nothing past here may meet a huge number or depth
+        issues = [ShowIssue(str(source), lines.line(loc), dotted(loc), msg) for loc, msg in bad]
+        raise ShowError(issues)
     found: list[tuple[tuple[str | int, ...], str]] = []
     for key in LOADER_FIELDS:
         if key in data:
@@ -56,30 +65,23 @@ def load_show(path: Path | str) -> Show:
 
 
 def _read(source: Path, given: Path) -> str:
-    if not source.exists():
+    """The text of show.toml: a regular UTF-8 file of at most SHOW_FILE_LIMIT bytes."""
+    try:
+        exists = source.exists()
+    except (OSError, ValueError):  # a NUL in the name, a name too long: read_regular says so
+        exists = True
+    if not exists:
         in_folder = source.parent.is_dir() and source.name == SHOW_FILE
         hint = f"no {SHOW_FILE} in this folder" if in_folder else "no such show folder or file"
         msg = f"{hint}; expected a show folder containing {SHOW_FILE}, or a .toml show file"
         raise ShowError([ShowIssue(str(given), None, "", msg)])
     try:
-        return source.read_text(encoding="utf-8")
+        return read_regular(source, SHOW_FILE_LIMIT).decode("utf-8")
+    except FileProblem as e:
+        msg = f"{e}; expected a show folder containing {SHOW_FILE}, or a .toml show file"
     except UnicodeDecodeError as e:
         msg = f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8"
-    except OSError as e:
-        msg = f"cannot read: {e.strerror or e}"
     raise ShowError([ShowIssue(str(source), None, "", msg)])
-
-
-def _parse(text: str, file: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        msg = str(e)
-        m = _TOML_POS.search(msg)
-        line = int(m.group(1)) if m else None
-        raise ShowError(
-            [ShowIssue(file, line, "", f"TOML syntax error: {_TOML_POS.sub('', msg)}")]
-        ) from None
 
 
 def _validate(
@@ -112,7 +114,48 @@ def _validate(
         return show, failed | bad
 
 
-def summarize(show: Show) -> str:
+def next_opening_and_closing(
+    schedule: Schedule, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The next instant the doors open and the next they close after `now` (UTC; None:
+    not within the schedule's horizon of about a year). Warm-up is not an opening."""
+    opening = closing = None
+    t, phase = now, schedule.phase_at(now)
+    for _ in range(8):  # open -> closed -> warmup -> open covers both within 3 changes
+        nxt = schedule.next_change(t)
+        if nxt is None:
+            break
+        new = schedule.phase_at(nxt)
+        if new == "open" and opening is None:
+            opening = nxt
+        if phase == "open" and new != "open" and closing is None:
+            closing = nxt
+        if opening is not None and closing is not None:
+            break
+        t, phase = nxt, new
+    return opening, closing
+
+
+def hours_line(section: ScheduleSection, now: datetime) -> str:
+    """'open now (Europe/Berlin); closes Mon 2026-12-07 18:00, opens again ...'."""
+    schedule = section.build()
+    opening, closing = next_opening_and_closing(schedule, now)
+
+    def local(t: datetime | None) -> str:
+        return (
+            "not within a year" if t is None else f"{t.astimezone(schedule.zone):%a %Y-%m-%d %H:%M}"
+        )
+
+    phase = schedule.phase_at(now)
+    state = {"open": "open now", "warmup": "warming up now", "closed": "closed now"}[phase]
+    if phase == "open":
+        plan = f"closes {local(closing)}, opens again {local(opening)}"
+    else:
+        plan = f"opens {local(opening)}, closes {local(closing)}"
+    return f"{state} ({section.timezone}); {plan}"
+
+
+def summarize(show: Show, now: datetime | None = None) -> str:
     """A few lines a curator can check at a glance after validating."""
     s, d, v, o = show.show, show.dice, show.variations, show.osc
     title = " by ".join(x for x in (f"'{s.title}'" if s.title else "", s.artist) if x)
@@ -126,6 +169,10 @@ def summarize(show: Show) -> str:
     if show.artwork.mask is not None:
         mode = "inpainting"
     targets = ", ".join(f"{t.name} {t.host}:{t.port} ({t.mode})" for t in o.targets)
+    if show.schedule is None:
+        hours = "always open (no [schedule])"
+    else:
+        hours = hours_line(show.schedule, now or datetime.now(UTC))
     return "\n".join(
         [
             f"show      {s.name}" + (f": {title}" if title else ""),
@@ -136,5 +183,6 @@ def summarize(show: Show) -> str:
             f"render    {v.width}x{v.height} {mode}, {v.steps} steps, strength {v.strength:g}, "
             f"guidance {v.guidance:g}",
             f"osc       control {o.listen or 'off'}; targets: {targets or 'none'}",
+            f"hours     {hours}",
         ]
     )
