@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 MIB = 1024 * 1024
-SHOW_FILE_LIMIT = 1 * MIB  # a generous show.toml is a few KiB; d100 x 8 dice of variants ~50 KiB
+# A big show.toml is a few KiB; 8 dice x 100 faces of variants is ~80 KiB. A hostile file
+# at this limit takes about 2 s to refuse (tomllib and the line scanner are pure Python).
+SHOW_FILE_LIMIT = 256 * 1024
 IMAGE_FILE_LIMIT = 256 * MIB  # a painting scanned at 600 dpi as a PNG is tens of MiB
 
 _KINDS = (

@@ -31,6 +31,13 @@ mask). Relative paths resolve inside the show folder. Every section and key is
 optional; the defaults below apply. Unknown keys are errors (with a suggestion),
 so a typo never passes silently. Check a show with `installation validate SHOW`.
 
+Types are strict: `count = "3"` or `fullscreen = "yes"` is an error (write `3`,
+`true`); a whole number may be given for a number, and paths are text in quotes.
+Each number must lie in the range given under *type*. `show.toml` must be a regular
+UTF-8 file of at most 256 KiB, with lists and tables nested at most 16 deep and whole
+numbers within 64 bits; images (paintings, mask, poster) must be regular files of at
+most 256 MiB and at most Pillow's limit of about 89 million pixels.
+
 This file is generated from `installation/show/schema.py`
 (`python -m installation.show.reference --write`); a test keeps them in step.
 """

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from installation.show.load import hours_line, next_opening_and_closing, summarize
 from installation.show.schema import ScheduleSection, Show
+from installation.show.summary import hours_line, next_opening_and_closing, summarize
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEK = """\

@@ -259,3 +259,20 @@ def test_the_format_check_itself_survives_any_width() -> None:
 
     found = list(template_problems("{seed:" + "9" * 5000 + "}", LABEL_SAMPLES))
     assert len(found) == 1 and "width 999999999... is too large; at most 64" in found[0]
+
+
+def test_thousands_of_problems_list_the_first_hundred_and_a_count(
+    write_show: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from installation import cli
+
+    folder = write_show("[dice]\n" + "".join(f"cuont{i} = 1\n" for i in range(5000)))
+    assert cli.main(["validate", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 101
+    assert lines[0].endswith(":2: dice.cuont0: unknown key 'cuont0'. Did you mean 'count'?")
+    assert lines[-1].endswith(
+        "show.toml: 4900 more problems not listed; fix these and validate again"
+    )
+    assert "5000 problems; the show was not loaded" in err

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from installation.show.load import hours_line
 from installation.show.schema import Show
+from installation.show.summary import hours_line
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_S = 120  # a cold start imports pydantic and PIL; only a hang comes near this
