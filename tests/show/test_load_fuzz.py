@@ -10,7 +10,7 @@ import threading
 import tomllib
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -19,7 +19,7 @@ from installation.show.format_check import MAX_WIDTH, template_problems
 from installation.show.load import load_show
 from installation.show.rules import LABEL_SAMPLES
 from installation.show.schema import Show
-from installation.show.toml_bounds import TomlProblem, parse
+from installation.show.toml_bounds import TomlProblem, parse, prescan
 
 DEADLINE_S = 20.0  # per example; a load takes milliseconds, only a hang comes near this
 
@@ -138,7 +138,36 @@ def test_loading_never_raises_anything_but_show_error(text: str) -> None:
         tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError):
         assume(False)  # the writer above made invalid TOML: not what this test is about
+    assert prescan(text) is None, "the pre-scan refused a shallow, valid document"
     load_text(text.encode("utf-8"))
+
+
+@settings(max_examples=300, deadline=None)
+@example(value="a'", depth=16, opener="[")  # '''a'''' ends in a quote of its own
+@example(value='a\\"[[', depth=16, opener="{k = ")
+@given(
+    st.one_of(st.text(max_size=40), st.text(alphabet="\"'\\[{#.=\na", max_size=60)),
+    st.integers(0, 16),
+    st.sampled_from(["[", "{k = "]),
+)
+def test_the_pre_scan_never_refuses_valid_toml_within_the_limits(
+    value: str, depth: int, opener: str
+) -> None:
+    """Any string in any of TOML's four quotings, nested up to the limit, passes."""
+    closer = "]" if opener == "[" else "}"
+    forms = [json.dumps(value)]
+    if "'" not in value and "\n" not in value and "\r" not in value:
+        forms.append(f"'{value}'")
+    if "'''" not in value:  # it may end in one or two quotes: ''''a'''''
+        forms.append(f"'''{value}'''")
+    forms.append('"""' + json.dumps(value)[1:-1] + '"""')
+    for form in forms:
+        text = f"a.b.c = {opener * depth}{form}{closer * depth}  # {'[' * 20} \n[t]\nx = 1\n"
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue  # e.g. a control character that TOML does not allow raw
+        assert prescan(text) is None, text
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
