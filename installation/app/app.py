@@ -269,7 +269,7 @@ class App:
             self.fault(event.kind, event.message)
         elif isinstance(event, ev.LinkStatus):
             if self.status is not None:
-                self.status.set_section(event.name, event.info)
+                status_view.link_status(self.status, event)
         elif isinstance(event, cl.RoomEvent):
             if self.room is None:
                 self.fault(

@@ -9,6 +9,17 @@ from installation.cache.cached_worker import CachedWorker
 
 if TYPE_CHECKING:
     from installation.app.app import App
+    from installation.core.events import LinkStatus
+    from installation.ops.status import StatusBoard
+
+
+def link_status(status: StatusBoard, event: LinkStatus) -> None:
+    """An edge's own report: its section, and a disconnect among the status's errors (the
+    link logged it once already; the board keeps the last of each kind for technicians)."""
+    status.set_section(event.name, event.info)
+    gone = event.info.get("last_disconnect")
+    if not event.info.get("connected") and isinstance(gone, dict):
+        status.error(event.name, f"{event.name} disconnected: {gone.get('reason', '?')}")
 
 
 def sections(app: App) -> dict[str, Mapping[str, Any]]:

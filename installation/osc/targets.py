@@ -14,7 +14,8 @@ from installation.osc.addresses import AddressTemplates, ArgTemplates, NumericHo
 
 
 class OscTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)  # as every show section
+    # as every show section: a typo is an error, "9000" is not a port number
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str = Field(description="A name for logs, e.g. 'sound'.")
     host: NumericHost = Field(description="Numeric IP address of the receiver.")

@@ -26,14 +26,15 @@ def register(sub: Any) -> None:
 
 def validate(args: argparse.Namespace) -> int:
     """Print every issue (exit 2) or the show's summary (exit 0)."""
-    from installation.show.load import load_show, summarize
+    from installation.show.load import load_show, problem_count
+    from installation.show.summary import summarize
 
     try:
         show = load_show(args.show)
     except ShowError as e:
         for issue in e.issues:
             print(issue)
-        n = len(e.issues)
+        n = problem_count(e)
         print(f"{n} problem{'s' if n != 1 else ''}; the show was not loaded", file=sys.stderr)
         return EXIT_INVALID
     print(summarize(show))

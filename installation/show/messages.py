@@ -12,7 +12,7 @@ import difflib
 import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -62,9 +62,12 @@ def field_names(model: type[BaseModel]) -> list[str]:
 
 
 def _strip_optional(ann: Any) -> Any:
+    """int | None -> int; Annotated[Path, Strict(False)] -> Path."""
+    if get_origin(ann) is Annotated:
+        return _strip_optional(get_args(ann)[0])
     if get_origin(ann) in (Union, types.UnionType):
         rest = [a for a in get_args(ann) if a is not type(None)]
-        return rest[0] if len(rest) == 1 else ann
+        return _strip_optional(rest[0]) if len(rest) == 1 else ann
     return ann
 
 
@@ -111,7 +114,7 @@ def _plural(ann: Any) -> str:
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return "tables"
     words = {str: "texts in quotes", Path: "paths in quotes", int: "whole numbers"}
-    return words.get(ann, "lists" if get_origin(ann) is list else "values")
+    return words.get(_strip_optional(ann), "lists" if get_origin(ann) is list else "values")
 
 
 def expected(ann: Any, info: FieldInfo | None) -> str:
@@ -129,10 +132,14 @@ def expected(ann: Any, info: FieldInfo | None) -> str:
         return "text in quotes"
     if ann is Path:
         return 'a path in quotes, e.g. "art/painting.png"'
+    if ann is dt.date:
+        return "a date without quotes, e.g. 2026-12-25"
     if origin is list:
         return f"a list [...] of {_plural(get_args(ann)[0])}"
     if origin is tuple:
-        return f"a list of {len(get_args(ann))} values, e.g. [1024, 768]"
+        kinds = {_plural(_strip_optional(a)) for a in get_args(ann)}
+        of = f" ({kinds.pop()})" if len(kinds) == 1 else ""
+        return f"a list of {len(get_args(ann))} values{of}, e.g. [1024, 768]"
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return "a table of keys: " + ", ".join(field_names(ann))
     return "a valid value"
@@ -156,10 +163,26 @@ def _missing(loc: Loc, err: ErrorDetails) -> str:
     return f"required key {loc[-1]!r} is missing; expected {what}{hint}"
 
 
+def _unquoted(value: object, ann: Any) -> str:
+    """' (without quotes: 3)' when text in quotes would be right without them."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if ann is bool and text.lower() in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        word = "true" if text.lower() in ("true", "yes", "on", "1") else "false"
+        return f" (write {word} without quotes)"
+    try:
+        number = int(text) if ann is int else float(text) if ann is float else None
+    except ValueError:
+        return ""
+    return "" if number is None else f" (write it without quotes: {text})"
+
+
 def _wrong(loc: Loc, err: ErrorDetails) -> str:
     _, info, ann = locate(loc)
     value = err["input"]
-    return f"got {show_value(value)} ({given_kind(value)}); expected {expected(ann, info)}"
+    hint = _unquoted(value, ann)
+    return f"got {show_value(value)} ({given_kind(value)}); expected {expected(ann, info)}{hint}"
 
 
 def _out_of_range(loc: Loc, err: ErrorDetails) -> str:
@@ -171,7 +194,17 @@ def _length(loc: Loc, err: ErrorDetails) -> str:
     _, info, ann = locate(loc)
     value = err["input"]
     count = len(value) if isinstance(value, (list, tuple, str)) else "?"
-    return f"got {show_value(value)} ({count} items); expected {expected(ann, info)}"
+    ctx = err.get("ctx") or {}
+    words = "characters" if isinstance(value, str) else "items"
+    if get_origin(ann) is tuple:  # "a list of 2 values" already says it
+        limit = ""
+    elif "max_length" in ctx:
+        limit = f" of at most {ctx['max_length']} {words}"
+    elif "min_length" in ctx:
+        limit = f" of at least {ctx['min_length']} {words}"
+    else:
+        limit = ""
+    return f"got {show_value(value)} ({count} {words}); expected {expected(ann, info)}{limit}"
 
 
 def _custom(loc: Loc, err: ErrorDetails) -> str:
@@ -189,7 +222,8 @@ Builder = Callable[[Loc, ErrorDetails], str]
 _WRONG_TYPE = (
     "int_type int_parsing int_from_float float_type float_parsing bool_type bool_parsing "
     "string_type list_type tuple_type dict_type model_type model_attributes_type path_type "
-    "finite_number string_sub_type"
+    "finite_number string_sub_type date_type date_parsing date_from_datetime_inexact "
+    "is_instance_of"
 )
 _OUT_OF_RANGE = "greater_than greater_than_equal less_than less_than_equal literal_error"
 BUILDERS: dict[str, Builder] = {
@@ -201,6 +235,8 @@ BUILDERS: dict[str, Builder] = {
     **{t: _out_of_range for t in _OUT_OF_RANGE.split()},
     "too_long": _length,
     "too_short": _length,
+    "string_too_long": _length,
+    "string_too_short": _length,
 }
 
 

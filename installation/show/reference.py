@@ -7,8 +7,12 @@ fails when the file and the schema disagree.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import operator
+import re
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -27,16 +31,48 @@ mask). Relative paths resolve inside the show folder. Every section and key is
 optional; the defaults below apply. Unknown keys are errors (with a suggestion),
 so a typo never passes silently. Check a show with `installation validate SHOW`.
 
+Types are strict: `count = "3"` or `fullscreen = "yes"` is an error (write `3`,
+`true`); a whole number may be given for a number, and paths are text in quotes.
+Each number must lie in the range given under *type*. `show.toml` must be a regular
+UTF-8 file of at most 256 KiB, with lists and tables nested at most 16 deep and whole
+numbers within 64 bits; images (paintings, mask, poster) must be regular files of at
+most 256 MiB and at most Pillow's limit of about 89 million pixels.
+
 This file is generated from `installation/show/schema.py`
 (`python -m installation.show.reference --write`); a test keeps them in step.
 """
 
 
+def _plain(annotation: Any) -> Any:
+    """The annotation without Annotated[...] metadata (strictness is not a type)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _plain(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, (_plain(a) for a in args))
+    if origin in (list, tuple, dict):
+        return origin[tuple(_plain(a) for a in args)]
+    return annotation
+
+
+def _limits(field: Any) -> str:
+    """', 1 to 8' or ', at most 200 characters' from the field's constraints."""
+    from installation.show.messages import _bounds
+
+    rng = _bounds(field).replace("from ", "", 1)
+    longest = next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)
+    if longest is not None:
+        unit = "characters" if _plain(field.annotation) is str else "items"
+        rng = f"at most {longest} {unit}"
+    return f", {rng}" if rng else ""
+
+
 def _type_name(annotation: Any) -> str:
-    text = str(annotation).replace("typing.", "").replace("pathlib.", "")
-    text = text.replace("<class '", "").replace("'>", "")
     if typing.get_origin(annotation) is typing.Literal:
         return " \\| ".join(json.dumps(a) for a in typing.get_args(annotation))
+    text = str(_plain(annotation)).replace("typing.", "").replace("pathlib.", "")
+    text = text.replace("<class '", "").replace("'>", "")
+    text = re.sub(r"installation\.[\w.]+\.", "", text)  # a section's class name is enough
     return text.replace("Path", "path").replace("NoneType", "none").replace("|", "\\|")
 
 
@@ -127,7 +163,7 @@ def _table(model: type[BaseModel], section: str) -> list[str]:
             continue
         desc = (field.description or "").replace("|", "\\|")
         example = _example(f"{section}.{name}", name, field)
-        kind = _type_name(field.annotation)
+        kind = _type_name(field.annotation) + _limits(field)
         rows.append(f"| `{name}` | {kind} | {_default(field)} | {desc} | {example} |")
     return rows
 

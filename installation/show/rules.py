@@ -9,22 +9,26 @@ judging defaults the curator never wrote.
 from __future__ import annotations
 
 import math
+import os
 import re
-import string
+import stat
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
 from installation.core.variations import SEED_MODULUS, prompt_slots
-from installation.show.schema import Show
+from installation.show.files import kind_of
+from installation.show.format_check import template_problems
+from installation.show.schema import MAX_BAUD, MAX_WINDOW, MIN_BAUD, MIN_WINDOW, Show
 
 Loc = tuple[str | int, ...]
 Issue = tuple[Loc, str]
 Rule = Callable[[Show], Iterable[Issue]]
 
-LABEL_FIELDS = ("number", "seed", "faces", "title", "artist", "engine")
+# Fields of the wall label with a value of the type the kiosk fills in.
+LABEL_SAMPLES: dict[str, object] = dict(
+    number=36, seed=4294967295, faces="6 6", title="T", artist="A", engine="fallback"
+)
+LABEL_FIELDS = tuple(LABEL_SAMPLES)
 RULES: list[tuple[tuple[str, ...], Rule]] = []
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_USB = re.compile(r"^usb:([0-9A-Fa-f]{1,4}):([0-9A-Fa-f]{1,4})(:.+)?$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
@@ -56,62 +60,6 @@ def check(show: Show, skip: Iterable[str] = ()) -> list[Issue]:
             where: Loc = tuple(reads[0].split(".")) if reads else ()
             issues.append((where, f"could not be checked ({fn.__name__}: {e!r})"))
     return issues
-
-
-def _resolve(show: Show, p: Path) -> Path:
-    """show.resolve, but never raising: an unusable path is reported by _missing."""
-    try:
-        return show.resolve(p)
-    except (OSError, ValueError):  # e.g. a NUL character in the path
-        return show.folder / p
-
-
-def _missing(path: Path) -> str | None:
-    """Why `path` cannot be used as an existing file or folder, or None."""
-    if "\x00" in str(path):  # pathlib quietly answers False; mkdir/open would raise
-        return "is not a usable path (it contains a NUL character)"
-    try:
-        if path.exists():
-            return None
-    except (OSError, ValueError) as e:  # e.g. a NUL character, a name too long
-        return f"is not a usable path ({e})"
-    return f"not found (looked for {path})"
-
-
-def _image_problem(path: Path) -> str | None:
-    from PIL import Image  # only here: keeps the schema import light
-
-    if missing := _missing(path):
-        return missing
-    if path.is_dir():
-        return f"is a folder ({path}); expected an image file such as a PNG or JPEG"
-    try:
-        with Image.open(path) as im:
-            im.verify()
-    except Exception as e:  # PIL raises many kinds; all mean "cannot use this file"
-        return f"is not a readable image ({path}: {e})"
-    return None
-
-
-@rule("display.standby_image")
-def standby_image(show: Show) -> Iterator[Issue]:
-    poster = show.display.standby_image
-    if poster is not None and (problem := _image_problem(_resolve(show, poster))):
-        yield ("display", "standby_image"), f"standby image {str(poster)!r} {problem}"
-
-
-@rule("artwork.paintings", "artwork.mask")
-def artwork_images(show: Show) -> Iterator[Issue]:
-    """Each painting and the mask must be a readable image; a mask needs a painting."""
-    art = show.artwork
-    for i, p in enumerate(art.paintings):
-        if problem := _image_problem(_resolve(show, p)):
-            yield ("artwork", "paintings", i), f"painting {str(p)!r} {problem}"
-    if art.mask is not None:
-        if problem := _image_problem(_resolve(show, art.mask)):
-            yield ("artwork", "mask"), f"mask {str(art.mask)!r} {problem}"
-        if not art.paintings:
-            yield ("artwork", "mask"), "a mask needs a painting to repaint; add artwork.paintings"
 
 
 @rule("artwork.paintings", "variations.steps", "variations.strength")
@@ -193,18 +141,9 @@ def prompt_fields(show: Show) -> Iterator[Issue]:
 
 @rule("display.label_template")
 def label_fields(show: Show) -> Iterator[Issue]:
-    template, accepted = show.display.label_template, ", ".join(f"{{{f}}}" for f in LABEL_FIELDS)
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as e:
-        yield (
-            ("display", "label_template"),
-            (f"got {template!r}: {e}; write a literal brace as {{{{ or }}}}; fields: {accepted}"),
-        )
-        return
-    for name in dict.fromkeys(names):
-        if name not in LABEL_FIELDS:
-            yield ("display", "label_template"), f"unknown field {{{name}}}; expected {accepted}"
+    """Known fields only, plain format specs of bounded width, and it must fill in."""
+    for problem in template_problems(show.display.label_template, LABEL_SAMPLES):
+        yield ("display", "label_template"), problem
 
 
 @rule("display.background")
@@ -214,76 +153,6 @@ def background_colour(show: Show) -> Iterator[Issue]:
             ("display", "background"),
             (f"got {show.display.background!r}; expected a colour as #rrggbb, e.g. '#000000'"),
         )
-
-
-@rule("variations.model", "variations.engine", "variations.model_config_dir")
-def model_present(show: Show) -> Iterator[Issue]:
-    """The model is local, never fetched at show time; a single file needs its config."""
-    v = show.variations
-    if v.model is None:
-        if v.engine == "diffusers":
-            yield (
-                ("variations", "engine"),
-                (
-                    "engine 'diffusers' needs a model: set variations.model to a local model "
-                    "folder, or use engine = 'auto' or 'fallback'"
-                ),
-            )
-        return
-    path, written = _resolve(show, v.model), str(v.model)
-    if (missing := _missing(path)) is None:
-        if path.is_file() and v.model_config_dir is None:
-            yield (
-                ("variations", "model_config_dir"),
-                (
-                    f"model {written!r} is a single-file checkpoint; set model_config_dir to its "
-                    "local diffusers config folder (without it diffusers may try to download one)"
-                ),
-            )
-        return
-    first = _resolve(show, Path(v.model.parts[0]))
-    if not v.model.is_absolute() and _REPO_ID.match(written) and _missing(first):
-        name = written.split("/")[-1]
-        yield (
-            ("variations", "model"),
-            (
-                f"{written!r} is not a folder or file in the show (looked for {path}); it looks "
-                "like a Hugging Face repo id, and shows only use local models. Fetch it once with "
-                f"`installation models pull {written} --to models/{name}`, "
-                f"then set model = 'models/{name}'"
-            ),
-        )
-    else:
-        yield (
-            ("variations", "model"),
-            (
-                f"model {written!r} {missing}; expected a local diffusers "
-                "folder or a single-file checkpoint"
-            ),
-        )
-
-
-@rule("variations.model_config_dir", "engine.tiny_vae", "safety.checker")
-def optional_paths(show: Show) -> Iterator[Issue]:
-    """Folders that, when set, must exist."""
-    for loc, value in (
-        (("variations", "model_config_dir"), show.variations.model_config_dir),
-        (("engine", "tiny_vae"), show.engine.tiny_vae),
-        (("safety", "checker"), show.safety.checker),
-    ):
-        if value is not None and (missing := _missing(_resolve(show, value))):
-            yield loc, f"{str(value)!r} {missing}"
-
-
-@rule("storage.dir")
-def storage_folder(show: Show) -> Iterator[Issue]:
-    """The storage folder is created at start; it must at least be a possible folder."""
-    path, written = _resolve(show, show.storage.dir), str(show.storage.dir)
-    missing = _missing(path)
-    if missing and missing.startswith("is not"):
-        yield ("storage", "dir"), f"{written!r} {missing}"
-    elif missing is None and not path.is_dir():
-        yield ("storage", "dir"), f"{written!r} is a file ({path}); expected a folder"
 
 
 @rule("safety.required", "safety.checker")
@@ -343,27 +212,92 @@ def approved_only_needs_a_list(show: Show) -> Iterator[Issue]:
         )
 
 
+PORT_FORMS = (
+    "a device path such as '/dev/ttyACM0' or a '/dev/serial/by-id/...' link, or "
+    "usb:VID:PID[:SERIAL] with 4-digit hex IDs such as 'usb:2341:0043', optionally ending "
+    "in @BAUD"
+)
+
+
+def _port_problem(port: str) -> str | None:
+    """Why DiceLink could not use `port`, or None. The syntax is the dice reader's own
+    (dice/ports.parse); a path need not exist (a device may be plugged in later)."""
+    from installation.dice import ports as portnames
+    from installation.errors import DiceError
+
+    if "://" in port:
+        return (
+            f"got {port!r}: serial URLs (loop://, socket://, ...) cannot be opened by "
+            f"the dice reader; expected {PORT_FORMS}"
+        )
+    try:
+        if port != port.strip() or (os.name == "posix" and port.upper().startswith("COM")):
+            raise DiceError(port)
+        name = portnames.parse(port)
+    except (DiceError, ValueError):  # ValueError: int() of '@²' or of 5,000 digits
+        return f"got {port!r}; expected {PORT_FORMS}"
+    if name.baud is not None and not MIN_BAUD <= name.baud <= MAX_BAUD:
+        return (
+            f"got {port!r}: baud {name.baud} after '@' is out of range; "
+            f"expected {MIN_BAUD} to {MAX_BAUD}"
+        )
+    if name.path:
+        try:
+            mode = os.stat(name.path).st_mode
+        except (OSError, ValueError):
+            return None  # unplugged now: DiceLink waits for it
+        if not stat.S_ISCHR(mode):
+            return f"got {port!r}, which is {kind_of(mode)}; expected a serial device, {PORT_FORMS}"
+    return None
+
+
 @rule("dice.ports")
 def dice_ports(show: Show) -> Iterator[Issue]:
-    """A device path, a pyserial URL (loop://, spy://...) or usb:VID:PID[:SERIAL]."""
+    """Only names the dice reader can open: a device path or usb:VID:PID[:SERIAL]."""
     for i, port in enumerate(show.dice.ports):
-        if port.startswith("usb:"):
-            if not _USB.match(port):
-                yield (
-                    ("dice", "ports", i),
-                    (
-                        f"got {port!r}; expected usb:VID:PID[:SERIAL] with VID and PID as hex, "
-                        "e.g. 'usb:2341:0043' or 'usb:2341:0043:95530343'"
-                    ),
-                )
-        elif not (port.startswith("/") or "://" in port) or port != port.strip():
-            yield (
-                ("dice", "ports", i),
-                (
-                    f"got {port!r}; expected a device path such as '/dev/ttyACM0', a "
-                    "'/dev/serial/by-id/...' link, or usb:VID:PID[:SERIAL] such as 'usb:2341:0043'"
-                ),
-            )
+        if problem := _port_problem(port):
+            yield ("dice", "ports", i), problem
+
+
+@rule("dice.throw_timeout_s", "dice.settle_ms")
+def throw_outlasts_settle(show: Show) -> Iterator[Issue]:
+    d = show.dice
+    if d.throw_timeout_s * 1000 <= d.settle_ms:
+        yield (
+            ("dice", "throw_timeout_s"),
+            (
+                f"got {d.throw_timeout_s:g} s, but dice must rest settle_ms = {d.settle_ms} ms "
+                f"before a throw counts, so every throw would time out; use more than "
+                f"{d.settle_ms / 1000:g} s"
+            ),
+        )
+
+
+@rule("display.window_size")
+def window_size(show: Show) -> Iterator[Issue]:
+    size = show.display.window_size
+    if not all(MIN_WINDOW <= n <= MAX_WINDOW for n in size):
+        yield (
+            ("display", "window_size"),
+            (
+                f"got [{size[0]}, {size[1]}]; expected [width, height], each a whole number "
+                f"from {MIN_WINDOW} to {MAX_WINDOW}, e.g. [1024, 768]"
+            ),
+        )
+
+
+@rule("cluster.leader_timeout_s", "cluster.state_every_s")
+def leader_timeout_outlasts_state(show: Show) -> Iterator[Issue]:
+    c = show.cluster
+    if c.leader_timeout_s <= c.state_every_s:
+        yield (
+            ("cluster", "leader_timeout_s"),
+            (
+                f"got {c.leader_timeout_s:g} s, but the leader speaks only every "
+                f"state_every_s = {c.state_every_s:g} s, so followers would give it up between "
+                f"messages; use more than {c.state_every_s:g} s (e.g. {3 * c.state_every_s:g})"
+            ),
+        )
 
 
 @rule("osc.targets")

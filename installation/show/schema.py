@@ -1,62 +1,82 @@
 """The show file schema (show.toml).
 
 Each section is a pydantic model with extra="forbid" so a typo is an error, never a
-silently ignored key. Field descriptions are the curator-facing reference: keep them
-short and concrete. Cross-field rules that need the show folder live in show/rules.py.
+silently ignored key, and strict types: `count = "3"` or `fullscreen = "yes"` is an
+error naming the type, not a guess (a whole number may still be given for a number,
+and paths are written as text). Every number has a range that keeps the show working.
+Field descriptions are the curator-facing reference: keep them short and concrete.
+Cross-field rules that need the show folder live in show/rules.py and show/path_rules.py.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, Strict, StrictInt, field_validator
 
-from installation.core.schedule import WEEKDAYS, Schedule, check_hours, check_timezone
 from installation.core.variations import RenderParams, VariationRule, parse_approval
 
 # OSC field validators and the cue-target type live with the OSC namespace (pure, no sockets).
-from installation.osc.addresses import AllowList, ListenAddress, NumericHost, parse_hostport
+from installation.osc.addresses import AllowList, ListenAddress
 from installation.osc.targets import OscTarget
+from installation.show.schema_base import Section
+from installation.show.schema_room import ClusterSection, ProjectorEntry, ScheduleSection
 
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Paths are written as text in TOML; everything else is taken only as its own type.
+LaxPath = Annotated[Path, Strict(False)]
+# The serial protocol's face limit. TODO: installation.dice.protocol.MAX_FACES once it lands.
+MAX_FACES = 100
+MIN_BAUD, MAX_BAUD = 300, 4_000_000  # Linux termios runs from B300 (sanely) to B4000000
+MIN_WINDOW, MAX_WINDOW = 64, 16384  # the kiosk refuses windows under 64; 16384 is 1 GiB RGBA
+TEXT = 200  # wall texts (title, label, invitation): one line on the wall
+INSIDE = "Relative to the show folder and inside it (no absolute path, no ../)."
+ANYWHERE = "Relative to the show folder, or absolute (models often live on a data disk)."
 
 
 class ShowInfo(Section):
-    name: str = Field("untitled", description="Short name, used in logs and the status.")
-    title: str = Field("", description="Title of the work, shown on the wall label.")
-    artist: str = Field("", description="Artist's name, shown on the wall label.")
+    name: str = Field(
+        "untitled", max_length=100, description="Short name, used in logs and the status."
+    )
+    title: str = Field("", max_length=TEXT, description="Title of the work, on the wall label.")
+    artist: str = Field("", max_length=TEXT, description="Artist's name, on the wall label.")
 
 
 class ArtworkSection(Section):
-    paintings: list[Path] = Field(
+    paintings: list[LaxPath] = Field(
         default_factory=list,
-        description="Source painting(s), relative to the show folder. None: text-to-image. "
-        "With several, the variation seed picks one (seed mod count).",
+        max_length=256,
+        description="Source painting(s): image files of at most 256 MiB. None: text-to-image. "
+        f"With several, the variation seed picks one (seed mod count). {INSIDE}",
     )
     mask: Path | None = Field(
         None,
-        description="Optional mask image (white = repaint, black = keep the painting): inpainting.",
+        strict=False,
+        description="Optional mask image (white = repaint, black = keep the painting): "
+        f"inpainting. {INSIDE}",
     )
 
 
 class DiceSection(Section):
     count: int = Field(2, ge=1, le=8, description="Number of dice.")
-    faces: int = Field(6, ge=2, le=20, description="Faces per die.")
+    faces: int = Field(6, ge=2, le=MAX_FACES, description="Faces per die.")
     ports: list[str] = Field(
         default_factory=list,
-        description="Serial ports: a path, a /dev/serial/by-id/ link or usb:VID:PID[:SERIAL]. "
-        "Dice numbers run on across ports in this order. Empty: no physical dice.",
+        max_length=16,
+        description="Serial ports: a device path (e.g. /dev/ttyACM0 or a /dev/serial/by-id/ "
+        "link) or usb:VID:PID[:SERIAL] (4-digit hex), each optionally ending in @BAUD. "
+        "No serial URLs (loop://). Dice numbers run on across ports in this order. "
+        "Empty: no physical dice.",
     )
-    baud: int = Field(115200, gt=0, description="Serial speed (8N1).")
+    baud: int = Field(115200, ge=MIN_BAUD, le=MAX_BAUD, description="Serial speed (8N1).")
     settle_ms: int = Field(
         300, ge=0, le=10000, description="All dice must rest this long before a throw counts."
     )
     throw_timeout_s: float = Field(
-        8.0, gt=0, le=120, description="A throw that has not settled by then is dropped."
+        8.0,
+        ge=0.5,
+        le=120,
+        description="A throw that has not settled by then is dropped; longer than settle_ms.",
     )
     every_die_must_move: bool = Field(
         True,
@@ -64,7 +84,11 @@ class DiceSection(Section):
         "left lying on the table counts with the face it shows.",
     )
     silence_timeout_s: float = Field(
-        3.0, gt=0, le=60, description="No line for this long: the port is treated as dead."
+        3.0,
+        ge=1,
+        le=60,
+        description="No line for this long: the port is treated as dead (devices send a "
+        "heartbeat at least once a second).",
     )
 
 
@@ -79,17 +103,21 @@ class VariationsSection(Section):
         "fresh: every throw is new (the count survives restarts).",
     )
     salt: str = Field(
-        "the-variation", description="Mixed into every seed; change it for a new set."
+        "the-variation",
+        max_length=TEXT,
+        description="Mixed into every seed; change it for a new set.",
     )
     prompt: str = Field(
         "a painting",
+        max_length=4000,
         description="Prompt template. {die1}, {die2} ... insert the variant chosen by that die.",
     )
     variants: list[list[str]] = Field(
         default_factory=list,
+        max_length=8,
         description="One list per die, one entry per face: the words that die adds to the prompt.",
     )
-    negative_prompt: str = Field("", description="What the image should avoid.")
+    negative_prompt: str = Field("", max_length=4000, description="What the image should avoid.")
     strength: float = Field(
         0.6,
         gt=0,
@@ -107,28 +135,40 @@ class VariationsSection(Section):
     )
     model: Path | None = Field(
         None,
+        strict=False,
         description="Local diffusers model folder or single-file checkpoint. "
-        "None: fallback engine.",
+        f"None: fallback engine. {ANYWHERE}",
     )
     model_config_dir: Path | None = Field(
-        None, description="For a single-file checkpoint: its local diffusers config folder."
+        None,
+        strict=False,
+        description=f"For a single-file checkpoint: its local diffusers config folder. {ANYWHERE}",
     )
 
 
 class EngineSection(Section):
     device: Literal["auto", "cuda", "cpu"] = Field("auto", description="Where the model runs.")
-    tiny_vae: Path | None = Field(None, description="Optional TAESD folder for fast decoding.")
+    tiny_vae: Path | None = Field(
+        None, strict=False, description=f"Optional TAESD folder for fast decoding. {ANYWHERE}"
+    )
     compile: bool = Field(False, description="torch.compile the UNet (CUDA only; slow start-up).")
     worker_timeout_s: float = Field(
-        60.0, gt=0, le=3600, description="A worker with no progress for this long is restarted."
+        60.0,
+        ge=1,
+        le=3600,
+        description="A worker with no heartbeat, or a render not done, for this long is "
+        "restarted (a model on a CPU needs tens of seconds per image).",
     )
 
 
 class DisplaySection(Section):
     display: int = Field(0, ge=0, le=16, description="Which screen (0 = first).")
     fullscreen: bool = Field(True, description="Fullscreen kiosk (cursor hidden) or a window.")
-    window_size: tuple[int, int] = Field(
-        (1024, 768), description="Window size when not fullscreen."
+    window_size: tuple[StrictInt, StrictInt] = Field(
+        (1024, 768),
+        strict=False,
+        description=f"Window size [width, height] when not fullscreen, each {MIN_WINDOW} to "
+        f"{MAX_WINDOW}.",
     )
     fit: Literal["cover", "contain"] = Field(
         "contain", description="cover fills the screen (crops); contain shows it whole."
@@ -136,17 +176,23 @@ class DisplaySection(Section):
     fps: int = Field(60, ge=10, le=240, description="Target frame rate.")
     transition_ms: int = Field(1200, ge=0, le=20000, description="Crossfade duration.")
     attract_after_s: float = Field(
-        90.0, gt=0, le=86400, description="Idle time before attract mode invites a throw."
+        90.0, ge=1, le=86400, description="Idle time before attract mode invites a throw."
     )
-    attract_text: str = Field("Throw the dice", description="Invitation shown in attract mode.")
+    attract_text: str = Field(
+        "Throw the dice", max_length=TEXT, description="Invitation shown in attract mode."
+    )
     label: bool = Field(True, description="Show the wall label (pips, number, seed).")
     label_template: str = Field(
         "Variation {number} · seed {seed}",
-        description="Label text. Fields: {number} {seed} {faces} {title} {artist} {engine}.",
+        max_length=TEXT,
+        description="Label text. Fields: {number} {seed} {faces} {title} {artist} {engine}, "
+        "optionally with a format spec up to 64 wide, e.g. {number:>4}.",
     )
     background: str = Field("#000000", description="Colour around a contained image, #rrggbb.")
     standby_image: Path | None = Field(
-        None, description="A poster shown outside opening hours (standby); none: black."
+        None,
+        strict=False,
+        description=f"A poster shown outside opening hours (standby); none: black. {INSIDE}",
     )
     rehearsal_keys: bool = Field(
         False, description="Keys 1-6 set faces, space throws at random (rehearsals only)."
@@ -167,26 +213,45 @@ class OscSection(Section):
     reply_port: int | None = Field(
         None, ge=1, le=65535, description="Send replies to this port instead of the sender's."
     )
-    heartbeat_s: float = Field(0.0, ge=0, le=3600, description="Heartbeat cue period; 0: none.")
-    targets: list[OscTarget] = Field(default_factory=list, description="Cue receivers.")
+    heartbeat_s: float = Field(
+        0.0, ge=0, le=3600, description="Heartbeat cue period, 0.5 to 3600; 0: none."
+    )
+    targets: list[OscTarget] = Field(
+        default_factory=list, max_length=32, description="Cue receivers."
+    )
+
+    @field_validator("heartbeat_s")
+    @classmethod
+    def _heartbeat(cls, v: float) -> float:
+        if 0 < v < 0.5:  # a cue every frame floods every receiver
+            raise ValueError("expected 0 (no heartbeat) or a period from 0.5 to 3600 seconds")
+        return v
 
 
 class CacheSection(Section):
-    memory_mb: int = Field(512, ge=0, description="In-memory cache budget.")
-    disk_mb: int = Field(2048, ge=0, description="On-disk cache budget.")
+    memory_mb: int = Field(512, ge=0, le=1_048_576, description="In-memory cache budget.")
+    disk_mb: int = Field(2048, ge=0, le=1_000_000_000, description="On-disk cache budget.")
     prerender: bool = Field(True, description="Render outcomes in the background at start.")
 
 
 class ArchiveSection(Section):
     enabled: bool = Field(True, description="Save every shown variation as a PNG with metadata.")
-    max_files: int = Field(100000, ge=1, description="Keep at most this many; oldest go first.")
-    max_mb: int = Field(20000, ge=1, description="Keep at most this much; oldest go first.")
+    max_files: int = Field(
+        100000, ge=1, le=10_000_000, description="Keep at most this many; oldest go first."
+    )
+    max_mb: int = Field(
+        20000, ge=1, le=1_000_000_000, description="Keep at most this much; oldest go first."
+    )
 
 
 class SafetySection(Section):
-    checker: Path | None = Field(None, description="Local safety checker folder.")
+    checker: Path | None = Field(
+        None, strict=False, description=f"Local safety checker folder. {ANYWHERE}"
+    )
     required: bool = Field(False, description="Refuse to start without a working safety checker.")
-    blocked_seeds: list[int] = Field(default_factory=list, description="Never show these seeds.")
+    blocked_seeds: list[int] = Field(
+        default_factory=list, max_length=100_000, description="Never show these seeds."
+    )
     approved_only: bool = Field(
         False,
         description="Show only approved variations: a throw of an outcome not in approved "
@@ -194,128 +259,19 @@ class SafetySection(Section):
     )
     approved: list[str] = Field(
         default_factory=list,
+        max_length=100_000,
         description="Approved outcomes as 'faces' ('3-5') or 'faces@seed' ('3-5@1234').",
     )
 
 
 class StorageSection(Section):
     dir: Path = Field(
-        Path("var"), description="Cache, archive and state folder, relative to the show folder."
+        Path("var"),
+        strict=False,
+        description="Cache, archive and state folder: relative to the show folder and inside "
+        "it, or an absolute path on a data disk (not a system folder such as /etc or /usr, "
+        "and not / or a home folder itself: old files in it are deleted).",
     )
-
-
-class ScheduleException(Section):
-    date: _dt.date = Field(description="The date, e.g. 2026-12-25.")
-    hours: str = Field(description="'closed' or ranges like '12:00-16:00' for that date.")
-    note: str = Field("", description="Why (for the log), e.g. 'Christmas'.")
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, v: str) -> str:
-        return check_hours(v)
-
-
-class ScheduleSection(Section):
-    """Opening hours. Without this section the installation is always open."""
-
-    timezone: str = Field(description="IANA timezone of the hours, e.g. 'Europe/Berlin'.")
-    monday: str = Field(
-        "closed", description="'closed' or ranges, e.g. '10:00-13:00, 14:00-18:00'."
-    )
-    tuesday: str = Field("closed", description="As monday.")
-    wednesday: str = Field("closed", description="As monday.")
-    thursday: str = Field("closed", description="As monday.")
-    friday: str = Field("closed", description="As monday.")
-    saturday: str = Field("closed", description="As monday.")
-    sunday: str = Field("closed", description="As monday. Ranges may not span midnight.")
-    warmup_minutes: int = Field(
-        30, ge=0, le=720, description="Projectors on and model loaded this long before opening."
-    )
-    exceptions: list[ScheduleException] = Field(
-        default_factory=list, description="Dated closures or special hours; they win over weekdays."
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, v: str) -> str:
-        check_timezone(v)
-        return v
-
-    @field_validator(*WEEKDAYS)
-    @classmethod
-    def _hours(cls, v: str) -> str:
-        return check_hours(v)
-
-    @model_validator(mode="after")
-    def _unique_dates(self) -> ScheduleSection:
-        seen: set[_dt.date] = set()
-        for e in self.exceptions:
-            if e.date in seen:
-                raise ValueError(f"exceptions list {e.date} twice; give each date once")
-            seen.add(e.date)
-        return self
-
-    def build(self) -> Schedule:
-        """The pure Schedule the app and the projector controller ask for the phase."""
-        return Schedule.build(
-            self.timezone,
-            {d: getattr(self, d) for d in WEEKDAYS},
-            {e.date: e.hours for e in self.exceptions},
-            self.warmup_minutes,
-        )
-
-
-class ProjectorEntry(Section):
-    name: str = Field(description="A name for logs and the status, e.g. 'left'.")
-    host: NumericHost = Field(description="Numeric IP address of the projector.")
-    port: int = Field(4352, ge=1, le=65535, description="PJLink TCP port.")
-    password: str = Field("", description="PJLink password; empty when authentication is off.")
-
-
-class ClusterSection(Section):
-    """Several nodes in one room: the leader owns the dice; every node flips together."""
-
-    role: Literal["none", "leader", "follower"] = Field(
-        "none", description="none: a single node. leader: owns dice and control. follower."
-    )
-    node: str = Field("", description="This node's name in messages and logs; empty: hostname.")
-    listen: ListenAddress = Field(
-        "0.0.0.0:9100", description="IP:port for cluster messages (the group port with multicast)."
-    )
-    peers: list[str] = Field(
-        default_factory=list,
-        description="IP:port list. Leader: its followers; follower: the leader.",
-    )
-    multicast: str = Field(
-        "", description="Instead of peers: a multicast group:port, e.g. '239.255.42.1:9100'."
-    )
-    interface: str = Field("", description="With multicast: IP of the network card to use.")
-    lookahead_ms: int = Field(
-        300, ge=50, le=5000, description="The leader schedules every flip at least this far ahead."
-    )
-    ready_timeout_s: float = Field(
-        10.0, gt=0, le=300, description="Leader: flip without nodes not ready by then (they skip)."
-    )
-    state_every_s: float = Field(
-        1.0, gt=0, le=60, description="Leader: state broadcast period (late nodes catch up)."
-    )
-    leader_timeout_s: float = Field(
-        5.0, gt=0, le=600, description="Follower: no leader for this long: attract mode."
-    )
-
-    @field_validator("peers")
-    @classmethod
-    def _peers(cls, v: list[str]) -> list[str]:
-        for peer in v:
-            parse_hostport(peer, what="peer")
-        return v
-
-    @model_validator(mode="after")
-    def _transport(self) -> ClusterSection:
-        from installation.core.cluster import check_transport
-
-        check_transport(self.role, self.peers, self.multicast, self.interface)
-        return self
 
 
 class Show(Section):
@@ -333,7 +289,9 @@ class Show(Section):
     safety: SafetySection = Field(default_factory=SafetySection)  # type: ignore[arg-type]
     storage: StorageSection = Field(default_factory=StorageSection)  # type: ignore[arg-type]
     schedule: ScheduleSection | None = Field(None, description="Opening hours; none: always open.")
-    projectors: list[ProjectorEntry] = Field(default_factory=list, description="PJLink projectors.")
+    projectors: list[ProjectorEntry] = Field(
+        default_factory=list, max_length=32, description="PJLink projectors."
+    )
     cluster: ClusterSection = Field(default_factory=ClusterSection)  # type: ignore[arg-type]
 
     folder: Path = Field(Path("."), exclude=True, description="Set by the loader.")

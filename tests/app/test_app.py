@@ -854,3 +854,19 @@ def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
     app.step()
     assert len(kiosk.presents) == 1
     app.stop()
+
+
+def test_a_dice_disconnect_reaches_the_status_errors(tmp_path: Path) -> None:
+    from installation.ops.status import StatusBoard
+
+    show = make_show(tmp_path)
+    board = StatusBoard(show="t")
+    app = App(show, RunOptions(), kiosk=FakeKiosk(show.display), worker=FakeWorker(), status=board)
+    app.start()
+    gone = {"at": 1.0, "reason": "device reports readiness to read but returned no data"}
+    app.inbox.put(ev.LinkStatus("dice", {"connected": False, "last_disconnect": gone}))
+    app.step()
+    snap = board.snapshot()
+    assert snap["sections"]["dice"]["connected"] is False
+    assert snap["last_error_by_kind"]["dice"]["message"].startswith("dice disconnected: device")
+    app.stop()

@@ -190,13 +190,13 @@ def test_status_counters_are_live_after_bad_checksums_and_device_errors(
 
 
 def test_the_app_shows_one_live_dice_section(tmp_path: Path) -> None:
-    """App.sections() names the section after status_name: one "dice", no "dicelink"."""
-    from tests.test_app import fake_app, make_show
+    """The app's status has one live "dice" section, no "dicelink"."""
+    from tests.app.test_app import fake_app, make_show
 
     emu = Emulator(2, link=tmp_path / "d", heartbeat_s=0.1)
     link = DiceLink([emu.path], dice=2, inbox=queue.Queue(), backoff=(0.05, 0.2))
     app, _kiosk, _worker = fake_app(make_show(tmp_path))
-    app.edges.append(link)
+    app.edges["dice"] = link
     link.start()
     try:
         until(lambda: link.status()["connected"])

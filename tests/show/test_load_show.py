@@ -182,7 +182,7 @@ def test_wrong_types_name_the_expected_type(
 @pytest.mark.parametrize(
     ("text", "path", "message"),
     [
-        ("[dice]\nfaces = 21", "dice.faces", "got 21; expected a whole number from 2 to 20"),
+        ("[dice]\nfaces = 101", "dice.faces", "got 101; expected a whole number from 2 to 100"),
         (
             "[variations]\nstrength = 0",
             "variations.strength",
@@ -196,7 +196,7 @@ def test_wrong_types_name_the_expected_type(
         (
             "[cache]\nmemory_mb = -1",
             "cache.memory_mb",
-            "got -1; expected a whole number of at least 0",
+            "got -1; expected a whole number from 0 to 1048576",
         ),
         (
             "[variations]\nseed_mode = 'random'",
@@ -206,7 +206,8 @@ def test_wrong_types_name_the_expected_type(
         (
             "[display]\nwindow_size = [800, 600, 2]",
             "display.window_size",
-            "got [800, 600, 2] (3 items); expected a list of 2 values, e.g. [1024, 768]",
+            "got [800, 600, 2] (3 items); expected a list of 2 values (whole numbers), "
+            "e.g. [1024, 768]",
         ),
     ],
 )

@@ -150,8 +150,9 @@ CASES = [
         "dice.ports[1]",
         ["'COM3'", "/dev/ttyACM0", "usb:VID:PID[:SERIAL]"],
     ),
-    ("[dice]\nports = ['usb:2341']", 2, "dice.ports[0]", ["VID and PID as hex"]),
-    ("[dice]\nports = ['usb:23g1:0043']", 2, "dice.ports[0]", ["VID and PID as hex"]),
+    ("[dice]\nports = ['usb:2341']", 2, "dice.ports[0]", ["usb:VID:PID[:SERIAL] with 4-digit hex"]),
+    ("[dice]\nports = ['usb:23g1:0043']", 2, "dice.ports[0]", ["with 4-digit hex IDs"]),
+    ("[dice]\nports = ['usb:1:2']", 2, "dice.ports[0]", ["with 4-digit hex IDs"]),
     # OSC hosts, listen and allow are checked by the schema's validators (osc/addresses.py);
     # these cases pin what the curator sees, whichever layer catches it.
     (
@@ -201,7 +202,7 @@ def test_everything_the_rules_accept(write_show: Callable[[str], Path]) -> None:
         mask = "art/p.png"
         [dice]
         ports = ["/dev/ttyACM0", "/dev/serial/by-id/usb-Arduino-if00", "usb:2341:0043",
-                 "usb:2341:0043:95530343", "loop://"]
+                 "usb:2341:0043:95530343", "usb:2341:0043@57600", "/dev/ttyACM1@9600"]
         [variations]
         prompt = "{{die1}} and {{die2}}"
         variants = [{SIX}, {SIX}]

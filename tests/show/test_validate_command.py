@@ -56,6 +56,7 @@ def test_valid_show_prints_the_summary_and_exits_0(
         "engine    fallback (no model)",
         "render    768x512 img2img, 4 steps, strength 0.6, guidance 1",
         "osc       control 127.0.0.1:9000; targets: sound 10.0.0.5:9001 (bundle)",
+        "hours     always open (no [schedule])",
     ]
     assert "valid" in err
 
