@@ -257,6 +257,14 @@ class App:
         elif isinstance(event, ev.Resume):
             self.blackout = False
             self.kiosk.set_state(self.director.state.value)
+        elif isinstance(event, ev.HoursOverride):
+            log.info("opening hours override: %s (from %s)", event.phase or "none", event.source)
+            self.hours.set_override(event.phase, now)
+        elif isinstance(event, ev.ProjectorPower):
+            log.info("projector power override: %s (from %s)", event.on, event.source)
+            for edge in self.edges.values():
+                if isinstance(edge, ProjectorController):
+                    edge.override = event.on
         elif isinstance(event, ev.ReloadShow):
             if not self.reloader.request():
                 self.fault("reload", "reload asked but this kiosk has no show watcher")

@@ -172,6 +172,7 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
     from installation.osc.fake import FakeCueSender
     from installation.show.watch import ShowWatcher
     from installation.store import ProgressWriter
+    from installation.web.console import WebConsole
 
     screens: list[type[Screen]] = [Kiosk, FakeKiosk]
     workers: list[type[Worker]] = [WorkerClient, CachedWorker, FakeWorker]
@@ -183,6 +184,7 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
         ClusterLink,
         ProjectorController,
         ShowWatcher,
+        WebConsole,
     ]
     archives: list[type[ArchiveOut]] = [Archive]
     boards: list[type[Status]] = [StatusBoard]

@@ -114,6 +114,7 @@ class OpeningHours:
     def __init__(self, schedule: Schedule, wall: Callable[[], float], *, now: float) -> None:
         self.schedule = schedule
         self.wall = wall
+        self.override: str | None = None  # "open" / "closed" from the console; None: schedule
         self.phase = self.phase_now()
         self._next_check = now + PHASE_CHECK_S
 
@@ -121,7 +122,14 @@ class OpeningHours:
         return f"<OpeningHours {self.phase}>"
 
     def phase_now(self) -> str:
+        if self.override is not None:
+            return self.override
         return self.schedule.phase_at(datetime.fromtimestamp(self.wall(), UTC))
+
+    def set_override(self, phase: str | None, now: float) -> None:
+        """Open or close now (a technician's override) until cleared; checked next frame."""
+        self.override = phase
+        self._next_check = now
 
     def check(self, now: float) -> str | None:
         """The phase ('open' or a closed phase) when a check is due, else None."""

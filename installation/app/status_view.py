@@ -17,6 +17,7 @@ def sections(app: App) -> dict[str, Mapping[str, Any]]:
         "worker": app.worker.health(),
         "display": app.kiosk.stats(),
         "app": {"counters": dict(app.counters), "inbox": app.inbox.counters()},
+        "hours": {"phase": app.hours.phase, "override": app.hours.override},
     }
     if app.cues is not None:
         out["cues"] = app.cues.stats()

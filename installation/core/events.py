@@ -51,6 +51,22 @@ class ReloadShow:
 
 
 @dataclass(frozen=True)
+class HoursOverride:
+    """Open or close now whatever the schedule says ("open", "closed"); None: follow it."""
+
+    phase: str | None
+    source: str = "web"
+
+
+@dataclass(frozen=True)
+class ProjectorPower:
+    """Projectors forced on (True) or off (False); None: follow the opening hours."""
+
+    on: bool | None
+    source: str = "web"
+
+
+@dataclass(frozen=True)
 class ShowReloaded:
     """The watcher read the show folder: a valid Show or a ShowError, and what changed."""
 
@@ -89,6 +105,8 @@ InboxEvent = (
     | Blackout
     | Resume
     | ReloadShow
+    | HoursOverride
+    | ProjectorPower
     | Fault
     | LinkStatus
 )

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from installation.core.dice import outcome_count
 from installation.errors import ShowError, ShowIssue
-from installation.show import rules
+from installation.show import curation, rules
 from installation.show.messages import dotted, message, unknown_key
 from installation.show.schema import Show
 from installation.show.toml_lines import KeyLines
@@ -48,9 +48,11 @@ def load_show(path: Path | str) -> Show:
             found.append(((key,), unknown_key((key,), Show, suggest=False)))
     show, failed = _validate(data, found)
     show = show.model_copy(update={"folder": folder.resolve(), "source": source.resolve()})
+    show, curated = curation.apply(show)  # the console's approvals and blocks (curation.toml)
     found += rules.check(show, skip=failed)
-    if found:
+    if found or curated:
         issues = [ShowIssue(str(source), lines.line(loc), dotted(loc), msg) for loc, msg in found]
+        issues += curated
         raise ShowError(sorted(issues, key=lambda i: i.line or 0))
     return show
 

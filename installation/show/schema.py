@@ -25,6 +25,7 @@ from installation.osc.addresses import (
     NumericHost,
     parse_hostport,
 )
+from installation.web.config import WebListen
 
 
 class Section(BaseModel):
@@ -346,6 +347,18 @@ class ClusterSection(Section):
         return self
 
 
+class WebSection(Section):
+    """The gallery console (docs/web.md): a web page for technicians, curators, the artist."""
+
+    listen: WebListen = Field(
+        "",
+        description="'HOST:PORT' for the console, e.g. '0.0.0.0:8080'; ':8080' listens on "
+        "loopback only. Empty: no console. Beyond loopback it needs a user "
+        "(installation web user add).",
+    )
+    session_hours: float = Field(12.0, gt=0, le=720, description="A sign-in lasts this long.")
+
+
 class Show(Section):
     """A whole show.toml. Paths are resolved against `folder` by the loader."""
 
@@ -363,6 +376,7 @@ class Show(Section):
     schedule: ScheduleSection | None = Field(None, description="Opening hours; none: always open.")
     projectors: list[ProjectorEntry] = Field(default_factory=list, description="PJLink projectors.")
     cluster: ClusterSection = Field(default_factory=ClusterSection)  # type: ignore[arg-type]
+    web: WebSection = Field(default_factory=WebSection)  # type: ignore[arg-type]
 
     folder: Path = Field(Path("."), exclude=True, description="Set by the loader.")
     source: Path = Field(Path("show.toml"), exclude=True, description="Set by the loader.")

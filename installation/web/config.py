@@ -1,0 +1,58 @@
+"""The console's address and its roles: plain data, no web libraries (the schema uses it)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+# a role includes the ones before it: an artist may do what a curator, a technician and a
+# viewer may; a curator what a technician may (rehearsing needs the wall's controls)
+ROLES = ("viewer", "technician", "curator", "artist")
+USERS_FILE = "web-users.json"
+LOOPBACK = "127.0.0.1"
+
+
+def rank(role: str) -> int:
+    """The role's place in ROLES; -1 for an unknown role (which may do nothing)."""
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def may(role: str, needed: str) -> bool:
+    return rank(role) >= rank(needed) >= 0
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """'0.0.0.0:8080' -> ('0.0.0.0', 8080); ':8080' and '8080' -> loopback.
+
+    Raises ValueError naming what was wrong and what is accepted."""
+    hint = "expected 'HOST:PORT' with a numeric IPv4 host, e.g. '0.0.0.0:8080', or ':8080' "
+    hint += "(loopback only)"
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep:
+        host, port_text = "", text.strip()
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"web listen {text!r}: the port must be a number 0..65535; {hint}")
+    host = host or LOOPBACK
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        raise ValueError(
+            f"web listen {text!r}: {host!r} is not a numeric IPv4 address; {hint}"
+        ) from None
+    return host, int(port_text)
+
+
+def is_loopback(host: str) -> bool:
+    return ipaddress.IPv4Address(host).is_loopback
+
+
+def check_listen(text: str) -> str:
+    """The schema's validator: '' (off) or a valid address, kept as written."""
+    if text != "":
+        parse_listen(text)
+    return text
+
+
+WebListen = Annotated[str, AfterValidator(check_listen)]
