@@ -155,7 +155,7 @@ class SignInLimit:
             for k in keys:
                 count = self._failures.pop(k, (0, now))[0] + 1
                 extra = count - FREE_FAILURES
-                wait = 0.0 if extra < 0 else min(LOCK_MAX_S, LOCK_S * 2**extra)
+                wait = 0.0 if extra <= 0 else min(LOCK_MAX_S, LOCK_S * 2 ** (extra - 1))
                 self._failures[k] = (count, now + wait)
                 while len(self._failures) > MAX_TRACKED:
                     self._failures.popitem(last=False)

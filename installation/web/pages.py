@@ -38,7 +38,9 @@ def routes(ctx: Ctx, archive: ArchiveView, stopping: asyncio.Event | Any) -> lis
         except Refused as r:
             ctx.count(f"http_{r.status}")
             data = {"next": _next(request), "message": r.message}
-            return page(request, "signin.html", data, r.status)
+            response = page(request, "signin.html", data, r.status)
+            response.headers.update(r.headers)
+            return response
         token, _ = ctx.sessions.new(user.name)
         ctx.count("signins")
         response = RedirectResponse(_next(request, form.get("next")), 303)
@@ -114,8 +116,9 @@ def routes(ctx: Ctx, archive: ArchiveView, stopping: asyncio.Event | Any) -> lis
         to = form.get("to", "")
         event: object
         if action == "throw":
-            faces = [form.get(f"die{i}", "") for i in range(1, ctx.show.dice.count + 1)]
-            event, what = throw_event(ctx, faces, who), f"throw {'-'.join(faces)}"
+            texts = [form.get(f"die{i}", "").strip() for i in range(1, ctx.show.dice.count + 1)]
+            faces = [int(t) if t.isdigit() and len(t) < 6 else t for t in texts]
+            event, what = throw_event(ctx, faces, who), f"throw {'-'.join(texts)}"
         elif action == "hours":
             if to not in HOURS:
                 raise Refused(400, f"hours: got to={to!r}; expected open, close or schedule")
@@ -173,8 +176,6 @@ def throw_event(ctx: Ctx, faces: Any, who: Who) -> ev.ThrowCommitted:
         raise Refused(400, f"faces: got {json_repr(faces)}; {usage}")
     out = []
     for i, f in enumerate(faces, start=1):
-        if isinstance(f, str) and f.strip().isdigit():
-            f = int(f)
         if isinstance(f, bool) or not isinstance(f, int) or not 1 <= f <= top:
             raise Refused(400, f"faces: die {i} is {json_repr(f)}; {usage}")
         out.append(f)

@@ -159,7 +159,9 @@ class Client:
         conn.close()
         return r.status, out, data
 
-    def form(self, path: str, fields: dict[str, str], **kw: Any) -> tuple[int, dict[str, str], bytes]:
+    def form(
+        self, path: str, fields: dict[str, str], **kw: Any
+    ) -> tuple[int, dict[str, str], bytes]:
         body = urlencode(fields).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", **kw.get("headers", {})}
         return self.request("POST", path, body, headers)
@@ -173,7 +175,9 @@ class Client:
             self.csrf = m.group(1) if m else ""
         return status
 
-    def post(self, path: str, fields: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def post(
+        self, path: str, fields: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         return self.form(path, {"csrf": self.csrf, **(fields or {})})
 
 
@@ -183,8 +187,14 @@ def basic(name: str, pw: str | None = None) -> dict[str, str]:
 
 
 def api(
-    port: int, method: str, path: str, payload: Any = None, *, auth: dict[str, str] | None = None,
-    raw: bytes | None = None, content_type: str = "application/json",
+    port: int,
+    method: str,
+    path: str,
+    payload: Any = None,
+    *,
+    auth: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
 ) -> tuple[int, Any]:
     """curl-style: HTTP Basic, JSON in and out."""
     body = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())
