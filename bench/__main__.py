@@ -18,7 +18,7 @@ from bench.common import REPO, Result, headless, load_average, machine
 
 def plan(tmp: Path, quick: bool) -> dict[str, Callable[[], Result]]:
     """Each benchmark as a thunk, with iteration counts for a full or a quick run."""
-    from bench import cold_start, engine_bench, io_bench, latency
+    from bench import cold_start, engine_bench, io_bench, latency, web_bench
     from bench.common import tiny_model
 
     model_cache: list[Path] = []
@@ -37,6 +37,7 @@ def plan(tmp: Path, quick: bool) -> dict[str, Callable[[], Result]]:
         "4": lambda: engine_bench.bench_engine_overhead(tmp, 4 if q else 60, model()),
         "5": lambda: engine_bench.bench_cache_fill(tmp, 1 if q else 3, model(), 6 if q else 36),
         "7": lambda: cold_start.bench_cold_start(tmp, 1 if q else 3, model()),
+        "8": lambda: web_bench.bench_web_burst(tmp, 100 if q else 1000, 1.0 if q else 3.0),
     }
 
 
@@ -70,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
-    if only and not only <= {str(i) for i in range(1, 8)}:
-        parser.error(f"--only takes numbers 1..7, got {args.only!r}")
+    if only and not only <= {str(i) for i in range(1, 9)}:
+        parser.error(f"--only takes numbers 1..8, got {args.only!r}")
     headless()
     # One torch thread in the worker child and in the bare calls alike: on a 2-core machine
     # the default (one per core) fights the display loop and other load, and the spread of

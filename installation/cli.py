@@ -16,6 +16,7 @@ COMMAND_MODULES: list[str] = [
     "installation.cache.commands",  # prerender
     "installation.curate.commands",  # preview, sheet, new-show, archive
     "installation.ops.commands",  # status, service install, doctor
+    "installation.web.commands",  # web user add | list | remove
 ]
 
 

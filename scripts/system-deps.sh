@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests use as independent peers and checkers:
 #   liblo-tools (oscsend/oscdump), xvfb (a real X server), systemd (systemd-analyze),
-#   gcc/make (firmware tests).
+#   gcc/make (firmware tests), chromium + chromium-driver (the console's browser tests).
 # Installs what is missing when run as root (CI); otherwise says what to install.
 set -euo pipefail
 need=()
@@ -10,6 +10,8 @@ command -v Xvfb >/dev/null || need+=(xvfb)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   echo "installing Debian packages: ${need[*]}"

@@ -254,6 +254,11 @@ class App:
             self.kiosk.set_state(self.director.state.value)
         elif isinstance(event, ev.HoursOverride):
             self.hours.force(event.phase, event.seconds, event.source)
+        elif isinstance(event, ev.ProjectorPower):
+            log.info("projector power override: %s (from %s)", event.on, event.source)
+            for edge in self.edges.values():
+                if isinstance(edge, ProjectorController):
+                    edge.override = event.on
         elif isinstance(event, ev.ReloadShow):
             log.info("reload asked (from %s)", event.source)
             if not self.reloader.request():

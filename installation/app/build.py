@@ -175,4 +175,8 @@ def input_edges(show: Show, app: App) -> dict[str, InputEdge]:
         from installation.ops.pjlink import ProjectorController
 
         edges["projectors"] = ProjectorController(list(show.projectors), app.hours.schedule)
+    if show.web.listen:
+        from installation.web.console import WebConsole
+
+        edges["web"] = WebConsole(show.web.listen, show, app.inbox, app.snapshot)
     return edges

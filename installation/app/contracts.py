@@ -172,6 +172,7 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
     from installation.show.watch import ShowWatcher
     from installation.storage.archive import Archive
     from installation.storage.state import CountWriter
+    from installation.web.console import WebConsole
     from installation.worker.client import WorkerClient
     from installation.worker.fake import FakeWorker
 
@@ -185,6 +186,7 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
         ClusterLink,
         ProjectorController,
         ShowWatcher,
+        WebConsole,
     ]
     archives: list[type[ArchiveOut]] = [Archive]
     boards: list[type[Status]] = [StatusBoard]

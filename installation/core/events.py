@@ -65,6 +65,14 @@ class ReloadShow:
 
 
 @dataclass(frozen=True)
+class ProjectorPower:
+    """Projectors forced on (True) or off (False); None: follow the opening hours."""
+
+    on: bool | None
+    source: str = "web"
+
+
+@dataclass(frozen=True)
 class ShowReloaded:
     """The watcher read the show folder: a valid Show or a ShowError, and what changed."""
 
@@ -104,6 +112,7 @@ InboxEvent = (
     | Resume
     | ReloadShow
     | HoursOverride
+    | ProjectorPower
     | Fault
     | LinkStatus
 )

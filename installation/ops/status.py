@@ -30,6 +30,8 @@ WRITE_EVERY_S = 1.0
 LATENCY_WINDOW = 100
 ERROR_WINDOW = 20
 MAX_KINDS = 64
+# throw->screen histogram bounds in ms (cumulative counts since start; /metrics reads them)
+LATENCY_BUCKETS_MS = (50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0)
 
 
 def _jsonable(value: object) -> Any:
@@ -66,6 +68,9 @@ class StatusBoard:
         self.fps = 0.0
         self._fps_window: tuple[float, int] = (self._started, 0)
         self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._buckets = [0] * (len(LATENCY_BUCKETS_MS) + 1)  # the last one is +Inf
+        self._latency_sum = 0.0
+        self.throws = self.variations = 0
         self._last_throw: dict[str, Any] | None = None
         self._last_variation: dict[str, Any] | None = None
         self._sections: dict[str, Any] = {}
@@ -105,15 +110,20 @@ class StatusBoard:
         if math.isfinite(ms) and ms >= 0:
             with self._lock:
                 self._latencies.append(float(ms))
+                self._latency_sum += ms
+                i = next((i for i, b in enumerate(LATENCY_BUCKETS_MS) if ms <= b), -1)
+                self._buckets[i] += 1
 
     def record_throw(self, faces: Sequence[int], source: str) -> None:
         with self._lock:
             self._last_throw = {"faces": list(faces), "source": source, "at": self._wall()}
+            self.throws += 1
 
     def record_variation(self, **info: object) -> None:
         """The variation now on the wall: number, seed, key, engine, cached ..."""
         with self._lock:
             self._last_variation = {**_jsonable(info), "at": self._wall()}
+            self.variations += 1
 
     def set_section(self, name: str, info: Mapping[str, object]) -> None:
         """Replace one edge's section ('dice', 'worker', 'cache', 'archive' ...)."""
@@ -159,7 +169,13 @@ class StatusBoard:
                     "last": lat[-1] if lat else None,
                     "p50": percentile(lat, 50),
                     "p95": percentile(lat, 95),
+                    "histogram": {
+                        "le": [*LATENCY_BUCKETS_MS, "+Inf"],
+                        "counts": list(self._buckets),
+                        "sum": round(self._latency_sum, 3),
+                    },
                 },
+                "counts": {"throws": self.throws, "variations": self.variations},
                 "last_throw": dict(self._last_throw) if self._last_throw else None,
                 "last_variation": dict(self._last_variation) if self._last_variation else None,
                 "sections": _jsonable(self._sections),

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from installation.errors import ShowError, ShowIssue
-from installation.show import path_rules, rules  # noqa: F401 (path_rules registers rules)
+from installation.show import curation, path_rules, rules  # noqa: F401 (path_rules registers)
 from installation.show.files import SHOW_FILE_LIMIT, FileProblem, read_regular
 from installation.show.messages import clean_loc, dotted, message, unknown_key
 from installation.show.schema import Show
@@ -57,11 +57,13 @@ def load_show(path: Path | str) -> Show:
             found.append(((key,), unknown_key((key,), Show, suggest=False)))
     show, failed = _validate(data, found)
     show = show.model_copy(update={"folder": folder.resolve(), "source": source.resolve()})
+    show, curated = curation.apply(show)  # the console's approvals and blocks (curation.toml)
     found += rules.check(show, skip=failed)
-    if found:
+    if found or curated:
         lines = KeyLines(text)  # only now: scanning costs as much as parsing
         listed = [(loc, msg) for loc, msg in found if msg][:MAX_ISSUES]
         issues = [ShowIssue(str(source), lines.line(loc), dotted(loc), msg) for loc, msg in listed]
+        issues += curated[:MAX_ISSUES]
         issues.sort(key=lambda i: i.line or 0)
         if len(found) > len(listed):
             more = f"{len(found) - len(listed)} {MORE}"

@@ -315,3 +315,23 @@ def osc_target_names(show: Show) -> Iterator[Issue]:
                 ),
             )
         seen.setdefault(target.name, i)
+
+
+@rule("web.listen", "storage.dir")
+def web_console_users(show: Show) -> Iterator[Issue]:
+    """A console reachable from the LAN must ask who is there."""
+    from installation.show.web_config import any_users, is_loopback, parse_listen, users_path
+
+    if not show.web.listen:
+        return
+    host, _ = parse_listen(show.web.listen)
+    if not is_loopback(host) and not any_users(show.storage_dir):
+        yield (
+            ("web", "listen"),
+            (
+                f"{show.web.listen!r} listens beyond this machine but no console user exists "
+                f"(none in {users_path(show.storage_dir)}); add one with "
+                "`installation web user add SHOW NAME --role technician`, or listen on "
+                "loopback only (':8080')"
+            ),
+        )

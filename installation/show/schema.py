@@ -22,6 +22,7 @@ from installation.osc.addresses import AllowList, ListenAddress
 from installation.osc.targets import OscTarget
 from installation.show.schema_base import Section
 from installation.show.schema_room import ClusterSection, ProjectorEntry, ScheduleSection
+from installation.show.web_config import WebListen
 
 # Paths are written as text in TOML; everything else is taken only as its own type.
 LaxPath = Annotated[Path, Strict(False)]
@@ -274,6 +275,18 @@ class StorageSection(Section):
     )
 
 
+class WebSection(Section):
+    """The gallery console (docs/web.md): a web page for technicians, curators, the artist."""
+
+    listen: WebListen = Field(
+        "",
+        description="'HOST:PORT' for the console, e.g. '0.0.0.0:8080'; ':8080' listens on "
+        "loopback only. Empty: no console. Beyond loopback it needs a user "
+        "(installation web user add).",
+    )
+    session_hours: float = Field(12.0, gt=0, le=720, description="A sign-in lasts this long.")
+
+
 class Show(Section):
     """A whole show.toml. Paths are resolved against `folder` by the loader."""
 
@@ -293,6 +306,7 @@ class Show(Section):
         default_factory=list, max_length=32, description="PJLink projectors."
     )
     cluster: ClusterSection = Field(default_factory=ClusterSection)  # type: ignore[arg-type]
+    web: WebSection = Field(default_factory=WebSection)  # type: ignore[arg-type]
 
     folder: Path = Field(Path("."), exclude=True, description="Set by the loader.")
     source: Path = Field(Path("show.toml"), exclude=True, description="Set by the loader.")

@@ -18,6 +18,7 @@ from typing import Any
 
 from installation.errors import ShowError
 from installation.show.changes import IMAGE_SUFFIXES, ShowChange, asset_stamps, diff_shows
+from installation.show.curation import CURATION_FILE
 from installation.show.load import load_show, locate_show
 from installation.show.schema import Show
 
@@ -99,7 +100,7 @@ class ShowWatcher:
             return False
         if self._in_storage(p):
             return False
-        if name == self.source.name:
+        if name in (self.source.name, CURATION_FILE):
             return True
         if p.suffix.lower() in IMAGE_SUFFIXES:
             return True

@@ -118,3 +118,11 @@ def test_gpu_bench_skips_cleanly_without_cuda(capsys: pytest.CaptureFixture[str]
         pytest.skip("a CUDA GPU is present: the skip path cannot be exercised here")
     assert gpu.main(["--iterations", "1"]) == 0
     assert f"GPU benchmark skipped: {reason}" in capsys.readouterr().out
+
+
+def test_console_burst(tmp_path: Path) -> None:
+    from bench import web_bench
+
+    result = web_bench.bench_web_burst(tmp_path, 50, 0.3)
+    well_formed(result, "8")
+    assert not any("outside 4xx" in n for n in result.notes), result.notes

@@ -50,7 +50,11 @@ def test_latency_keeps_only_the_last_100_throws(board: StatusBoard) -> None:
     board.record_latency(float("nan"))  # ignored, never poisons the percentiles
     board.record_latency(-3)
     lat = board.snapshot()["latency_ms"]
+    histogram = lat.pop("histogram")
     assert lat == {"count": 100, "last": 200.0, "p50": 150.0, "p95": 195.0}
+    # the histogram (for /metrics) counts every throw since the start, per bucket
+    assert histogram["counts"][:3] == [50, 50, 100] and sum(histogram["counts"]) == 200
+    assert histogram["sum"] == sum(range(1, 201))
 
 
 def test_snapshot_is_json_ready_and_complete(board: StatusBoard, clock: Clock) -> None:
