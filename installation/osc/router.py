@@ -167,23 +167,11 @@ class ControlRouter:
                 return status_asked
             out.events.append(HoursOverride(_OVERRIDES[address], seconds, "osc"))
         elif address in _OVERRIDES:
-            fires = trigger_fires(params)
-            if fires is None:
-                got = ", ".join(_short(p) for p in params[:5])
-                self._bad(out, address, f"got [{got}]; send nothing, 1, or a duration like '2h'")
-                return status_asked
-            if not fires:
-                out.counts.append("released")
+            if not self._fires(out, address, params, "send nothing, 1, or a duration like '2h'"):
                 return status_asked
             out.events.append(HoursOverride(_OVERRIDES[address], None, "osc"))
         elif address in _TRIGGERS or address == A.STATUS:
-            fires = trigger_fires(params)
-            if fires is None:
-                got = ", ".join(_short(p) for p in params[:5])
-                self._bad(out, address, f"got [{got}]; send no arguments, or 1 to fire")
-                return status_asked
-            if not fires:
-                out.counts.append("released")
+            if not self._fires(out, address, params, "send no arguments, or 1 to fire"):
                 return status_asked
             if address == A.STATUS:
                 if status_asked:  # one status reply per datagram, however many it asks
@@ -202,6 +190,17 @@ class ControlRouter:
             return status_asked
         out.counts.append("commands")
         return status_asked
+
+    def _fires(self, out: Routed, address: str, params: list[Any], accepted: str) -> bool:
+        """A button's press (nothing, or 1) fires; its release (0) is counted; anything
+        else is refused with what is accepted."""
+        fires = trigger_fires(params)
+        if fires is None:
+            got = ", ".join(_short(p) for p in params[:5])
+            self._bad(out, address, f"got [{got}]; {accepted}")
+        elif not fires:
+            out.counts.append("released")
+        return bool(fires)
 
     def _status(self, out: Routed) -> None:
         try:
