@@ -26,6 +26,7 @@ from installation.engines.engine import EngineSpec
 from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.worker.fake import FakeWorker
+from tests.waiting import wait_until
 from tests.worker import engines_for_tests as engines
 
 
@@ -225,10 +226,8 @@ def test_exit_after_stops_the_loop(tmp_path: Path) -> None:
 
 
 def run_until(app: App, done: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        app.step()
+    """Step the app's frame loop until `done()`."""
+    wait_until(done, timeout, "the app to get there", step=app.step)
 
 
 @pytest.fixture
@@ -842,10 +841,9 @@ def test_a_present_held_for_its_count_sends_shown_when_the_picture_goes_up(
     assert "shown" not in cues.names and kiosk.presents == []
     disk.release.set()
     assert disk.written.wait(5)
-    deadline = time.monotonic() + 5
-    while app.presenter.counts is not None and app.presenter.counts.settled < 1:
-        assert time.monotonic() < deadline, "the count writer never settled"
-        time.sleep(0.01)
+    counts = app.presenter.counts
+    assert counts is not None
+    wait_until(lambda: counts.settled >= 1, 5, "the count writer to settle")
     app.step()
     (shown,) = [c for c in cues.cues if c.name == "shown"]
     assert shown.at == 5001.25  # released at 5001.0, up one lead later

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from installation.display.fake import FakeKiosk
 from installation.ops.soak import inject
 from installation.show.load import load_show
 from installation.worker.fake import FakeWorker
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -72,22 +72,15 @@ dir = "{small_disk}"
         counts=counts,
     )
     app.start()
-    deadline = time.monotonic() + 20
     try:
         with inject.KeepFull(small_disk / "filler.bin"):
             app.inbox.put(ev.ThrowCommitted(Throw((2, 5))))
-            while not app.presenter.presented:
-                assert time.monotonic() < deadline, "nothing shown while the disk was full"
-                app.step()
-            while app.counters.get("state-write", 0) == 0:
-                assert time.monotonic() < deadline, "the failed write was never reported"
-                app.step()
+            wait_until(lambda: app.presenter.presented, 10, "a picture", step=app.step)
+            wait_until(lambda: app.counters.get("state-write"), 10, "the fault", step=app.step)
         assert not (small_disk / "state.json").exists()
         state = small_disk / "state.json"
-        while not state.exists():  # the writer retries once there is space
-            assert time.monotonic() < deadline, "the count never reached the disk"
-            app.step()
-            time.sleep(0.05)
+        # the writer retries once there is space
+        wait_until(state.exists, 20, "the count on disk", step=app.step, interval=0.05)
         assert json.loads(state.read_text())["throw_count"] == 1
     finally:
         app.stop()

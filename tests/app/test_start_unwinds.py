@@ -5,8 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pygame
@@ -21,6 +19,7 @@ from installation.osc.cues import CueSender
 from installation.show.load import load_show
 from installation.show.schema import OscTarget, Show
 from installation.worker.client import WorkerClient
+from tests.waiting import poll
 from tests.worker import engines_for_tests as engines
 
 
@@ -81,15 +80,6 @@ def open_sockets() -> set[str]:
     return out
 
 
-def wait_until(done: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def test_a_failing_edge_stops_every_started_part(tmp_path: Path) -> None:
     show = write_show(tmp_path / "show")
     threads_before = set(threading.enumerate())
@@ -111,8 +101,8 @@ def test_a_failing_edge_stops_every_started_part(tmp_path: Path) -> None:
         app.start()
     assert not broken.stopped  # only what started is stopped
     assert not pygame.display.get_init() or pygame.display.get_surface() is None  # no window
-    assert wait_until(lambda: not multiprocessing.active_children()), "the worker child lives on"
-    assert wait_until(lambda: set(threading.enumerate()) <= threads_before), [
+    assert poll(lambda: not multiprocessing.active_children()), "the worker child lives on"
+    assert poll(lambda: set(threading.enumerate()) <= threads_before), [
         t.name for t in set(threading.enumerate()) - threads_before
     ]
     assert open_sockets() <= sockets_before

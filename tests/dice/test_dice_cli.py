@@ -22,8 +22,9 @@ from serial.tools.list_ports_common import ListPortInfo
 
 from installation.dice import ports as portnames
 from installation.dice.emulator import Emulator
-from tests.dice.test_dice_link import connected, make_link, until, wait_for
+from tests.dice.test_dice_link import connected, make_link
 from tests.dice.test_dice_tools import cli
+from tests.waiting import next_from, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,11 +93,11 @@ def test_the_link_names_the_holder_and_connects_once_it_lets_go(tmp_path: Path) 
     inbox: queue.Queue[Any] = queue.Queue()
     link = make_link([emu.path], inbox)
     try:
-        until(lambda: bool(link.status()["ports"][0]["busy"]))
+        wait_until(lambda: bool(link.status()["ports"][0]["busy"]))
         p = link.status()["ports"][0]
         assert f"pid {os.getpid()}" in p["busy"] and "held by another process" in p["last_error"]
         held.close()
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         assert link.status()["ports"][0]["busy"] == ""
     finally:
         link.stop()

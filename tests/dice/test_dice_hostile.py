@@ -24,7 +24,8 @@ from installation.dice import portstate
 from installation.dice.emulator import Emulator
 from installation.dice.protocol import encode
 from installation.dice.serial import DiceLink
-from tests.dice.test_dice_link import committed, connected, make_link, until, wait_for
+from tests.dice.test_dice_link import committed, connected, make_link
+from tests.waiting import next_from, wait_until
 
 FLOOD = 10_000  # of each kind: 20,000 lines in all
 
@@ -65,12 +66,12 @@ def test_a_d20_throw_commits_with_faces_above_six(
 ) -> None:
     link = make_link([d20.path], inbox, faces=20)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         d20.throw([17, 20], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (17, 20)
+        assert next_from(inbox, committed).throw.faces == (17, 20)
         d20.set_state(1, DieState.ROLLING)
         d20.send(encode("DIE", 1, 1, "LANDED", 21))  # one more than a d20 has
-        until(lambda: port(link)["dropped"].get("face_range") == 1)
+        wait_until(lambda: port(link)["dropped"].get("face_range") == 1)
         assert link.status()["dropped"] == {"face_range": 1}
         assert lines(dice_log, "die 1 LANDED on face 21, expected 1..20")
     finally:
@@ -87,11 +88,11 @@ def test_faces_above_the_shows_are_dropped_and_counted(
 ) -> None:
     link = make_link([d20.path], inbox, faces=show_faces)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         d20.throw([1, bad], rolling_ms=20)
-        until(lambda: port(link)["dropped"].get("face_range") == 1)
+        wait_until(lambda: port(link)["dropped"].get("face_range") == 1)
         d20.throw([3, 2], rolling_ms=20)
-        got = wait_for(inbox, committed).throw.faces
+        got = next_from(inbox, committed).throw.faces
         assert got == (3, 2)  # the bad throw never committed
         assert lines(dice_log, f"die 2 LANDED on face {bad}, expected 1..{show_faces}")
         assert link.status()["faces"] == show_faces
@@ -106,7 +107,7 @@ def test_a_hello_and_err_flood_logs_a_bounded_number_of_lines(
     emu = Emulator(2, link=tmp_path / "d", heartbeat_s=0.1)
     link = make_link([emu.path], inbox, silence_timeout_s=3.0)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         before = len(lines(dice_log))
         flood = b"".join(
             encode("ERR", f"E{i}", f"fault number {i}") + encode("HELLO", 1, f"fw{i % 7}", 2)
@@ -114,7 +115,7 @@ def test_a_hello_and_err_flood_logs_a_bounded_number_of_lines(
         )
         started = time.monotonic()
         assert emu.send_all(flood, timeout_s=30) == len(flood)
-        until(lambda: link.status()["device_errors"] == FLOOD, timeout=30)
+        wait_until(lambda: link.status()["device_errors"] == FLOOD, timeout=30)
         took = time.monotonic() - started
         logged = lines(dice_log)[before:]
         # 8 ERR codes told apart + 1 "others" + 1 "HELLO again": 2 * FLOOD lines before
@@ -128,7 +129,7 @@ def test_a_hello_and_err_flood_logs_a_bounded_number_of_lines(
         # no LinkStatus per HELLO either: the app's inbox saw none of the flood
         assert not [e for e in list(inbox.queue) if isinstance(e, LinkStatus)]
         emu.throw([6, 6], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (6, 6)
+        assert next_from(inbox, committed).throw.faces == (6, 6)
     finally:
         link.stop()
         emu.close()
@@ -144,12 +145,12 @@ def test_held_back_lines_are_summed_up_once_their_window_ends(
     emu = Emulator(2, link=tmp_path / "d", heartbeat_s=0.1)
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         bad = encode("DIE", 1, 1, "LANDED", 3)[:-3] + b"00\n"
         assert emu.send_all(bad * 500) == 500 * len(bad)
-        until(lambda: port(link)["dropped"].get("checksum") == 500)
+        wait_until(lambda: port(link)["dropped"].get("checksum") == 500)
         summary = "more drop checksum lines held back"
-        until(lambda: bool(lines(dice_log, summary)) and _held_now(link) == 0)
+        wait_until(lambda: bool(lines(dice_log, summary)) and _held_now(link) == 0)
         said = lines(dice_log, "checksum")
         assert "[1 so far]" in said[0]
         # every line was said or counted in a later line: none vanish unsaid
@@ -173,10 +174,10 @@ def test_status_counters_are_live_after_bad_checksums_and_device_errors(
     emu = Emulator(2, link=tmp_path / "d", heartbeat_s=0.1)
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         bad = encode("DIE", 1, 1, "LANDED", 3)[:-3] + b"00\n"
         emu.send_all(bad * 100 + encode("ERR", "IMU", "no IMU at 0x68") * 50)
-        until(lambda: link.status()["device_errors"] == 50)
+        wait_until(lambda: link.status()["device_errors"] == 50)
         st = link.status()
         assert st["dropped"] == {"checksum": 100}
         assert st["ports"][0]["device_errors"] == 50
@@ -199,9 +200,9 @@ def test_the_app_shows_one_live_dice_section(tmp_path: Path) -> None:
     app.edges["dice"] = link
     link.start()
     try:
-        until(lambda: link.status()["connected"])
+        wait_until(lambda: link.status()["connected"])
         emu.send_all(encode("ERR", "IMU", "gone") * 50)
-        until(lambda: app.sections()["dice"]["device_errors"] == 50)
+        wait_until(lambda: app.sections()["dice"]["device_errors"] == 50)
         sections = app.sections()
         assert "dicelink" not in sections
         assert sections["dice"]["ports"][0]["firmware"] == "emulator-1.0"
@@ -217,13 +218,13 @@ def test_one_line_per_disconnect_and_per_reconnect_not_per_retry(
     emu = Emulator(2, link=tmp_path / "d", heartbeat_s=0.1)
     link = make_link([emu.path], inbox, backoff=(0.02, 0.05))
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         emu.unplug()
-        until(lambda: not port(link)["connected"])
+        wait_until(lambda: not port(link)["connected"])
         tries = port(link)["retries"]
-        until(lambda: port(link)["retries"] >= tries + 5)  # retried while unplugged
+        wait_until(lambda: port(link)["retries"] >= tries + 5)  # retried while unplugged
         emu.replug()
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         st = link.status()
         assert st["reconnects"] == 1 and st["connected"]
         assert st["last_disconnect"]["port"] == emu.path

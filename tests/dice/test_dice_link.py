@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import queue
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +15,9 @@ from installation.core.events import DiceRolling, LinkStatus, ThrowCancelled, Th
 from installation.core.throws import DieState
 from installation.dice.emulator import Emulator
 from installation.dice.serial import DiceLink
+from tests.waiting import next_from, wait_until
 
 FAST = {"settle_ms": 50, "backoff": (0.05, 0.2), "silence_timeout_s": 1.0}
-
-
-def wait_for(inbox: queue.Queue[Any], match: Callable[[Any], bool], timeout: float = 5.0) -> Any:
-    """Take events until one matches; fail with what arrived instead."""
-    seen = []
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            ev = inbox.get(timeout=0.05)
-        except queue.Empty:
-            continue
-        if match(ev):
-            return ev
-        seen.append(ev)
-    pytest.fail(f"no matching event within {timeout} s; got {seen}")
-
-
-def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            pytest.fail("condition not reached")
-        time.sleep(0.01)
 
 
 def connected(ev: Any) -> bool:
@@ -72,11 +49,11 @@ def make_link(ports: list[str], inbox: queue.Queue[Any], dice: int = 2, **kw: An
 def test_a_throw_arrives_through_a_real_pty(emu: Emulator, inbox: queue.Queue[Any]) -> None:
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
-        until(lambda: link.status()["ports"][0]["firmware"] == "emulator-1.0")
+        next_from(inbox, connected)
+        wait_until(lambda: link.status()["ports"][0]["firmware"] == "emulator-1.0")
         emu.throw([3, 5], rolling_ms=20)
-        assert wait_for(inbox, lambda e: isinstance(e, DiceRolling)) == DiceRolling("dice")
-        assert wait_for(inbox, committed) == ThrowCommitted(Throw((3, 5), source="dice"))
+        assert next_from(inbox, lambda e: isinstance(e, DiceRolling)) == DiceRolling("dice")
+        assert next_from(inbox, committed) == ThrowCommitted(Throw((3, 5), source="dice"))
         st = link.status()
         assert st["connected"] and st["dice_reported"] == 2
         assert st["ports"][0]["dice"] == 2 and st["ports"][0]["last_error"] == ""
@@ -90,17 +67,17 @@ def test_a_throw_arrives_through_a_real_pty(emu: Emulator, inbox: queue.Queue[An
 def test_unplug_and_replug_then_throws_still_arrive(emu: Emulator, inbox: queue.Queue[Any]) -> None:
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         emu.throw([1, 2], rolling_ms=20)
-        wait_for(inbox, committed)
+        next_from(inbox, committed)
         emu.unplug()
-        lost = wait_for(inbox, lambda e: isinstance(e, LinkStatus) and not e.info["connected"])
+        lost = next_from(inbox, lambda e: isinstance(e, LinkStatus) and not e.info["connected"])
         assert lost.info["ports"][0]["last_error"]  # names what happened
         emu.replug()
-        wait_for(inbox, connected)
-        until(lambda: link.status()["ports"][0]["dice"] == 2)
+        next_from(inbox, connected)
+        wait_until(lambda: link.status()["ports"][0]["dice"] == 2)
         emu.throw([6, 4], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (6, 4)
+        assert next_from(inbox, committed).throw.faces == (6, 4)
         assert link.status()["ports"][0]["reconnects"] >= 1
     finally:
         link.stop()
@@ -109,11 +86,11 @@ def test_unplug_and_replug_then_throws_still_arrive(emu: Emulator, inbox: queue.
 def test_unplug_mid_throw_cancels_it(emu: Emulator, inbox: queue.Queue[Any]) -> None:
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         emu.set_state(1, DieState.ROLLING)
-        wait_for(inbox, lambda e: isinstance(e, DiceRolling))
+        next_from(inbox, lambda e: isinstance(e, DiceRolling))
         emu.unplug()
-        ev = wait_for(inbox, lambda e: isinstance(e, ThrowCancelled))
+        ev = next_from(inbox, lambda e: isinstance(e, ThrowCancelled))
         assert ev.reason.startswith("lost")
     finally:
         link.stop()
@@ -125,10 +102,10 @@ def test_protocol_version_mismatch_is_named_and_retried(
     emu = Emulator(2, version=2, firmware="future-fw", link=tmp_path / "d", heartbeat_s=0.1)
     link = make_link([emu.path], inbox)
     try:
-        until(lambda: "version 2" in link.status()["ports"][0]["last_error"])
+        wait_until(lambda: "version 2" in link.status()["ports"][0]["last_error"])
         err = link.status()["ports"][0]["last_error"]
         assert "version 1" in err and "future-fw" in err
-        until(lambda: link.status()["ports"][0]["retries"] >= 2)  # keeps retrying
+        wait_until(lambda: link.status()["ports"][0]["retries"] >= 2)  # keeps retrying
         assert not link.status()["connected"]
     finally:
         link.stop()
@@ -140,12 +117,12 @@ def test_noise_and_bad_checksums_are_counted_and_throws_survive(
 ) -> None:
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         emu.inject_noise()
         emu.bad_checksum()
         emu.error("IMU", "no MPU-6050 on I2C")
         emu.throw([4, 1], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (4, 1)
+        assert next_from(inbox, committed).throw.faces == (4, 1)
         port = link.status()["ports"][0]
         assert port["dropped"]["checksum"] == 1
         assert port["dropped"]["too_long"] == 1
@@ -158,12 +135,12 @@ def test_noise_and_bad_checksums_are_counted_and_throws_survive(
 def test_silence_reopens_the_port(emu: Emulator, inbox: queue.Queue[Any]) -> None:
     link = make_link([emu.path], inbox, silence_timeout_s=0.3)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         emu.silence(1.0)
-        until(lambda: "silent" in link.status()["ports"][0]["last_error"])
-        wait_for(inbox, connected)  # it comes back when the device talks again
+        wait_until(lambda: "silent" in link.status()["ports"][0]["last_error"])
+        next_from(inbox, connected)  # it comes back when the device talks again
         emu.throw([5, 5], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (5, 5)
+        assert next_from(inbox, committed).throw.faces == (5, 5)
     finally:
         link.stop()
 
@@ -171,10 +148,10 @@ def test_silence_reopens_the_port(emu: Emulator, inbox: queue.Queue[Any]) -> Non
 def test_picking_a_die_up_cancels_the_throw(emu: Emulator, inbox: queue.Queue[Any]) -> None:
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         emu.set_state(1, DieState.ROLLING)
         emu.pick_up(2)
-        ev = wait_for(inbox, lambda e: isinstance(e, ThrowCancelled))
+        ev = next_from(inbox, lambda e: isinstance(e, ThrowCancelled))
         assert "die 2" in ev.reason
     finally:
         link.stop()
@@ -184,11 +161,11 @@ def test_dice_beyond_the_show_count_are_dropped(tmp_path: Path, inbox: queue.Que
     emu = Emulator(3, link=tmp_path / "d", heartbeat_s=0.1)
     link = make_link([emu.path], inbox, dice=2)
     try:
-        wait_for(inbox, connected)
-        until(lambda: link.status()["ports"][0]["dice"] == 3)
+        next_from(inbox, connected)
+        wait_until(lambda: link.status()["ports"][0]["dice"] == 3)
         emu.throw([1, 2, 3], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (1, 2)
-        until(lambda: link.status()["ports"][0]["dropped"].get("die_index", 0) >= 2)
+        assert next_from(inbox, committed).throw.faces == (1, 2)
+        wait_until(lambda: link.status()["ports"][0]["dropped"].get("die_index", 0) >= 2)
     finally:
         link.stop()
         emu.close()
@@ -199,13 +176,13 @@ def test_dice_numbers_run_on_across_ports(tmp_path: Path, inbox: queue.Queue[Any
     b = Emulator(1, link=tmp_path / "b", heartbeat_s=0.1, firmware="b")
     link = make_link([a.path, b.path], inbox)
     try:
-        until(lambda: link.status()["connected"])
-        until(lambda: link.status()["dice_reported"] == 2)
+        wait_until(lambda: link.status()["connected"])
+        wait_until(lambda: link.status()["dice_reported"] == 2)
         b.set_state(1, DieState.ROLLING)
         a.set_state(1, DieState.ROLLING)
         b.set_state(1, DieState.LANDED, 6)
         a.set_state(1, DieState.LANDED, 2)
-        assert wait_for(inbox, committed).throw.faces == (2, 6)
+        assert next_from(inbox, committed).throw.faces == (2, 6)
     finally:
         link.stop()
         a.close()
@@ -215,7 +192,7 @@ def test_dice_numbers_run_on_across_ports(tmp_path: Path, inbox: queue.Queue[Any
 def test_the_port_is_held_exclusively(emu: Emulator, inbox: queue.Queue[Any]) -> None:
     link = make_link([emu.path], inbox)
     try:
-        wait_for(inbox, connected)
+        next_from(inbox, connected)
         with pytest.raises(serial.SerialException):
             serial.Serial(emu.path, exclusive=True)
     finally:
@@ -225,7 +202,7 @@ def test_the_port_is_held_exclusively(emu: Emulator, inbox: queue.Queue[Any]) ->
 def test_a_missing_port_is_reported_and_retried(tmp_path: Path, inbox: queue.Queue[Any]) -> None:
     link = make_link([str(tmp_path / "nothing")], inbox)
     try:
-        until(lambda: link.status()["ports"][0]["retries"] >= 2)
+        wait_until(lambda: link.status()["ports"][0]["retries"] >= 2)
         assert "does not exist" in link.status()["ports"][0]["last_error"]
         assert not link.status()["connected"]
     finally:

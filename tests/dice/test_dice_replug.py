@@ -27,7 +27,8 @@ from installation.dice import emulator as emulator_module
 from installation.dice import ports as ports_module
 from installation.dice.emulator import Emulator
 from installation.dice.serial import DiceLink
-from tests.dice.test_dice_link import committed, make_link, until, wait_for
+from tests.dice.test_dice_link import committed, make_link
+from tests.waiting import next_from, wait_until
 
 
 @pytest.fixture
@@ -62,20 +63,20 @@ def test_a_pty_that_reuses_the_unplugged_number_is_never_opened(
     link = make_link([emu.path], inbox)
     foreign: Emulator | None = None
     try:
-        wait_for(inbox, connected_to("emulator-1.0"))
+        next_from(inbox, connected_to("emulator-1.0"))
         old = emu.pty_path
         emu.unplug()
-        until(lambda: not link.status()["connected"])  # the host let go: the number is free
+        wait_until(lambda: not link.status()["connected"])  # the host let go: the number is free
         foreign = Emulator(2, firmware="someone-else", heartbeat_s=0.1)
         if foreign.pty_path != old:  # another process took the number first
             pytest.skip(f"the kernel gave {foreign.pty_path}, not the freed {old}")
         tries = retries(link) + 2  # retried twice while unplugged
-        until(lambda: firmware(link) == "someone-else" or retries(link) >= tries)
+        wait_until(lambda: firmware(link) == "someone-else" or retries(link) >= tries)
         assert firmware(link) != "someone-else"
         emu.replug()
-        wait_for(inbox, connected_to("emulator-1.0"))
+        next_from(inbox, connected_to("emulator-1.0"))
         emu.throw([2, 5], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (2, 5)
+        assert next_from(inbox, committed).throw.faces == (2, 5)
         assert firmware(link) == "emulator-1.0"
     finally:
         link.stop()
@@ -91,13 +92,13 @@ def test_the_link_follows_its_name_to_a_new_device(tmp_path: Path, inbox: queue.
     name.symlink_to(old.pty_path)
     link = make_link([str(name)], inbox, silence_timeout_s=5.0)
     try:
-        wait_for(inbox, connected_to("old-device"))
+        next_from(inbox, connected_to("old-device"))
         tmp = tmp_path / "by-id-dice.tmp"
         tmp.symlink_to(new.pty_path)
         os.replace(tmp, name)
-        wait_for(inbox, connected_to("new-device"))
+        next_from(inbox, connected_to("new-device"))
         new.throw([6, 1], rolling_ms=20)
-        assert wait_for(inbox, committed).throw.faces == (6, 1)
+        assert next_from(inbox, committed).throw.faces == (6, 1)
     finally:
         link.stop()
         old.close()
@@ -111,18 +112,18 @@ def test_many_replugs_with_throws_and_silences_lose_nothing(
     rng = random.Random(7)
     link = make_link([emu.path], inbox, silence_timeout_s=0.3)
     try:
-        wait_for(inbox, connected_to("emulator-1.0"))  # a reconnect needs a first connect
+        next_from(inbox, connected_to("emulator-1.0"))  # a reconnect needs a first connect
         for _ in range(3):
             before = link.status()["ports"][0]["reconnects"]
             emu.unplug()
             emu.replug()
-            until(partial(reconnected, link, before))
+            wait_until(partial(reconnected, link, before))
             faces = [rng.randint(1, 6), rng.randint(1, 6)]
             emu.throw(faces, rolling_ms=20)
-            assert wait_for(inbox, committed_with(faces)).throw.faces == tuple(faces)
+            assert next_from(inbox, committed_with(faces)).throw.faces == tuple(faces)
             before = link.status()["ports"][0]["reconnects"]
             emu.silence(0.5)
-            until(partial(reconnected, link, before))
+            wait_until(partial(reconnected, link, before))
     finally:
         link.stop()
 

@@ -22,6 +22,7 @@ from installation.core import cluster as C
 from installation.errors import OscError
 from installation.osc import datagrams as D
 from installation.osc.cluster import ClusterLink, decode, decode_checked, encode
+from tests.waiting import next_from
 
 T = C.Timing(lookahead_s=0.3, ready_timeout_s=5.0, state_every_s=1.0, leader_timeout_s=3.0)
 
@@ -279,15 +280,7 @@ def free_udp_port() -> int:
 
 
 def wait_for(inbox: queue.Queue[Any], kind: type, timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            item = inbox.get(timeout=left)
-        except queue.Empty:
-            break
-        if isinstance(item, kind):
-            return item
-    raise AssertionError(f"no {kind.__name__} within {timeout} s")
+    return next_from(inbox, lambda item: isinstance(item, kind), timeout)
 
 
 FAST = C.Timing(lookahead_s=0.3, ready_timeout_s=1.0, state_every_s=0.2, leader_timeout_s=1.0)

@@ -16,22 +16,13 @@ from installation.errors import OscError
 from installation.osc.cues import CueRequest, CueSchedule, CueSender, plan_cue
 from installation.osc.fake import FakeCueSender, LoopbackReceiver
 from installation.osc.targets import OscTarget
+from tests.waiting import poll
 
 
 def target(mode: str = "immediate", lead_ms: int = 0, port: int = 9, **kw: object) -> OscTarget:
     return OscTarget.model_validate(
         {"name": mode, "host": "127.0.0.1", "port": port, "mode": mode, "lead_ms": lead_ms, **kw}
     )
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
-    """Poll a condition another thread makes true (the sender has no completion signal)."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 # -- pure plan and schedule -----------------------------------------------------------------
@@ -173,11 +164,11 @@ def test_down_target_is_counted_logged_once_and_recovers(caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO, logger="installation.osc.cues"):
         for _ in range(3):
             sender.cue("started")  # never raises
-        assert wait_until(lambda: sender.counters["errors"] == 3)
+        assert poll(lambda: sender.counters["errors"] == 3)
         assert sender.stats()["targets"]["immediate"]["down"] is True  # type: ignore[index]
         sock.up = True
         sender.cue("attract")
-        assert wait_until(lambda: sender.counters["sent"] == 1)
+        assert poll(lambda: sender.counters["sent"] == 1)
     sender.stop()
     failing = [r for r in caplog.records if "failing" in r.getMessage()]
     assert len(failing) == 1 and "Network is unreachable" in failing[0].getMessage()
@@ -190,7 +181,7 @@ def test_cue_never_raises_and_counts_what_it_could_not_send() -> None:
     sender.start()
     sender.cue("fanfare")
     sender.cue("shown", faces=None)  # type: ignore[arg-type]
-    assert wait_until(lambda: sender.counters["plan_errors"] == 1)
+    assert poll(lambda: sender.counters["plan_errors"] == 1)
     sender.stop()
     assert sender.counters["dropped"] == 1
 

@@ -9,7 +9,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from installation.osc import datagrams as D
 from installation.osc.control import ControlServer
 from installation.osc.router import status_json
 from tests.osc.test_osc_datagrams import BAD, HEADER, MINUS_FOUR, bundle, element, nested
+from tests.waiting import wait_until
 
 # About the size of the real status reply the issue measured (2,164 bytes).
 BIG_STATUS: dict[str, Any] = {f"section{i:02d}": {"counters": {"x" * 20: i}} for i in range(41)}
@@ -29,13 +30,6 @@ STATUS_REQUEST = build_msg("/installation/status", []).dgram  # 28 bytes
 
 def msg(address: str, *args: Any) -> bytes:
     return build_msg(address, list(args)).dgram
-
-
-def wait_until(done: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def wait_for_count(server: ControlServer, key: str, count: int) -> None:
