@@ -88,6 +88,15 @@ class Emulator:
     def plugged(self) -> bool:
         return self._master is not None
 
+    @property
+    def master_fd(self) -> int | None:
+        """The pty master this emulator serves now (None while unplugged)."""
+        return self._master
+
+    @property
+    def serving_thread(self) -> threading.Thread:
+        return self._thread
+
     # -- what a visitor does ---------------------------------------------------------
     def throw(
         self,

@@ -97,6 +97,11 @@ class LineSplitter:
         self._buf = bytearray()
         self._overflow = False
 
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an unfinished line (never more than max_line + 1)."""
+        return len(self._buf)
+
     def feed(self, data: bytes) -> list[bytes | Dropped]:
         """Complete lines (without \\r\\n) found so far; an over-long line becomes one Dropped."""
         out: list[bytes | Dropped] = []

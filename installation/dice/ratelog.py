@@ -48,6 +48,16 @@ class RateLog:
         """Entries held now (bounded by kinds x (max_names + 1))."""
         return sum(len(names) for names in self._kinds.values())
 
+    def names(self, kind: str) -> list[str]:
+        """The names of `kind` told apart now (OTHERS for the pooled rest)."""
+        return list(self._kinds.get(kind, ()))
+
+    def held(self, kind: str, name: str) -> int:
+        """Lines of this kind and name held back since it was last logged."""
+        names = self._kinds.get(kind)
+        entry = names.get(name) if names is not None else None
+        return entry.held if entry is not None else 0
+
     def log(
         self, kind: str, name: str, now: float, text: str, level: int = logging.WARNING
     ) -> bool:

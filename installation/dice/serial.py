@@ -46,6 +46,7 @@ from installation.dice.protocol import (
     LineSplitter,
     decode,
 )
+from installation.dice.ratelog import RateLog
 from installation.errors import DiceError, ProtocolMismatch
 
 log = logging.getLogger("installation.dice")
@@ -143,6 +144,15 @@ class DiceLink:
         for t in self._threads:
             t.daemon = True
             t.start()
+
+    def log_limiters(self) -> list[RateLog]:
+        """Each port's log limiter (for the status and tests: bounded state, held lines)."""
+        return [port.ratelog for port in self._ports]
+
+    @property
+    def running_threads(self) -> list[threading.Thread]:
+        """The link's reader and ticker threads still alive (none once stopped)."""
+        return [t for t in self._threads if t.is_alive()]
 
     def stop(self) -> None:
         """Stop every thread; returns within about one read timeout."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 _PRIORITY = {
     logging.CRITICAL: 2,
@@ -26,16 +27,17 @@ class JournalFormatter(logging.Formatter):
 class RateLimit(logging.Filter):
     """Let a repeated message through once per `interval` seconds, then say how many were held."""
 
-    def __init__(self, interval: float = 60.0) -> None:
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.interval = interval
+        self.clock = clock
         self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         # the formatted text, not the template: "%s: %s" carries every fault kind, and
         # "variation %d shown" every variation; those must not hide one another
         key = (record.name, record.levelno, record.getMessage())
-        now = time.monotonic()
+        now = self.clock()
         last, held = self._seen.get(key, (-1e18, 0))
         if now - last >= self.interval:
             if held:

@@ -215,6 +215,11 @@ class ProjectorController:
             self._thread.join(timeout=self.pacing.timeout_s * 3 + 1)
             self._thread = None
 
+    @property
+    def running(self) -> bool:
+        """Its thread is alive (started and not stopped)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:

@@ -143,7 +143,7 @@ def _toml(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _example(path: str, name: str, field: Any) -> str:
+def example_for(path: str, name: str, field: Any) -> str:
     if path in EXAMPLES:
         text = EXAMPLES[path]
     else:
@@ -162,13 +162,13 @@ def _table(model: type[BaseModel], section: str) -> list[str]:
         if field.exclude:
             continue
         desc = (field.description or "").replace("|", "\\|")
-        example = _example(f"{section}.{name}", name, field)
+        example = example_for(f"{section}.{name}", name, field)
         kind = _type_name(field.annotation) + _limits(field)
         rows.append(f"| `{name}` | {kind} | {_default(field)} | {desc} | {example} |")
     return rows
 
 
-def _nested(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
+def nested_sections(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
     out = []
     for name, field in model.model_fields.items():
         args = typing.get_args(field.annotation)
@@ -180,13 +180,13 @@ def _nested(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
 
 def render() -> str:
     lines = [HEADER]
-    for section, model in _nested(Show):
+    for section, model in nested_sections(Show):
         doc = (model.__doc__ or "").strip()
         listed = typing.get_origin(Show.model_fields[section].annotation) is list
         heading = f"## [[{section}]]" if listed else f"## [{section}]"
         lines += [heading, "", *([doc, ""] if doc else [])]
         lines += _table(model, section)
-        for sub, submodel in _nested(model):
+        for sub, submodel in nested_sections(model):
             lines += ["", f"### [[{section}.{sub}]]", "", *_table(submodel, f"{section}.{sub}")]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
 from installation.app import App, RunOptions
@@ -326,17 +327,11 @@ def test_osc_throw_and_status_over_loopback(real_app: Any) -> None:
     client.send_message("/installation/throw", [4, 4])
     run_until(app, lambda: app.presenter.presented)
     assert app.presenter.presented[-1].key == "4-4"
-    # status: the reply comes back to the sender's socket
-    client.send_message("/installation/status", [])
-    client._sock.settimeout(5)
-    deadline = time.monotonic() + 10
-    while True:
-        app.step()
-        try:
-            data, _ = client._sock.recvfrom(65536)
-            break
-        except TimeoutError:
-            assert time.monotonic() < deadline
+    # status: the reply comes back to the sender's socket (answered by the control thread)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(10)
+        s.sendto(OscMessageBuilder("/installation/status").build().dgram, (host, port))
+        data, _ = s.recvfrom(65536)
     msg = OscMessage(data)
     assert msg.address == "/installation/status"
     status = json.loads(msg.params[0])

@@ -122,7 +122,7 @@ def test_a_hello_and_err_flood_logs_a_bounded_number_of_lines(
         assert len(logged) <= 12, logged
         assert any("too many kinds of err" in t for t in logged)
         assert sum("HELLO again" in t for t in logged) == 1
-        assert len(link._ports[0].ratelog) <= 3 * (portstate.LOG_NAMES + 1)
+        assert len(link.log_limiters()[0]) <= 3 * (portstate.LOG_NAMES + 1)
         # one ?STATE per STATE_GAP_S at most, not one per HELLO
         states = emu.received.count(b"?STATE")
         assert states <= took / 0.5 + 3, (states, took)
@@ -164,7 +164,7 @@ def test_held_back_lines_are_summed_up_once_their_window_ends(
 
 
 def _held_now(link: DiceLink) -> int:
-    return link._ports[0].ratelog._kinds["drop"]["checksum"].held
+    return link.log_limiters()[0].held("drop", "checksum")
 
 
 # -- status ----------------------------------------------------------------------------

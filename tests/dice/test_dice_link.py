@@ -61,7 +61,7 @@ def test_a_throw_arrives_through_a_real_pty(emu: Emulator, inbox: queue.Queue[An
         assert b"?HELLO" in emu.received and b"?STATE" in emu.received
     finally:
         link.stop()
-    assert all(not t.is_alive() for t in link._threads)
+    assert link.running_threads == []
 
 
 def test_unplug_and_replug_then_throws_still_arrive(emu: Emulator, inbox: queue.Queue[Any]) -> None:

@@ -60,7 +60,7 @@ def test_unbounded_names_fold_into_others_and_state_stays_bounded(said: Said) ->
     assert len(r) == 4
     assert r.flush(100.0) == 1
     assert said()[-1].startswith("/dev/dice0: 19996 more other err lines held back")
-    assert OTHERS in r._kinds["err"]
+    assert OTHERS in r.names("err")
 
 
 def test_a_quiet_name_makes_room_for_a_new_one_after_its_window(said: Said) -> None:
@@ -71,7 +71,7 @@ def test_a_quiet_name_makes_room_for_a_new_one_after_its_window(said: Said) -> N
     assert "too many kinds" in said()[-1]
     r.log("err", "e", 70.0, "e")  # a..c are quiet and past their window: e gets a place
     assert said()[-1] == "/dev/dice0: e"
-    assert "e" in r._kinds["err"] and "a" not in r._kinds["err"]
+    assert "e" in r.names("err") and "a" not in r.names("err")
     assert len(r) <= 4
 
 

@@ -135,7 +135,7 @@ def test_the_emulator_only_reads_its_current_master(monkeypatch: pytest.MonkeyPa
     real_read = os.read
 
     def checked_read(fd: int, n: int) -> bytes:
-        if threading.current_thread() is emu._thread and fd != emu._master:
+        if threading.current_thread() is emu.serving_thread and fd != emu.master_fd:
             wrong.append(fd)
         return real_read(fd, n)
 

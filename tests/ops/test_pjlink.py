@@ -40,7 +40,7 @@ class FakeProjector:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                fake._serve(self.request)
+                fake.serve(self.request)
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
@@ -54,7 +54,7 @@ class FakeProjector:
         self.server.shutdown()
         self.server.server_close()
 
-    def _serve(self, sock: socket.socket) -> None:
+    def serve(self, sock: socket.socket) -> None:
         if self.silent:
             while sock.recv(64):
                 pass
@@ -344,4 +344,4 @@ def test_thread_powers_on_and_stops(projector: FakeProjector) -> None:
         assert projector.power == "1"
     finally:
         c.stop()
-    assert c._thread is None
+    assert not c.running

@@ -13,7 +13,7 @@ def test_docs_show_file_is_in_step_with_the_schema() -> None:
 
 def test_every_key_of_every_section_is_documented() -> None:
     text = reference.render()
-    for section, model in reference._nested(Show):
+    for section, model in reference.nested_sections(Show):
         assert f"## [{section}]" in text or f"## [[{section}]]" in text
         for name, field in model.model_fields.items():
             assert f"| `{name}` |" in text
@@ -24,13 +24,13 @@ def test_every_example_is_valid_toml_and_every_curated_one_names_a_real_key() ->
     import tomllib
 
     keys = set()
-    for section, model in reference._nested(Show):
+    for section, model in reference.nested_sections(Show):
         for name, field in model.model_fields.items():
             keys.add(f"{section}.{name}")
-            line = reference._example(f"{section}.{name}", name, field).strip("`")
+            line = reference.example_for(f"{section}.{name}", name, field).strip("`")
             if line:
                 parsed = tomllib.loads(line.replace("\\|", "|"))
                 assert list(parsed) == [name]
-        for sub, submodel in reference._nested(model):
+        for sub, submodel in reference.nested_sections(model):
             keys.update(f"{section}.{sub}.{n}" for n in submodel.model_fields)
     assert set(reference.EXAMPLES) <= keys, set(reference.EXAMPLES) - keys
