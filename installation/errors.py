@@ -89,3 +89,9 @@ class ProjectorBusy(ProjectorError):
 
 class CurateError(InstallationError, ValueError):
     """A curator tool was given something it cannot use; the message says what would work."""
+
+
+class OutputPathError(InstallationError, ValueError):
+    """A user-named output (-o, --to) that is not a file or folder we may write: a device,
+    a FIFO, a symlink, a folder where a file was meant, or a missing folder without
+    --parents. The message names the path, what it is and what is accepted."""
