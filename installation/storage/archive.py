@@ -11,6 +11,8 @@ atomically (temp file + rename: no half-written PNG is ever visible). The queue 
 bounded: when it backs up, images are dropped and counted, never waited for. A full
 disk pauses archiving (logged once), the show goes on, and writing is retried after
 retry_s. The oldest files are pruned first to stay within max_files and max_mb.
+Pruning and writing stay inside the storage folder and never pass a symlink
+(storage/inside.py): a day folder linked elsewhere is left alone, never emptied.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ from PIL import Image
 
 from installation.core.variations import Variation
 from installation.storage.diskutil import DiskPause, scan_folder
+from installation.storage.inside import (
+    Refused,
+    is_inside,
+    make_folders,
+    remove_empty_folder,
+    remove_file,
+)
 from installation.storage.png import save_png
 
 log = logging.getLogger(__name__)
@@ -109,8 +118,10 @@ class Archive:
         retry_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        storage: Path | None = None,
     ) -> None:
         self.root = Path(root)
+        self.storage = Path(storage) if storage is not None else self.root.parent
         self.show_name, self.enabled = show_name, enabled
         self.max_files, self.max_bytes = max(1, max_files), max(1, max_mb) * MB
         self.retry_s, self.clock, self.wall = retry_s, clock, wall
@@ -122,8 +133,9 @@ class Archive:
         self._pause = DiskPause(retry_s, clock)
         self._thread: threading.Thread | None = None
         self.counts = dict.fromkeys(
-            ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full"), 0
+            ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full", "refused"), 0
         )
+        self._refusals_logged: set[str] = set()
 
     def __repr__(self) -> str:
         state = "paused" if self._pause.paused else "on" if self.enabled else "off"
@@ -222,9 +234,12 @@ class Archive:
         path = self._path(v, when)
         text = metadata(v, show=self.show_name, engine=engine, describe=describe, when=when)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(self.storage, path.parent)
             save_png(image, path, text)
             size = path.stat().st_size
+        except Refused as e:
+            self._refuse("write", str(e))
+            return
         except OSError as e:
             self._trouble(e)
             return
@@ -269,20 +284,49 @@ class Archive:
                     return
                 path, size = self._files.popleft()
                 self._bytes -= size
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+            try:
+                remove_file(self.storage, path)
                 self.counts["pruned"] += 1
-                if not any(path.parent.iterdir()):
-                    path.parent.rmdir()
+                remove_empty_folder(self.storage, path.parent)
+            except Refused as e:
+                self._refuse("prune", str(e))
+            except OSError:
+                pass
+
+    def _refuse(self, what: str, why: str) -> None:
+        """Counted every time, logged once per kind: the archive never leaves storage."""
+        self.counts["refused"] += 1
+        if what not in self._refusals_logged:
+            self._refusals_logged.add(what)
+            log.warning(
+                "archive: will not %s: %s; the archive stays inside %s and never follows "
+                "symlinks (make it a real folder there)",
+                what,
+                why,
+                self.storage,
+            )
 
     def _scan(self) -> None:
         """Index what earlier runs archived (oldest first); drop temp files a crash left.
         Files or days deleted meanwhile (a curator tidying up) are skipped."""
         errors: list[OSError] = []
-        days = scan_folder(self.root, lambda name: bool(_DAY.match(name)), errors.append)
+
+        def scan(folder: Path, wanted: Callable[[str], bool], folders: bool) -> list[Any]:
+            def other(path: Path, what: str) -> None:
+                self._refuse("index or prune", f"{path} is {what}")
+
+            return scan_folder(
+                folder, wanted, errors.append, folders=folders, storage=self.storage, on_other=other
+            )
+
         found: list[tuple[Path, int]] = []
-        for day in sorted(d.path for d in days if d.path.is_dir()):
-            pngs = scan_folder(day, lambda name: name.endswith(".png"), errors.append)
+        days = (
+            scan(self.root, lambda n: bool(_DAY.match(n)), True)
+            if is_inside(self.storage, self.root / "-")
+            else []
+        )
+        for day in sorted(d.path for d in days):
+            pngs = scan(day, lambda name: name.endswith(".png"), False)
             found += [(f.path, f.size) for f in sorted(pngs, key=lambda f: f.path.name)]
         if errors:
             log.warning(
@@ -359,4 +403,5 @@ def archive_for(show: Any) -> Archive:
         max_files=a.max_files,
         max_mb=a.max_mb,
         enabled=a.enabled,
+        storage=show.storage_dir,
     )
