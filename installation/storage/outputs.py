@@ -116,3 +116,20 @@ def replaceable(path: Path) -> None:
     st = _lstat(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise OutputPathError(f"{path}: is {kind_of(st, path)}; only {FILE_ACCEPTS} is replaced")
+
+
+def checked_link(path: Path | str, *, option: str = "--link") -> Path:
+    """A path where a symlink will be kept (and replaced): missing, or a symlink already,
+    and `path.tmp` beside it likewise; OutputPathError for anything else there (a file,
+    a folder, a device) or a missing folder. Replacing a device node with a link as root
+    would break the device."""
+    path = Path(path)
+    for p in (path, path.with_name(path.name + ".tmp")):
+        st = _lstat(p, option)
+        if st is not None and not stat.S_ISLNK(st.st_mode):
+            raise OutputPathError(
+                f"{option} {p}: is {kind_of(st, p)}; {option} takes a new path or an existing "
+                "symlink (it is replaced by a link to the pty)"
+            )
+    _folder_for(path, parents=False, option=option)
+    return path

@@ -129,3 +129,13 @@ def test_model_folders(tmp_path: Path) -> None:
         "--to /dev/null: is a character device",
     )
     assert not list(elsewhere.iterdir()) and not (tmp_path / "x").exists()
+
+
+def test_dice_emulate_link_never_replaces_a_file_or_a_device(tmp_path: Path) -> None:
+    """--link keeps a symlink to the pty there, replacing what is there: only a link may be."""
+    keep = tmp_path / "port"
+    keep.write_text("keep")
+    line = refused(installation("dice", "emulate", "--link", keep), "--link", "a regular file")
+    assert "new path or an existing symlink" in line and keep.read_text() == "keep"
+    refused(installation("dice", "emulate", "--link", Path("/dev/null")), "character device")
+    assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
