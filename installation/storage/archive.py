@@ -35,14 +35,8 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import Variation
+from installation.storage import inside
 from installation.storage.diskutil import DiskPause, scan_folder
-from installation.storage.inside import (
-    Refused,
-    is_inside,
-    make_folders,
-    remove_empty_folder,
-    remove_file,
-)
 from installation.storage.png import save_png
 
 log = logging.getLogger(__name__)
@@ -234,10 +228,10 @@ class Archive:
         path = self._path(v, when)
         text = metadata(v, show=self.show_name, engine=engine, describe=describe, when=when)
         try:
-            make_folders(self.storage, path.parent)
+            inside.make_folders(self.storage, path.parent)
             save_png(image, path, text)
             size = path.stat().st_size
-        except Refused as e:
+        except inside.Refused as e:
             self._refuse("write", str(e))
             return
         except OSError as e:
@@ -285,10 +279,10 @@ class Archive:
                 path, size = self._files.popleft()
                 self._bytes -= size
             try:
-                remove_file(self.storage, path)
+                inside.remove_file(self.storage, path)
                 self.counts["pruned"] += 1
-                remove_empty_folder(self.storage, path.parent)
-            except Refused as e:
+                inside.remove_empty_folder(self.storage, path.parent)
+            except inside.Refused as e:
                 self._refuse("prune", str(e))
             except OSError:
                 pass
@@ -322,7 +316,7 @@ class Archive:
         found: list[tuple[Path, int]] = []
         days = (
             scan(self.root, lambda n: bool(_DAY.match(n)), True)
-            if is_inside(self.storage, self.root / "-")
+            if inside.is_inside(self.storage, self.root / "-")
             else []
         )
         for day in sorted(d.path for d in days):
