@@ -89,3 +89,18 @@ class ProjectorBusy(ProjectorError):
 
 class CurateError(InstallationError, ValueError):
     """A curator tool was given something it cannot use; the message says what would work."""
+
+
+class OutputPathError(InstallationError, ValueError):
+    """A user-named output (-o, --to) that is not a file or folder we may write: a device,
+    a FIFO, a symlink, a folder where a file was meant, or a missing folder without
+    --parents. The message names the path, what it is and what is accepted."""
+
+
+class StorageError(InstallationError):
+    """The storage folder cannot be used (read-only, not writable, not creatable); the
+    message says how to fix it."""
+
+
+class StorageBusy(StorageError):
+    """Another kiosk holds the storage folder's lock: one kiosk per storage."""

@@ -2,8 +2,10 @@
 
 Exit codes (systemd's units know them): 0 a clean stop, 1 a burst of failing frames
 (systemd restarts), 2 an invalid show (a restart would not help), 3 no display,
-4 another part could not start (a port in use, storage not writable ...). Every
-predictable failure is one line naming what failed, never a Python traceback.
+4 another part could not start (a port in use, storage read-only, not writable or not
+creatable ...), 5 already running: another kiosk holds this storage folder's lock
+(storage/lock.py; taken before any window or worker). Every predictable failure is one
+line naming what failed, never a Python traceback.
 """
 
 from __future__ import annotations
@@ -16,17 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from installation.app.app import RunOptions
-from installation.errors import DisplayError, InstallationError, ShowError
+from installation.errors import (
+    DisplayError,
+    InstallationError,
+    ShowError,
+    StorageBusy,
+    StorageError,
+)
+from installation.show.schema import Show
 
 log = logging.getLogger("installation.run")
 
-EXIT_OK, EXIT_FRAMES, EXIT_SHOW, EXIT_DISPLAY, EXIT_START = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FRAMES, EXIT_SHOW, EXIT_DISPLAY, EXIT_START, EXIT_RUNNING = 0, 1, 2, 3, 4, 5
 
 
 def run(args: argparse.Namespace) -> int:
-    from installation.app.build import build_app
     from installation.ops.watchdog import enable_faulthandler
     from installation.show.load import load_show
+    from installation.storage.lock import StorageLock
 
     enable_faulthandler()  # a watchdog abort leaves every thread's stack in the journal
 
@@ -40,6 +49,21 @@ def run(args: argparse.Namespace) -> int:
             print(issue)
         print(f"{len(e.issues)} error(s): the show was not started.")
         return EXIT_SHOW
+    try:  # one kiosk per storage, before any window, port or worker
+        lock = StorageLock.acquire(show.storage_dir, show.show.name)
+    except StorageBusy as e:
+        _one_line(str(e))
+        return EXIT_RUNNING
+    except StorageError as e:
+        _one_line(str(e))
+        return EXIT_START
+    with lock:
+        return _run(show, args)
+
+
+def _run(show: Show, args: argparse.Namespace) -> int:
+    from installation.app.build import build_app
+
     options = RunOptions(
         window=args.window or args.headless,
         rehearsal=args.rehearsal,

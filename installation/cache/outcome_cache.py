@@ -10,7 +10,12 @@ that use it; a new model or library version re-keys everything.
 Memory holds an LRU of arrays within memory_mb. Disk holds one PNG per key (written
 atomically, LRU by mtime, touched on every hit so the order survives a restart) within
 disk_mb. Disk trouble is logged once, counted and survived: the cache keeps working in
-memory and tries the disk again after retry_s. Corrupt files are deleted, never shown.
+memory and tries the disk again after retry_s. A file is checked before it is decoded
+(a regular file, not a link; size bounded; PNG header of the show's exact size, RGB; its
+cache-key text equal to its name) and decoded only then, so a planted giant or foreign
+PNG costs a counter and one log line per kind, never memory; it is dropped (deleted when
+it is a regular file inside storage) and the throw renders live. Deletions stay inside
+storage and never follow links (storage/inside.py).
 Until the engine is known (the worker's hello) every lookup misses: the cache never
 answers for an engine it cannot vouch for.
 
@@ -21,7 +26,6 @@ thread; cached_worker.CachedWorker puts the cache in front of the generation wor
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import threading
@@ -32,17 +36,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from installation.cache.entry_file import KEY_TEXT, Rejected, read_entry
 from installation.cache.keys import VOLATILE, cache_key, engine_stamp
 from installation.core.variations import RenderParams, Variation
 from installation.storage.diskutil import DiskPause, scan_folder
+from installation.storage.inside import Refused, is_inside, make_folders, remove_file
 from installation.storage.png import as_rgb_array, save_png
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-KEY_TEXT = "cache-key"
 _HEX = frozenset("0123456789abcdef")
 COUNTS = (  # what stats() reports, each from 0
     "hits",
@@ -75,8 +79,10 @@ class OutcomeCache:
         painting_stamp: str | Sequence[str],
         retry_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        storage: Path | None = None,
     ) -> None:
         self.dir = Path(dir)
+        self.storage = Path(storage) if storage is not None else self.dir.parent
         self.memory_budget, self.disk_budget = max(0, memory_mb) * MB, max(0, disk_mb) * MB
         stamps = [painting_stamp] if isinstance(painting_stamp, str) else list(painting_stamp)
         self._paintings = tuple(stamps) or ("",)
@@ -87,6 +93,7 @@ class OutcomeCache:
         self._disk: OrderedDict[str, int] = OrderedDict()  # key -> bytes, least recent first
         self._pause = DiskPause(retry_s, clock)
         self.counts = dict.fromkeys(COUNTS, 0)
+        self.rejected: dict[str, int] = {}  # files dropped unread, by kind (counts: corrupt)
         self.engine = ""
         self.engine_name = ""
         self.engine_info: dict[str, str] = {}  # what made the cached images (for the archive)
@@ -180,34 +187,34 @@ class OutcomeCache:
             return image
 
     def _read(self, key: str, params: RenderParams) -> np.ndarray | None:
-        """The PNG for key, verified (its key text and size), or None; bad files are deleted."""
-        path = self.path(key)
+        """The PNG for key, checked before decoding (cache/entry_file.py), or None."""
         try:
-            data = path.read_bytes()
+            return read_entry(self.path(key), key, params)
         except FileNotFoundError:
             self._forget(key)
-            return None
+        except Rejected as e:
+            self._reject(key, e.kind, e.detail)
         except OSError as e:
             self._disk_trouble("read", e)
-            return None
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                im.load()
-                text = dict(getattr(im, "text", {}))
-                ok = im.format == "PNG" and im.mode == "RGB"
-                image = np.asarray(im, dtype=np.uint8)
-            ok = (
-                ok and text.get(KEY_TEXT) == key and image.shape == (params.height, params.width, 3)
-            )
-        except Exception:  # truncated, not a PNG, decompression bomb ...: all mean corrupt
-            ok = False
-        if not ok:
+        return None
+
+    def _reject(self, key: str, kind: str, detail: str) -> None:
+        """Drop a file that failed a check: counted, logged once per kind, deleted when it
+        is a regular file inside storage (a link or a FIFO is only dropped from the index)."""
+        with self._lock:
             self.counts["corrupt"] += 1
-            log.warning("cache: %s is corrupt or not what it claims; deleted", path.name)
-            self._forget(key, unlink=True)
-            return None
-        image.flags.writeable = False
-        return image
+            first = kind not in self.rejected
+            self.rejected[kind] = self.rejected.get(kind, 0) + 1
+        if first:
+            log.warning(
+                "cache: %s rejected (%s: %s); dropped, the throw renders live "
+                "(further files of this kind are only counted)",
+                self.path(key).name,
+                kind,
+                detail,
+            )
+        self._forget(key, unlink=True)
+        return None
 
     # -- storing ----------------------------------------------------------------------
     def put(self, variation: Variation, image: np.ndarray, *, disk: bool = True) -> bool:
@@ -233,7 +240,7 @@ class OutcomeCache:
         text = {KEY_TEXT: key, "faces": variation.key, "seed": str(variation.seed)}
         text |= {"prompt": variation.prompt, "engine": self.engine_name}
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            make_folders(self.storage, self.dir)  # never via a link (Refused: an OSError)
             save_png(image, path, text)
             size = path.stat().st_size
         except OSError as e:
@@ -288,8 +295,16 @@ class OutcomeCache:
 
     def _unlink(self, keys: Sequence[str]) -> None:
         for key in keys:
-            with contextlib.suppress(OSError):
-                self.path(key).unlink(missing_ok=True)
+            try:
+                remove_file(self.storage, self.path(key))
+            except Refused as e:
+                with self._lock:
+                    first = "refused" not in self.rejected
+                    self.rejected["refused"] = self.rejected.get("refused", 0) + 1
+                if first:
+                    log.warning("cache: will not delete %s (only counted from now on)", e)
+            except OSError:
+                pass
 
     def _forget(self, key: str, unlink: bool = False) -> None:
         with self._lock:
@@ -315,7 +330,18 @@ class OutcomeCache:
 
     def _scan(self) -> None:
         """Index the PNGs already on disk (oldest first); remove temp files a crash left."""
-        found = scan_folder(self.dir, _is_entry, lambda e: self._disk_trouble("read", e))
+        found: list[Any] = []
+        if is_inside(self.storage, self.path("-")):
+            found = scan_folder(
+                self.dir, _is_entry, lambda e: self._disk_trouble("read", e), storage=self.storage
+            )
+        elif self.dir.exists():
+            log.warning(
+                "cache: %s is a symlink or not a real folder inside %s; the disk cache is "
+                "not used (make it a real folder)",
+                self.dir,
+                self.storage,
+            )
         with self._lock:
             for f in sorted(found, key=lambda f: (f.mtime, f.path.name)):
                 self._disk[f.path.name[:32]] = f.size
@@ -346,4 +372,5 @@ class OutcomeCache:
                 "fill": round(used / budget, 3) if budget else 0.0,
                 "engine": self.engine_name or "unknown",
                 "disk_paused": self._pause.paused,
+                "rejected": dict(self.rejected),
             }

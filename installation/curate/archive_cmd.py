@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import sys
@@ -118,16 +119,25 @@ def _float(text: str) -> float:
         return 0.0
 
 
-def pick(chosen: Sequence[Any], to: Path) -> list[Path]:
-    """Copy entries (PNG with its metadata) into `to`, each with a JSON sidecar."""
-    to.mkdir(parents=True, exist_ok=True)
+def pick(chosen: Sequence[Any], to: Path, *, parents: bool = True) -> list[Path]:
+    """Copy entries (PNG with its metadata) into `to`, each with a JSON sidecar.
+
+    `to` is an output folder (storage/outputs.py): never a link; its own missing parents
+    are made only with parents=True. Each copy replaces only a regular file."""
+    from installation.storage.atomic import write_atomic
+    from installation.storage.outputs import checked_output_dir
+
+    checked_output_dir(to, parents=parents)
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     out = []
     for e in chosen:
         target = to / e.path.name
-        shutil.copy2(e.path, target)
-        text = json.dumps(sidecar(e, now), indent=1, ensure_ascii=False)
-        target.with_suffix(SIDECAR).write_text(text + "\n", "utf-8")
+        with open(e.path, "rb") as source:
+            write_atomic(target, lambda f: shutil.copyfileobj(source, f), output=True)
+        st = e.path.stat()
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # as copy2 did
+        text = json.dumps(sidecar(e, now), indent=1, ensure_ascii=False) + "\n"
+        write_atomic(target.with_suffix(SIDECAR), text.encode("utf-8"), output=True)
         out.append(target)
     return out
 
@@ -178,13 +188,16 @@ def why_not_rerender(record: dict[str, Any], engine_info: dict[str, str]) -> str
 
 
 def export(
-    selection: Path, size: tuple[int, int], renderer: Any, out: Path
+    selection: Path, size: tuple[int, int], renderer: Any, out: Path, *, parents: bool = True
 ) -> list[dict[str, Any]]:
-    """Export every picked picture at `size` into `out`; returns how each was made."""
+    """Export every picked picture at `size` into `out` (an output folder, as in pick);
+    returns how each was made."""
     from installation.engines.images import load_rgb
+    from installation.storage.atomic import write_atomic
+    from installation.storage.outputs import checked_output_dir
     from installation.storage.png import save_png
 
-    out.mkdir(parents=True, exist_ok=True)
+    checked_output_dir(out, parents=parents)
     info = renderer.describe()
     made = []
     for meta_file in sorted(selection.glob(f"*{SIDECAR}")):
@@ -208,8 +221,9 @@ def export(
         target = out / f"{source.stem}-{image.shape[1]}x{image.shape[0]}.png"
         how |= {"file": str(target), "size": f"{image.shape[1]}x{image.shape[0]}"}
         how["made"] = record
-        save_png(image, target, {"provenance": json.dumps(how, ensure_ascii=False)})
-        target.with_suffix(SIDECAR).write_text(json.dumps(how, indent=1) + "\n", "utf-8")
+        save_png(image, target, {"provenance": json.dumps(how, ensure_ascii=False)}, output=True)
+        text = json.dumps(how, indent=1) + "\n"
+        write_atomic(target.with_suffix(SIDECAR), text.encode("utf-8"), output=True)
         made.append(how)
     return made
 
@@ -237,8 +251,7 @@ def day_sheet(show: Show, day: str, out: Path, sample: int = 216, tile: int = 25
             tiles.append(Tile(None, [*lines, f"unreadable: {err}"], e.key))
     what = f"all {len(found)} shown" if picked is found else f"sample of {sample} of {len(found)}"
     header = [f"{show.show.name} - the wall on {day}", f"{what} variations, in order"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_png(_array(compose(tiles, header, tile)), out, {"header": header[1]})
+    save_png(_array(compose(tiles, header, tile)), out, {"header": header[1]}, output=True)
     return header[1]
 
 
@@ -273,6 +286,8 @@ def register(sub: Any) -> None:
     sh.add_argument("--day", required=True, metavar="YYYY-MM-DD", help="the day")
     sh.add_argument("-o", "--output", required=True, metavar="PNG", help="sheet file")
     sh.add_argument("--sample", type=int, default=216, metavar="N", help="most tiles (216)")
+    for q, what in ((pk, "--to"), (ex, "--to"), (sh, "-o")):
+        q.add_argument("--parents", action="store_true", help=f"create {what}'s missing folders")
     p.set_defaults(func=run_archive)
 
 
@@ -300,7 +315,7 @@ def _list(show: Show, args: argparse.Namespace) -> int:
 def _pick(show: Show, args: argparse.Namespace) -> int:
     chosen = select(entries(show, args.day, args.faces), args.picks)
     to = Path(args.to) if args.to else show.storage_dir / "selection"
-    for path in pick(chosen, to):
+    for path in pick(chosen, to, parents=args.parents or not args.to):  # storage is ours
         print(f"picked {path} (+ {path.with_suffix(SIDECAR).name})")
     return 0
 
@@ -314,13 +329,16 @@ def _export(show: Show, args: argparse.Namespace) -> int:
         raise CurateError(f"nothing picked in {selection}; use `archive SHOW pick N` first")
     renderer = ShowRenderer(show, use_cache=False)
     out = Path(args.to) if args.to else selection / "export"
-    for how in export(selection, size, renderer, out):
+    for how in export(selection, size, renderer, out, parents=args.parents or not args.to):
         print(f"{how['file']}: {how['method']}" + (f" ({how['note']})" if how.get("note") else ""))
     return 0
 
 
 def _sheet(show: Show, args: argparse.Namespace) -> int:
-    print(f"{args.output}: {day_sheet(show, args.day, Path(args.output), args.sample)}")
+    from installation.storage.outputs import checked_output
+
+    out = checked_output(args.output, parents=args.parents)  # before any work
+    print(f"{out}: {day_sheet(show, args.day, out, args.sample)}")
     return 0
 
 

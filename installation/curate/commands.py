@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from installation.errors import CurateError, ShowError
+from installation.errors import CurateError, OutputPathError, ShowError
 
 
 def register(sub: Any) -> None:
@@ -32,6 +31,7 @@ def _preview(sub: Any) -> None:
     p.add_argument("show", help="show folder (or its show.toml)")
     p.add_argument("--dice", required=True, metavar="FACES", help="faces, die 1 first: 3,5")
     p.add_argument("-o", "--output", metavar="PNG", help="file to write (default: ./preview-…)")
+    p.add_argument("--parents", action="store_true", help="create -o's missing folders")
     p.add_argument("--repeat", type=int, metavar="N", help="fresh seeds: this outcome's Nth throw")
     p.add_argument("--no-cache", action="store_true", help="render even if the cache has it")
     p.set_defaults(func=run_preview)
@@ -46,6 +46,7 @@ def _sheet(sub: Any) -> None:
     )
     p.add_argument("show", help="show folder (or its show.toml)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="sheet file to write")
+    p.add_argument("--parents", action="store_true", help="create -o's missing folders")
     p.add_argument("--sample", type=int, default=216, metavar="N", help="most tiles (216)")
     p.add_argument("--tile", type=int, default=256, metavar="PX", help="tile width (256)")
     p.add_argument("--no-cache", action="store_true", help="do not read or fill the cache")
@@ -56,20 +57,20 @@ def run_sheet(args: argparse.Namespace) -> int:
     from installation.curate.preview import ShowRenderer
     from installation.curate.sheet import make_sheet
     from installation.show.load import load_show
+    from installation.storage.outputs import checked_output
 
     if not 32 <= args.tile <= 2048:
         print(f"sheet: --tile must be 32..2048 pixels, got {args.tile}", file=sys.stderr)
         return 2
     try:
         show = load_show(args.show)
+        out = checked_output(args.output, parents=args.parents)  # before any rendering
         renderer = ShowRenderer(show, use_cache=not args.no_cache)
-        result = make_sheet(
-            show, Path(args.output), sample=args.sample, tile_width=args.tile, renderer=renderer
-        )
+        result = make_sheet(show, out, sample=args.sample, tile_width=args.tile, renderer=renderer)
     except ShowError as e:
         print(e, file=sys.stderr)
         return 2
-    except (CurateError, OSError) as e:
+    except (CurateError, OutputPathError, OSError) as e:
         print(f"sheet: {e}", file=sys.stderr)
         return 2
     what = "all" if result.shown == result.total else f"a sample of {result.shown} of"

@@ -15,7 +15,6 @@ import json
 import logging
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from installation.core.variations import MAX_REROLLS, Variation, reroll
 from installation.engine_spec import spec_from_show
 from installation.engines.build import build_engine
 from installation.engines.engine import Engine
-from installation.errors import CurateError, ShowError, UnsafeImage
+from installation.errors import CurateError, OutputPathError, ShowError, UnsafeImage
 from installation.show.schema import Show, variation_rule
 
 log = logging.getLogger(__name__)
@@ -219,19 +218,22 @@ def preview(
 def run_preview(args: argparse.Namespace) -> int:
     """CLI: render one throw to a PNG and say what it is."""
     from installation.show.load import load_show
+    from installation.storage.outputs import checked_output
     from installation.storage.png import save_png
 
     try:
         show = load_show(args.show)
         faces = parse_faces(args.dice, show.dice.count, show.dice.faces)
+        given = args.output and checked_output(args.output, parents=args.parents)  # before work
         result, info = preview(show, faces, args.repeat, use_cache=not args.no_cache)
-        out = Path(args.output or f"preview-{show.show.name}-{result.variation.key}.png")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        save_png(result.image, out, info)
+        out = given or checked_output(
+            f"preview-{show.show.name}-{result.variation.key}.png", parents=False
+        )
+        save_png(result.image, out, info, output=True)
     except ShowError as e:
         print(e, file=sys.stderr)
         return 2
-    except (CurateError, OSError) as e:
+    except (CurateError, OutputPathError, OSError) as e:
         print(f"preview: {e}", file=sys.stderr)
         return 2
     v = result.variation

@@ -223,8 +223,7 @@ def make_sheet(
     layout = {"total": total, "shown": len(tiles), "cols": cols, "rows": rows}
     layout["tiles"] = [t.info for t in tiles]  # type: ignore[assignment]
     text = {"Software": "installation sheet", "sheet": json.dumps(layout), "header": header[1]}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_png(np.asarray(image), out, text)
+    save_png(np.asarray(image), out, text, output=True)  # `-o`: checked by the caller too
     failed = sum(1 for t in tiles if t.image is None)
     return SheetResult(out, len(tiles), total, cols, rows, renderer.rendered, failed)
 

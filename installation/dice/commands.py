@@ -114,6 +114,15 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     if args.script is not None and not args.script.is_file():
         print(f"error: script {args.script} does not exist", file=sys.stderr)
         return 2
+    if args.link is not None:
+        from installation.errors import OutputPathError
+        from installation.storage.outputs import checked_link
+
+        try:
+            checked_link(args.link)
+        except OutputPathError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     emu = Emulator(
         args.dice,
         faces=args.faces,

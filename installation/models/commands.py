@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from installation.errors import ModelError
+from installation.errors import ModelError, OutputPathError
+from installation.storage.outputs import checked_output_dir
 
 
 def register(sub: Any) -> None:
@@ -25,6 +26,7 @@ def register(sub: Any) -> None:
     pull.add_argument("repo_id", help="hub id, e.g. stabilityai/sd-turbo")
     pull.add_argument("--to", required=True, type=Path, metavar="DIR", help="destination folder")
     pull.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
+    pull.add_argument("--parents", action="store_true", help="create --to's missing folders")
     pull.set_defaults(func=cmd_pull)
 
     tiny = actions.add_parser("make-tiny", help="build a tiny random pipeline (tests, rehearsal)")
@@ -32,6 +34,7 @@ def register(sub: Any) -> None:
     tiny.add_argument("--inpaint", action="store_true", help="an inpainting pipeline")
     tiny.add_argument("--safety", action="store_true", help="include a tiny safety checker")
     tiny.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    tiny.add_argument("--parents", action="store_true", help="create DIR's missing folders")
     tiny.set_defaults(func=cmd_make_tiny)
 
     check = actions.add_parser("check", help="say what a model folder is and if it is complete")
@@ -49,9 +52,18 @@ def _fail(e: ModelError) -> int:
     return 1
 
 
+def _bad_output(e: OutputPathError) -> int:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
     from installation.models.folders import inspect_model, pull
 
+    try:
+        checked_output_dir(args.to, parents=args.parents)  # before the network
+    except OutputPathError as e:
+        return _bad_output(e)
     try:
         path = pull(args.repo_id, args.to, revision=args.revision)
     except ModelError as e:
@@ -65,7 +77,11 @@ def cmd_make_tiny(args: argparse.Namespace) -> int:
     from installation.models.tiny import make_tiny_pipeline
 
     dest: Path = args.dir
-    if dest.exists() and any(dest.iterdir()):
+    try:
+        checked_output_dir(dest, parents=args.parents, option="make-tiny")
+    except OutputPathError as e:
+        return _bad_output(e)
+    if any(dest.iterdir()):
         return _fail(ModelError(f"{dest} exists and is not empty; choose a new folder"))
     make_tiny_pipeline(dest, inpaint=args.inpaint, safety=args.safety, seed=args.seed)
     kind = "inpainting" if args.inpaint else "text/image-to-image"

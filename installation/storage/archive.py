@@ -11,6 +11,8 @@ atomically (temp file + rename: no half-written PNG is ever visible). The queue 
 bounded: when it backs up, images are dropped and counted, never waited for. A full
 disk pauses archiving (logged once), the show goes on, and writing is retried after
 retry_s. The oldest files are pruned first to stay within max_files and max_mb.
+Pruning and writing stay inside the storage folder and never pass a symlink
+(storage/inside.py): a day folder linked elsewhere is left alone, never emptied.
 """
 
 from __future__ import annotations
@@ -24,15 +26,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from installation.core.variations import Variation
+from installation.storage import inside
+from installation.storage.archive_entries import ArchiveEntry, metadata, read_entry
 from installation.storage.diskutil import DiskPause, scan_folder
 from installation.storage.png import save_png
 
@@ -42,56 +44,6 @@ MB = 1024 * 1024
 FULL = (errno.ENOSPC, errno.EDQUOT)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
-
-
-@dataclass(frozen=True)
-class ArchiveEntry:
-    """One archived image and what its metadata says."""
-
-    path: Path
-    day: str
-    time: str  # ISO 8601 with the UTC offset
-    number: int
-    key: str
-    faces: tuple[int, ...]
-    seed: int
-    prompt: str
-    meta: dict[str, str] = field(default_factory=dict, compare=False)
-
-
-def metadata(
-    variation: Variation, *, show: str, engine: str, describe: Mapping[str, object], when: float
-) -> dict[str, str]:
-    """The PNG text chunks for one archived variation."""
-    from installation import __version__
-
-    d = {str(k): str(v) for k, v in describe.items()}
-    p = variation.params
-    versions = {k: d[k] for k in ("diffusers", "torch", "transformers", "numpy") if k in d}
-    text = {
-        "show": show,
-        "number": str(variation.number),
-        "faces": " ".join(str(f) for f in variation.faces),
-        "key": variation.key,
-        "seed": str(variation.seed),
-        "reroll": str(variation.reroll),
-        "prompt": variation.prompt,
-        "negative_prompt": variation.negative_prompt,
-        "steps": str(p.steps),
-        "strength": repr(p.strength),
-        "guidance": repr(p.guidance),
-        "size": f"{p.width}x{p.height}",
-        "painting": str(variation.painting),
-        "engine": engine or d.get("engine", ""),
-        "model": d.get("model", d.get("algorithm", "")),
-        "fingerprint": d.get("fingerprint", ""),
-        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "time": datetime.fromtimestamp(when).astimezone().isoformat(timespec="seconds"),
-        "Software": f"installation {__version__}",
-    }
-    text |= {f"engine.{k}"[:79]: v for k, v in d.items()}
-    text |= {f"meta.{k}"[:79]: str(v) for k, v in variation.meta.items()}
-    return text
 
 
 class Archive:
@@ -109,8 +61,10 @@ class Archive:
         retry_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        storage: Path | None = None,
     ) -> None:
         self.root = Path(root)
+        self.storage = Path(storage) if storage is not None else self.root.parent
         self.show_name, self.enabled = show_name, enabled
         self.max_files, self.max_bytes = max(1, max_files), max(1, max_mb) * MB
         self.retry_s, self.clock, self.wall = retry_s, clock, wall
@@ -122,8 +76,9 @@ class Archive:
         self._pause = DiskPause(retry_s, clock)
         self._thread: threading.Thread | None = None
         self.counts = dict.fromkeys(
-            ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full"), 0
+            ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full", "refused"), 0
         )
+        self._refusals_logged: set[str] = set()
 
     def __repr__(self) -> str:
         state = "paused" if self._pause.paused else "on" if self.enabled else "off"
@@ -222,9 +177,12 @@ class Archive:
         path = self._path(v, when)
         text = metadata(v, show=self.show_name, engine=engine, describe=describe, when=when)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            inside.make_folders(self.storage, path.parent)
             save_png(image, path, text)
             size = path.stat().st_size
+        except inside.Refused as e:
+            self._refuse("write", str(e))
+            return
         except OSError as e:
             self._trouble(e)
             return
@@ -269,20 +227,49 @@ class Archive:
                     return
                 path, size = self._files.popleft()
                 self._bytes -= size
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+            try:
+                inside.remove_file(self.storage, path)
                 self.counts["pruned"] += 1
-                if not any(path.parent.iterdir()):
-                    path.parent.rmdir()
+                inside.remove_empty_folder(self.storage, path.parent)
+            except inside.Refused as e:
+                self._refuse("prune", str(e))
+            except OSError:
+                pass
+
+    def _refuse(self, what: str, why: str) -> None:
+        """Counted every time, logged once per kind: the archive never leaves storage."""
+        self.counts["refused"] += 1
+        if what not in self._refusals_logged:
+            self._refusals_logged.add(what)
+            log.warning(
+                "archive: will not %s: %s; the archive stays inside %s and never follows "
+                "symlinks (make it a real folder there)",
+                what,
+                why,
+                self.storage,
+            )
 
     def _scan(self) -> None:
         """Index what earlier runs archived (oldest first); drop temp files a crash left.
         Files or days deleted meanwhile (a curator tidying up) are skipped."""
         errors: list[OSError] = []
-        days = scan_folder(self.root, lambda name: bool(_DAY.match(name)), errors.append)
+
+        def scan(folder: Path, wanted: Callable[[str], bool], folders: bool) -> list[Any]:
+            def other(path: Path, what: str) -> None:
+                self._refuse("index or prune", f"{path} is {what}")
+
+            return scan_folder(
+                folder, wanted, errors.append, folders=folders, storage=self.storage, on_other=other
+            )
+
         found: list[tuple[Path, int]] = []
-        for day in sorted(d.path for d in days if d.path.is_dir()):
-            pngs = scan_folder(day, lambda name: name.endswith(".png"), errors.append)
+        days = (
+            scan(self.root, lambda n: bool(_DAY.match(n)), True)
+            if inside.is_inside(self.storage, self.root / "-")
+            else []
+        )
+        for day in sorted(d.path for d in days):
+            pngs = scan(day, lambda name: name.endswith(".png"), False)
             found += [(f.path, f.size) for f in sorted(pngs, key=lambda f: f.path.name)]
         if errors:
             log.warning(
@@ -314,40 +301,10 @@ class Archive:
             if not _DAY.match(folder.name) or not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.png")):
-                entry = _entry(path)
+                entry = read_entry(path)
                 if entry is not None and (key is None or entry.key == key):
                     out.append(entry)
         return out
-
-
-def _entry(path: Path) -> ArchiveEntry | None:
-    """An archive file's metadata (text chunks before the pixels: no decoding)."""
-    try:
-        with Image.open(path) as im:
-            meta = {str(k): v for k, v in im.info.items() if isinstance(v, str)}
-    except Exception as e:  # not ours or damaged: listed by nobody, deleted by nobody
-        log.debug("archive: skipping %s: %s", path, e)
-        return None
-
-    def number(name: str) -> int:
-        try:
-            return int(meta.get(name, ""))
-        except ValueError:
-            return -1
-
-    key = meta.get("key", "")
-    faces = tuple(int(f) for f in key.split("-") if f.isdigit())
-    return ArchiveEntry(
-        path,
-        path.parent.name,
-        meta.get("time", ""),
-        number("number"),
-        key,
-        faces,
-        number("seed"),
-        meta.get("prompt", ""),
-        meta,
-    )
 
 
 def archive_for(show: Any) -> Archive:
@@ -359,4 +316,5 @@ def archive_for(show: Any) -> Archive:
         max_files=a.max_files,
         max_mb=a.max_mb,
         enabled=a.enabled,
+        storage=show.storage_dir,
     )

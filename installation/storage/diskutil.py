@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,30 +68,48 @@ def is_temp(name: str) -> bool:
 
 
 def scan_folder(
-    folder: Path, wanted: Callable[[str], bool], on_error: Callable[[OSError], None]
+    folder: Path,
+    wanted: Callable[[str], bool],
+    on_error: Callable[[OSError], None],
+    *,
+    folders: bool = False,
+    storage: Path | None = None,
+    on_other: Callable[[Path, str], None] | None = None,
 ) -> list[Found]:
-    """The files in folder whose names are wanted, deleting leftover temp files.
+    """The regular files (folders=True: the real folders) in folder whose names are
+    wanted, deleting leftover temp files. Links are never followed: a wanted name that is
+    a symlink or of the other kind goes to on_other(path, what it is) and is left alone.
 
     A missing folder is empty. Files that vanish during the scan (another process
     deleting) are skipped, never the end of the scan; any other error on one file goes
     to on_error and the scan goes on. An error listing the folder goes to on_error too.
+    Temp files are deleted only inside `storage` (removal.remove_file; default: folder
+    itself), never through a link.
     """
+    from installation.storage.inside import Refused, remove_file
+    from installation.storage.outputs import kind_of
+
     found: list[Found] = []
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
                 if is_temp(entry.name):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+                    with contextlib.suppress(OSError, Refused):
+                        remove_file(storage or folder, Path(entry.path))
                     continue
                 if not wanted(entry.name):
                     continue
                 try:
-                    st = entry.stat()
+                    st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 except OSError as e:
                     on_error(e)
+                    continue
+                ok = stat.S_ISDIR(st.st_mode) if folders else stat.S_ISREG(st.st_mode)
+                if not ok:
+                    if on_other is not None:
+                        on_other(Path(entry.path), kind_of(st, Path(entry.path)))
                     continue
                 found.append(Found(Path(entry.path), st.st_mtime, st.st_size))
     except FileNotFoundError:

@@ -28,16 +28,26 @@ def as_rgb_array(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def save_png(image: np.ndarray, path: Path, text: Mapping[str, str] | None = None) -> None:
+def save_png(
+    image: np.ndarray,
+    path: Path,
+    text: Mapping[str, str] | None = None,
+    *,
+    output: bool = False,
+) -> None:
     """Write `image` as a PNG with text chunks, atomically: readers see the old file or the new.
 
     The temporary file lives in the same folder so os.replace is a rename on one filesystem;
     on any failure it is removed, so a full disk never leaves a half-written PNG behind.
+    output=True: a user-named path (write_atomic's output rule: no folders made, only a
+    regular file replaced).
     """
     as_rgb_array(image)
     info = _png_info(text or {})
     write_atomic(
-        Path(path), lambda f: Image.fromarray(image, "RGB").save(f, format="PNG", pnginfo=info)
+        Path(path),
+        lambda f: Image.fromarray(image, "RGB").save(f, format="PNG", pnginfo=info),
+        output=output,
     )
 
 

@@ -23,6 +23,7 @@ from PIL import Image
 
 from installation.curate import archive_cmd
 from installation.show.schema import Show
+from installation.storage.inside import remove_file
 
 log = logging.getLogger("installation.web")
 
@@ -127,7 +128,7 @@ class ArchiveView:
         started = time.monotonic()
         try:
             for old in one.glob("*") if one.is_dir() else []:
-                old.unlink()
+                remove_file(self.show.storage_dir, old)  # never via a link (an OSError)
             archive_cmd.pick([entry], one)
             cmd = [
                 sys.executable,
