@@ -65,7 +65,8 @@ def read_bounded(path: Path, limit: int) -> bytes:
             _check(os.stat(path), limit)
         except Damage as e:
             real = os.path.realpath(path)  # say where a symbolic link leads
-            link = f" (it leads to {real})" if real != os.path.abspath(path) else ""
+            shown_real = real if real.isprintable() else ascii(real)  # no escapes in a log line
+            link = f" (it leads to {shown_real})" if real != os.path.abspath(path) else ""
             raise Damage(f"{e}{link}") from None
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:

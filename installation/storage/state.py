@@ -123,10 +123,13 @@ class StateStore:
             steps.append(f"the fresh count goes on from its copy {self.prev.name} ({count})")
             if repair and moved:
                 steps.append(self._restore(copy.raw))
-            elif current.damage:
+            elif not repair and current.damage:
                 steps.append("the kiosk sets the damaged file aside when it starts")
             if not current.damage:
-                steps.append(f"to start from 0, stop the kiosk and delete {self.prev.name} too")
+                steps.append(
+                    f"to start from 0, stop the kiosk and delete {self.path.name} and "
+                    f"{self.prev.name}"
+                )
             return self._report(Counts(count, repeats, "; ".join(filter(None, steps))))
         if copy.damage:
             said += f", and its copy {self.prev.name} {copy.damage}"

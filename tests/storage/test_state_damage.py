@@ -142,7 +142,9 @@ def test_a_missing_file_with_a_copy_goes_on_from_the_copy_and_says_how_to_reset(
     path.unlink()
     found = StateStore(path).load_counts()
     assert found.count == 41 and found.problem is not None
-    assert "is missing" in found.problem and "delete state.json.prev too" in found.problem
+    assert (
+        "is missing" in found.problem and "delete state.json and state.json.prev" in found.problem
+    )
     assert StateStore(path).load_counts().problem is None  # restored
 
 
@@ -208,6 +210,7 @@ def test_a_damaged_file_that_cannot_be_set_aside_is_never_overwritten(
     found = store.load_counts()
     assert found.count == 41 and found.problem is not None
     assert "could not set it aside (Device or resource busy)" in found.problem
+    assert "sets the damaged file aside when it starts" not in found.problem
     assert path.read_bytes() == b"[1, 2"  # not restored over the damage either
     with pytest.raises(OSError, match="damaged and cannot be set aside"):
         store.save_counts(42, {"1-1": 41, "2-3": 1})
