@@ -108,6 +108,8 @@ class App:
         self.rule = self.director.rule
         if counts is not None:
             counts.writer.settled = counts.count
+            if counts.problem and status is not None:  # logged once by the store already
+                status.error("state", counts.problem)
         self.presenter = Presenter(
             show,
             kiosk,

@@ -105,8 +105,8 @@ def fresh_counts(show: Show) -> FreshCounts | None:
     if variation_rule(show).seed_mode != "fresh":
         return None
     store = StateStore(show.storage_dir / "state.json")
-    count, repeats = store.counts()
-    return FreshCounts(CountWriter(store), count, repeats)
+    found = store.load_counts()  # a damaged file is logged, set aside, and the copy used
+    return FreshCounts(CountWriter(store), found.count, found.repeats, found.problem)
 
 
 def worker_for(show: Show, next_variation: Callable[[Faces], Variation] | None) -> Worker:

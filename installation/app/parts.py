@@ -39,11 +39,13 @@ class RunOptions:
 
 @dataclass
 class FreshCounts:
-    """Fresh mode: the count writer and the count and repeats read at start."""
+    """Fresh mode: the count writer and the count and repeats read at start, and what
+    was wrong with state.json if it was damaged (already logged; the status shows it)."""
 
     writer: CountWriter
     count: int = 0
     repeats: dict[str, int] = field(default_factory=dict)
+    problem: str | None = None
 
 
 def give_up_after_s(show: Show) -> float:

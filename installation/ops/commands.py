@@ -10,7 +10,6 @@ import json
 import os
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,17 @@ EXIT_RUNNING, EXIT_STALE, EXIT_NO_STATUS = 0, 3, 4
 def register(sub: Any) -> None:
     """Add the operations commands to the CLI's subparsers."""
     p = sub.add_parser("status", help="show the running kiosk's status (from its status file)")
-    p.add_argument("show", nargs="?", type=Path, help="show folder (or its show.toml)")
+    p.add_argument(
+        "show",
+        nargs="?",
+        type=Path,
+        help="show folder (or its show.toml); default: the show the service runs",
+    )
     p.add_argument("--file", type=Path, help="a status.json to read instead")
     p.add_argument("--json", action="store_true", help="print the raw JSON")
+    p.add_argument(
+        "--root", type=Path, help="look for the installed unit under this folder (for tests)"
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("service", help="install the systemd units for unattended operation")
@@ -54,24 +61,60 @@ def show_folder(path: Path) -> Path:
 def status_path(show: Path) -> Path:
     """<storage dir>/status.json. Reads only [storage].dir, so this works even while
     the rest of show.toml has an error the kiosk is waiting on."""
+    from installation.show.files import SHOW_FILE_LIMIT
+    from installation.show.toml_bounds import TomlProblem, parse
+    from installation.storage.bounded import Damage, read_bounded
+
     folder = show_folder(show).absolute()
     storage = "var"
-    try:
-        with open(folder / "show.toml", "rb") as f:
-            value = tomllib.load(f).get("storage", {}).get("dir", storage)
-        storage = value if isinstance(value, str) else storage
-    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+    try:  # bounded: a FIFO, /dev/zero or a 10,000-deep show.toml cannot hang or crash this
+        data = parse(read_bounded(folder / "show.toml", SHOW_FILE_LIMIT).decode("utf-8"))
+        value = data.get("storage", {}).get("dir", storage)
+        storage = value if isinstance(value, str) and value else storage
+    except (OSError, Damage, TomlProblem, UnicodeDecodeError, AttributeError):
         pass
     return folder / storage / STATUS_FILE
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    if (args.show is None) == (args.file is None):
+def installed_status_path(root: Path | None) -> Path | None:
+    """The status file of the show the service runs; None (after one line saying how
+    to name a show) when there is no such show or more than one."""
+    from installation.ops.installed import ENV_VAR, find_show, unit_paths
+
+    shows = find_show(root)
+    if len(shows) == 1:
+        print(f"(the show in {shows[0].source}: {shows[0].show})", file=sys.stderr)
+        return status_path(shows[0].show)
+    if shows:
+        named = "; ".join(f"{s.show} (in {s.source})" for s in shows)
         print(
-            "installation status: give a SHOW folder or --file PATH (one of them)", file=sys.stderr
+            f"installation status: several shows are installed: {named}; name one: "
+            "installation status SHOW",
+            file=sys.stderr,
         )
+    else:
+        print(
+            "installation status: no show installed as a service (looked for "
+            f"{', '.join(str(p) for p in unit_paths(root))}); name one: installation status "
+            f"SHOW (a show folder), or set {ENV_VAR}",
+            file=sys.stderr,
+        )
+    return None
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    if args.show is not None and args.file is not None:
+        print("installation status: give a SHOW folder or --file PATH, not both", file=sys.stderr)
         return 2
-    path = args.file if args.file is not None else status_path(args.show)
+    if args.file is not None:
+        path = args.file
+    elif args.show is not None:
+        path = status_path(args.show)
+    else:
+        found = installed_status_path(args.root)
+        if found is None:
+            return 2
+        path = found
     try:
         status = read_status(path)
     except FileNotFoundError:
@@ -83,7 +126,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     now = time.time()
     print(json.dumps(status, indent=1) if args.json else format_status(status, now_wall=now))
     age = status_age(status, now)
-    running = age is not None and age <= STALE_AFTER_S and status.get("state") != "stopped"
+    running = age is not None and abs(age) <= STALE_AFTER_S and status.get("state") != "stopped"
     return EXIT_RUNNING if running else EXIT_STALE
 
 

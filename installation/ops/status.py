@@ -20,12 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from installation.ops.status_text import STALE_AFTER_S as STALE_AFTER_S
+from installation.ops.status_text import format_status as format_status
+from installation.ops.status_text import read_status as read_status
+from installation.ops.status_text import status_age as status_age
 from installation.storage.state import LatestWriter
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
-STALE_AFTER_S = 10.0
 WRITE_EVERY_S = 1.0
 LATENCY_WINDOW = 100
 ERROR_WINDOW = 20
@@ -230,103 +233,3 @@ def write_json_atomic(path: Path, data: object) -> None:
 
     text = json.dumps(data, indent=1, default=str) + "\n"
     write_atomic(Path(path), text.encode("utf-8"))
-
-
-def read_status(path: Path) -> dict[str, Any]:
-    """The status file as a dict. Raises OSError or ValueError naming the file."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not a status file (invalid JSON: {e})") from e
-    if not isinstance(data, dict) or "written_at" not in data:
-        raise ValueError(f"{path}: not a status file (expected a JSON object with 'written_at')")
-    return data
-
-
-def status_age(status: Mapping[str, Any], now_wall: float) -> float | None:
-    written = status.get("written_at")
-    return now_wall - written if isinstance(written, int | float) else None
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
-
-
-def _clock_time(ts: object) -> str:
-    if not isinstance(ts, int | float):
-        return "?"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
-
-
-def _ms(value: object) -> str:
-    return f"{value:.0f} ms" if isinstance(value, int | float) else "-"
-
-
-def format_status(status: Mapping[str, Any], now_wall: float | None = None) -> str:
-    """A few lines for a technician. With now_wall, says how old the file is and
-    warns when it is stale (the kiosk is not running)."""
-    lines = []
-    if now_wall is not None:
-        age = status_age(status, now_wall)
-        if status.get("state") == "stopped":
-            at = _clock_time(status.get("written_at"))
-            lines.append(f"the kiosk STOPPED at {at} (a clean exit): nothing runs")
-        elif age is None:
-            lines.append("WARNING: the status has no time stamp")
-        elif age > STALE_AFTER_S:
-            lines.append(
-                f"WARNING: written {_duration(age)} ago (at {_clock_time(status['written_at'])}):"
-                " the kiosk is NOT running (or cannot write its status)"
-            )
-        else:
-            lines.append(f"written {age:.0f} s ago: the kiosk is running")
-    lat = status.get("latency_ms") or {}
-    lines += [
-        f"show      {status.get('show') or '?'}  (pid {status.get('pid', '?')})",
-        f"state     {status.get('state', '?')}   engine {status.get('engine') or '?'}",
-        f"uptime    {_duration(float(status.get('uptime_s') or 0))}"
-        f"   since {_clock_time(status.get('started_at'))}",
-        f"frames    {status.get('frames', 0)}   fps {status.get('fps', 0)}",
-        f"latency   p50 {_ms(lat.get('p50'))}   p95 {_ms(lat.get('p95'))}"
-        f"   last {_ms(lat.get('last'))}   over {lat.get('count', 0)} throws",
-    ]
-    throw = status.get("last_throw")
-    if throw:
-        faces = "-".join(str(f) for f in throw.get("faces", []))
-        lines.append(
-            f"throw     {faces} from {throw.get('source', '?')} at {_clock_time(throw.get('at'))}"
-        )
-    variation = status.get("last_variation")
-    if variation:
-        shown = "  ".join(f"{k} {v}" for k, v in variation.items() if k != "at")
-        lines.append(f"showing   {shown}")
-    for name, info in (status.get("sections") or {}).items():
-        text = "  ".join(f"{k}={v}" for k, v in info.items()) if isinstance(info, dict) else info
-        lines.append(f"{name:<9} {text}")
-    faults = status.get("faults") or {}
-    if faults:
-        lines.append("faults    " + "  ".join(f"{k}={v}" for k, v in faults.items()))
-    errors = status.get("errors") or []
-    if errors:
-        lines.append(f"last {len(errors)} errors:")
-        lines += [
-            f"  {_clock_time(e.get('at'))} {e.get('kind')}: {e.get('message')}" for e in errors
-        ]
-    recent = {e.get("kind") for e in errors if isinstance(e, dict)}
-    older = [
-        e
-        for k, e in (status.get("last_error_by_kind") or {}).items()
-        if k not in recent and isinstance(e, dict)
-    ]
-    if older:
-        lines.append("earlier, the last of each other kind:")
-        lines += [
-            f"  {_clock_time(e.get('at'))} {e.get('kind')}: {e.get('message')}" for e in older
-        ]
-    return "\n".join(lines)

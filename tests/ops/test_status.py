@@ -173,7 +173,7 @@ def test_write_failure_is_counted_not_raised(board: StatusBoard, tmp_path: Path)
 def test_read_status_names_the_file_on_garbage(tmp_path: Path) -> None:
     bad = tmp_path / "status.json"
     bad.write_text("{half")
-    with pytest.raises(ValueError, match=r"status.json: not a status file \(invalid JSON"):
+    with pytest.raises(ValueError, match=r"status.json: not a status file \(it is not valid JSON"):
         read_status(bad)
     write_json_atomic(bad, [1, 2])
     with pytest.raises(ValueError, match="expected a JSON object"):
@@ -194,7 +194,7 @@ def test_format_status_for_people(board: StatusBoard, clock: Clock) -> None:
     assert "uptime    1h 2m 5s" in text
     assert "p50 120 ms" in text
     assert "throw     3-5 from dice" in text
-    assert "dice      connected=True" in text
+    assert "dice      connected" in text
     assert "worker_crash: exit code -9" in text
     stale = format_status(snap, now_wall=snap["written_at"] + 600)
     assert stale.startswith("WARNING: written 10m 0s ago") and "NOT running" in stale

@@ -76,10 +76,14 @@ def test_missing_and_garbage_files_are_explained(
     assert cli(["status", "--file", str(bad)]) == 4
 
 
-def test_needs_exactly_one_source(cli: Cli, show: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["status"]) == 2
+def test_needs_at_most_one_source(
+    cli: Cli, show: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("INSTALLATION_SHOW", raising=False)
+    assert cli(["status", "--root", str(show)]) == 2  # no SHOW and no installed unit
+    assert "name one: installation status SHOW" in capsys.readouterr().err
     assert cli(["status", str(show), "--file", "x"]) == 2
-    assert "give a SHOW folder or --file PATH" in capsys.readouterr().err
+    assert "give a SHOW folder or --file PATH, not both" in capsys.readouterr().err
 
 
 def test_works_through_the_real_cli_main(

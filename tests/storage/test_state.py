@@ -13,12 +13,31 @@ def test_count_persists_across_instances(tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "state").iterdir() if p.name.endswith(".tmp")]
 
 
-def test_corrupt_state_is_empty_not_fatal(tmp_path: Path) -> None:
+def test_corrupt_state_without_a_copy_starts_from_zero_and_says_so(tmp_path: Path) -> None:
     p = tmp_path / "state.json"
     p.write_text("{half written")
-    assert StateStore(p).counts() == (0, {})
-    p.write_text('{"throw_count": -3, "outcome_repeats": {"1-1": "x", "2-2": 4}}')
-    assert StateStore(p).counts() == (0, {"2-2": 4})
+    found = StateStore(p).load_counts()
+    assert (found.count, found.repeats) == (0, {})
+    assert found.problem is not None and "no copy" in found.problem
+    assert "starts again from 0" in found.problem
+    p.write_text('{"throw_count": 3, "outcome_repeats": {"1-1": "x", "2-2": 4}}')
+    found = StateStore(p).load_counts()
+    assert (found.count, found.repeats) == (0, {})
+    assert found.problem is not None and 'outcome_repeats[1-1] "x" (a string)' in found.problem
+
+
+def test_every_save_keeps_the_file_it_replaces_as_the_copy(tmp_path: Path) -> None:
+    import json
+    import os
+
+    store = StateStore(tmp_path / "state.json")
+    for n in (1, 2, 3):
+        store.save_counts(n, {"1-1": n})
+    assert json.loads((tmp_path / "state.json").read_text())["throw_count"] == 3
+    assert json.loads((tmp_path / "state.json.prev").read_text())["throw_count"] == 2
+    one, two = os.stat(tmp_path / "state.json"), os.stat(tmp_path / "state.json.prev")
+    assert one.st_ino != two.st_ino and one.st_nlink == two.st_nlink == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.prev"]
 
 
 def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
