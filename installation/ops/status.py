@@ -80,6 +80,7 @@ class StatusBoard:
         self._faults: Counter[str] = Counter()
         self._errors: deque[dict[str, Any]] = deque(maxlen=ERROR_WINDOW)
         self._last_by_kind: dict[str, dict[str, Any]] = {}  # oldest kind first
+        self._write_failing: int | str | None = None  # the errno of a failing status write
         self._last_write: float | None = None
         self._writer: LatestWriter[tuple[Path, dict[str, Any]]] | None = None
 
@@ -220,11 +221,21 @@ class StatusBoard:
             self._writer = None
 
     def _write_quietly(self, path: Path, snapshot: dict[str, Any]) -> None:
+        """Written, or counted; logged once per kind of failure (the errno, never the
+        message, which names a random temp file) and once when it works again."""
         try:
             write_json_atomic(path, snapshot)
         except OSError as e:
-            log.warning("status file %s not written: %s", path, e)
             self.count("status_write")
+            kind = e.errno or type(e).__name__
+            if kind != self._write_failing:
+                self._write_failing = kind
+                why = e.strerror or type(e).__name__
+                log.warning("status file %s not written: %s (logged once until it is)", path, why)
+            return
+        if self._write_failing is not None:
+            self._write_failing = None
+            log.info("status file %s written again", path)
 
 
 def write_json_atomic(path: Path, data: object) -> None:

@@ -214,3 +214,23 @@ def test_a_flood_of_one_fault_never_hides_the_last_of_another_kind() -> None:
     for n in range(100):  # kinds are bounded too
         board.error(f"kind-{n}", "x")
     assert len(board.snapshot()["last_error_by_kind"]) == 64
+
+
+def test_a_failing_status_write_is_logged_once_by_kind_not_by_temp_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "storage"
+    blocked.write_text("a file where the storage folder should be")  # fails for root too
+    board = StatusBoard(show="t")
+    with caplog.at_level("INFO", logger="installation.ops.status"):
+        for i in range(50):
+            board.maybe_write(blocked / "status.json", 2.0 * i, wait=True)
+        warnings = [r for r in caplog.records if "not written" in r.getMessage()]
+        assert len(warnings) == 1
+        assert ".tmp" not in warnings[0].getMessage()
+        assert board.snapshot()["faults"]["status_write"] == 50
+        blocked.unlink()
+        blocked.mkdir()
+        board.maybe_write(blocked / "status.json", 200.0, wait=True)
+    assert any("written again" in r.getMessage() for r in caplog.records)
+    assert (blocked / "status.json").exists()
