@@ -81,7 +81,7 @@ def test_sampling_never_lists_huge_outcome_spaces() -> None:
 def test_faces_at_inverts_the_outcome_order() -> None:
     from installation.core.dice import all_outcomes
 
-    assert [sheet.faces_at(i, 3, 4) for i in range(64)] == all_outcomes(3, 4)
+    assert [sheet.faces_at(i, 3, 4) for i in range(64)] == list(all_outcomes(3, 4))
 
 
 @pytest.mark.parametrize(("n", "grid"), [(1, (1, 1)), (9, (3, 3)), (10, (4, 3)), (216, (15, 15))])
