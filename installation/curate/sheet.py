@@ -32,9 +32,10 @@ from installation.core.variations import Variation
 from installation.curate.preview import ShowRenderer, director_for
 from installation.errors import CurateError
 from installation.progress import ProgressBar
+from installation.show.notes import SHEET_SAMPLE
 from installation.show.schema import Show
 
-MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
+MAX_TILES = SHEET_SAMPLE  # three six-sided dice: above this a sheet shows a sample
 MAX_SHEET_PIXELS = 64 * 2**20  # the page's tiles: 192 MB as RGB (216 tiles of 512 px fit)
 PAD = 8
 BACKGROUND = (24, 24, 24)
