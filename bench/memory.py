@@ -76,9 +76,16 @@ def env() -> dict[str, str]:
 def run_show(show: Path, limit: int, timeout_s: float = 60.0) -> Measured:
     shots = show / "shots"
     argv = command(
-        "run", str(show), "--headless", "--exit-after", "8", "--auto-throw", "1",
-        "--screenshot-dir", str(shots),
-    )  # fmt: skip
+        "run",
+        str(show),
+        "--headless",
+        "--exit-after",
+        "8",
+        "--auto-throw",
+        "1",
+        "--screenshot-dir",
+        str(shots),
+    )
     return run_capped(argv, limit, timeout_s, env=env(), ready=lambda: frames(show) > 0)
 
 
