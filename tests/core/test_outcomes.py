@@ -71,3 +71,38 @@ def test_the_odometer_carries_across_dice() -> None:
     space = Outcomes(3, 4)
     assert list(space[14:19]) == [space[i] for i in range(14, 19)]
     assert list(space[15:17]) == [(1, 4, 4), (2, 1, 1)]
+
+
+@pytest.mark.parametrize("seed_mode", ["fixed", "fresh"])
+def test_the_directors_per_outcome_state_grows_with_throws_not_with_the_space(
+    seed_mode: str,
+) -> None:
+    """Fresh seeds remember how often each thrown outcome came up (the seed rule needs
+    it): one entry per distinct outcome thrown, so at most one per throw, whatever the
+    space. Fixed seeds remember nothing per outcome. Looking ahead remembers nothing."""
+    import random
+
+    from installation.core.dice import Throw
+    from installation.core.director import Director, DirectorConfig, PersistCount
+    from installation.core.variations import RenderParams, VariationRule
+
+    params = RenderParams(strength=0.5, steps=2, guidance=1.0, width=16, height=16)
+    rule = VariationRule(seed_mode, "s", "a die", (), "", params, faces_per_die=100)
+    director = Director(DirectorConfig(8, 100, 60), rule, now=0.0)
+    rng = random.Random(7)
+    for faces in itertools.islice(all_outcomes(8, 100), 500):  # look-ahead keeps nothing
+        director.next_variation(faces)
+    assert director.repeats == {}
+    throws = [tuple(rng.choice((1, 2)) for _ in range(8)) for _ in range(300)]
+    persisted = []
+    for n, faces in enumerate(throws, start=1):
+        persisted += [
+            a for a in director.throw(Throw(faces), float(n)) if isinstance(a, PersistCount)
+        ]
+    distinct = {"-".join(map(str, f)) for f in throws}
+    if seed_mode == "fixed":
+        assert director.repeats == {} and persisted == []
+    else:
+        assert set(director.repeats) == distinct and len(distinct) < len(throws)
+        assert sum(director.repeats.values()) == len(throws) == director.count
+        assert persisted[-1].repeats == director.repeats
