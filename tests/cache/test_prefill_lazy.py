@@ -3,13 +3,17 @@ the memory a few outcomes take, in fixed and fresh seed mode, also behind a live
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from installation.cache.cached_worker import CachedWorker
+from installation.cache.commands import register
 from installation.cache.outcome_cache import OutcomeCache
 from installation.cache.prefill import prefill_for
 from installation.core.dice import Throw
@@ -80,3 +84,27 @@ def test_the_cached_worker_feeds_a_huge_plan_one_render_at_a_time(tmp_path: Path
         assert [v.faces for v, _ in fake.history[:2]] == [(1,) * 8, (1,) * 7 + (2,)]
     finally:
         worker.stop()
+
+
+def test_prerender_streams_a_plan_too_big_to_count_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 1 TB disk budget of 64x64 pictures plans ~77 M outcomes of 10**16: prerender
+    does not walk them to count what is cached; it renders as the walk goes."""
+    show = tmp_path / "show"
+    show.mkdir()
+    (show / "show.toml").write_text(
+        '[show]\nname = "huge"\n[dice]\ncount = 8\nfaces = 100\n[variations]\n'
+        'prompt = "a die"\nwidth = 64\nheight = 64\nengine = "fallback"\n[osc]\nlisten = ""\n'
+        "[cache]\nmemory_mb = 0\ndisk_mb = 1000000\n"
+    )
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    for _ in range(2):
+        args = parser.parse_args(["prerender", str(show), "--limit", "2"])
+        assert args.func(args) == 0
+    err = capsys.readouterr().err
+    assert " of 10000000000000000 outcomes fit the cache; cached ones are skipped" in err
+    assert "at most 2 to render" in err and err.count("rendered 2, failed 0") == 2
+    keys = sorted(p.name.split("_")[0] for p in (show / "var" / "cache").glob("*.png"))
+    assert len(keys) == 4  # the second run skipped the first two and rendered the next two
