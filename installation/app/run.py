@@ -49,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
             print(issue)
         print(f"{len(e.issues)} error(s): the show was not started.")
         return EXIT_SHOW
+    from installation.show.notes import show_notes
+
+    for note in show_notes(show):  # what validate notes (a big outcome space, ...)
+        log.info("show note: %s", note)
     try:  # one kiosk per storage, before any window, port or worker
         lock = StorageLock.acquire(show.storage_dir, show.show.name)
     except StorageBusy as e:

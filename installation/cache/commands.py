@@ -3,6 +3,11 @@
 It renders in this process with the same engine build (`build_engine(spec_from_show)`)
 and the same variation rule as the kiosk, so what it stores is exactly what the worker
 would have made; an offline command needs no crash isolation.
+
+It walks the plan lazily, so any show the schema accepts (8 dice of 100 faces: 10**16
+outcomes) costs the same memory. How many are already cached is counted first only when
+the plan is small enough to walk twice quickly (COUNT_FIRST); beyond that, cached
+outcomes are skipped as the walk reaches them and `--limit N` stops after N renders.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from installation.cache.cached_worker import open_cache
@@ -20,6 +25,8 @@ from installation.core.variations import Variation, VariationRule
 from installation.progress import ProgressBar
 
 log = logging.getLogger(__name__)
+
+COUNT_FIRST = 100_000  # plans up to this many outcomes are counted before rendering (~1 s)
 
 
 # -- `installation prerender SHOW` ------------------------------------------------------
@@ -87,25 +94,36 @@ def cmd_prerender(args: argparse.Namespace) -> int:
         rule, show.dice.count, cache.capacity(rule.params), _fresh_lookahead(show, rule)
     )
     assert prefill is not None
-    todo = prefill.todo(cache.contains, args.limit)
-    print(
-        f"engine {engine.name} ({info.get('model', info.get('algorithm', ''))}); "
-        f"{prefill.target} of {len(prefill.outcomes)} outcomes fit the cache, "
-        f"{prefill.target - len(prefill.todo(cache.contains))} already cached, "
-        f"{len(todo)} to render",
-        file=err,
-    )
-    return _render_all(engine, cache, todo, err)
+    todo = prefill.pending(cache.contains, args.limit)
+    head = f"engine {engine.name} ({info.get('model', info.get('algorithm', ''))}); "
+    head += f"{prefill.target} of {len(prefill.outcomes)} outcomes fit the cache"
+    total: int | None = None
+    if prefill.target <= COUNT_FIRST:
+        waiting = sum(1 for _ in prefill.pending(cache.contains))
+        total = waiting if args.limit is None else min(waiting, args.limit)
+        head += f", {prefill.target - waiting} already cached, {total} to render"
+    else:
+        head += "; cached ones are skipped as the walk reaches them"
+        if args.limit is not None:
+            head += f"; at most {args.limit} to render"
+    print(head, file=err)
+    if total is None:
+        total = prefill.target if args.limit is None else min(prefill.target, args.limit)
+    return _render_all(engine, cache, todo, total, err)
 
 
-def _render_all(engine: Any, cache: OutcomeCache, todo: list[Variation], err: TextIO) -> int:
-    """Render and store each variation; stop at the first disk failure."""
+def _render_all(
+    engine: Any, cache: OutcomeCache, todo: Iterator[Variation], planned: int, err: TextIO
+) -> int:
+    """Render and store each variation as the plan yields it (`planned`: the progress
+    bar's total); stop at the first disk failure."""
     from installation.errors import UnsafeImage
 
-    progress, failed, unsafe = ProgressBar(len(todo), err), 0, 0
-    if todo:
+    progress, failed, unsafe, done = ProgressBar(planned, err), 0, 0, 0
+    if planned:
         progress.update(0)
     for i, v in enumerate(todo, start=1):
+        done = i
         errors = cache.counts["disk_errors"]
         try:
             cache.put(v, engine.render(v))  # checks the size; writes the PNG
@@ -122,7 +140,7 @@ def _render_all(engine: Any, cache: OutcomeCache, todo: list[Variation], err: Te
     progress.finish()
     s = cache.stats()
     print(
-        f"rendered {len(todo) - failed - unsafe}, failed {failed}, unsafe {unsafe}; "
+        f"rendered {done - failed - unsafe}, failed {failed}, unsafe {unsafe}; "
         f"cache {s['disk_entries']} images, {s['disk_bytes'] / 2**20:.1f} MB "
         f"({100 * s['fill']:.0f}% of [cache] disk_mb)",
         file=err,

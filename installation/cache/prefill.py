@@ -5,11 +5,15 @@ the cache budget, else 90% of the budget, so live throws of the rest (rendered l
 have room. Fixed seed mode renders each outcome's one variation. Fresh seed mode renders
 each outcome's next variation, from the director's look-ahead (its seed follows how
 often that outcome was thrown), so after a throw only that outcome needs a new picture.
+
+Outcomes are a lazy sequence (core.dice.Outcomes): the plan walks the first `target`
+one at a time, so 8 dice of 100 faces (10**16 outcomes) plan in constant memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from installation.core.dice import Throw, all_outcomes
@@ -22,7 +26,7 @@ Faces = tuple[int, ...]
 class Prefill:
     """What to render in the background, in order. Pure: callers pass what is cached."""
 
-    outcomes: tuple[Faces, ...]
+    outcomes: Sequence[Faces]  # lazy (core.dice.Outcomes): never materialised here
     variation_for: Callable[[Faces], Variation | None]  # the next throw of these faces
     budget: int  # images the cache holds
     reserve: float = 0.1  # of the budget, left for live throws when not everything fits
@@ -43,9 +47,16 @@ class Prefill:
     def todo(
         self, is_cached: Callable[[Variation], bool], limit: int | None = None
     ) -> list[Variation]:
-        """Everything the plan would render (at most `limit`)."""
-        out = [v for v in self.plan(is_cached) if v is not None]
-        return out if limit is None else out[: max(0, limit)]
+        """Everything the plan would render (at most `limit`), as a list: for tests and
+        small plans; large ones walk `pending` instead."""
+        return list(self.pending(is_cached, limit))
+
+    def pending(
+        self, is_cached: Callable[[Variation], bool], limit: int | None = None
+    ) -> Iterator[Variation]:
+        """Lazily: the variations still to render, in order (at most `limit`)."""
+        todo = (v for v in self.plan(is_cached) if v is not None)
+        return todo if limit is None else itertools.islice(todo, max(0, limit))
 
 
 def prefill_for(
@@ -59,10 +70,10 @@ def prefill_for(
     throw of these faces) and keeps one ready per outcome, refilled after each use."""
     if rule.seed_mode == "fixed":
         return Prefill(
-            tuple(all_outcomes(dice, rule.faces_per_die)),
+            all_outcomes(dice, rule.faces_per_die),
             lambda faces: derive_variation(rule, Throw(faces)),
             budget,
         )
     if next_variation is None:
         return None
-    return Prefill(tuple(all_outcomes(dice, rule.faces_per_die)), next_variation, budget)
+    return Prefill(all_outcomes(dice, rule.faces_per_die), next_variation, budget)

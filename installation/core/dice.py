@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,94 @@ def outcome_count(count: int, faces_per_die: int) -> int:
     return int(faces_per_die**count)
 
 
-def all_outcomes(count: int, faces_per_die: int) -> list[tuple[int, ...]]:
-    """Every outcome in outcome_index order."""
-    out: list[tuple[int, ...]] = [()]
+def outcome_at(index: int, count: int, faces_per_die: int) -> tuple[int, ...]:
+    """The outcome at a mixed-radix index (die 1 most significant): outcome_index's inverse."""
+    out = []
     for _ in range(count):
-        out = [(*o, f) for o in out for f in range(1, faces_per_die + 1)]
-    return out
+        index, digit = divmod(index, faces_per_die)
+        out.append(digit + 1)
+    return tuple(reversed(out))
+
+
+class Outcomes(Sequence[tuple[int, ...]]):
+    """Every outcome of `count` dice in outcome_index order, as a lazy sequence (like
+    range): nothing is materialised, so 8 dice of 100 faces (10**16 outcomes) cost the
+    same few bytes as 2 of 6. Indexing is O(dice); iterating yields one tuple at a time;
+    a slice is another lazy view. `size` is exact for any space; len() (Python's int
+    limit, 2**63 - 1) covers every space the show schema accepts."""
+
+    __slots__ = ("_range", "dice", "faces")
+
+    def __init__(self, count: int, faces_per_die: int, indices: range | None = None) -> None:
+        self.dice, self.faces = count, faces_per_die
+        self._range = range(outcome_count(count, faces_per_die)) if indices is None else indices
+
+    @property
+    def size(self) -> int:
+        r = self._range
+        return max(0, (r.stop - r.start + r.step - (1 if r.step > 0 else -1)) // r.step)
+
+    def __len__(self) -> int:
+        return len(self._range)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, ...]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Outcomes: ...
+    def __getitem__(self, index: int | slice) -> tuple[int, ...] | Outcomes:
+        if isinstance(index, slice):
+            return Outcomes(self.dice, self.faces, self._range[index])
+        return outcome_at(self._range[index], self.dice, self.faces)
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        r, faces = self._range, self.faces
+        if r.step == 1 and r.start == 0:  # the common walk from the top: C speed
+            every = itertools.product(range(1, faces + 1), repeat=self.dice)
+            return itertools.islice(every, r.stop)
+        if r.step == 1:
+            return self._odometer(r.start, r.stop - r.start) if r.stop > r.start else iter(())
+        return (outcome_at(i, self.dice, faces) for i in r)
+
+    def _odometer(self, start: int, n: int) -> Iterator[tuple[int, ...]]:
+        """n outcomes from index `start` on, O(1) amortised each (no O(start) skip)."""
+        digits, faces = list(outcome_at(start, self.dice, self.faces)), self.faces
+        for _ in range(n):
+            yield tuple(digits)
+            i = len(digits) - 1
+            while i >= 0:
+                digits[i] += 1
+                if digits[i] <= faces:
+                    break
+                digits[i] = 1
+                i -= 1
+
+    def __contains__(self, faces: object) -> bool:
+        if not isinstance(faces, tuple) or len(faces) != self.dice:
+            return False
+        if not all(isinstance(f, int) and 1 <= f <= self.faces for f in faces):
+            return False
+        return outcome_index(faces, self.faces) in self._range
+
+    def index(self, faces: object, start: int = 0, stop: int | None = None) -> int:
+        """Position of `faces` in this view, O(dice) (the Sequence default walks it all)."""
+        if faces not in self:
+            raise ValueError(f"{faces!r} is not an outcome of this view")
+        assert isinstance(faces, tuple)
+        at = self._range.index(outcome_index(faces, self.faces))
+        if at < start or (stop is not None and at >= stop):
+            raise ValueError(f"{faces!r} is not between positions {start} and {stop}")
+        return at
+
+    def count(self, faces: object) -> int:
+        return 1 if faces in self else 0
+
+    def __repr__(self) -> str:
+        return f"<Outcomes {self.dice} x d{self.faces} {self._range}>"
+
+
+def all_outcomes(count: int, faces_per_die: int) -> Outcomes:
+    """Every outcome in outcome_index order, lazily (see Outcomes)."""
+    return Outcomes(count, faces_per_die)
 
 
 def random_throw(count: int, faces_per_die: int, rng: random.Random, source: str) -> Throw:

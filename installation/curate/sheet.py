@@ -4,6 +4,11 @@ Labels are drawn with Pillow's default font (ImageFont.load_default, a scalable 
 font since Pillow 10.1): it needs no display or SDL, draws straight into the PNG we save,
 and is the font painter.placeholder already uses. The layout is written into the PNG as a
 "sheet" JSON text chunk (tile positions and labels), so a sheet can be read back by tools.
+
+Memory is bounded by the sheet, not the show: above `sample` outcomes a seeded sample
+of indices is drawn (random.sample on a range never lists the range, so 8 dice of 100
+faces cost what 3 of 6 do), each picture is shrunk to its tile as soon as it is
+rendered, and the page itself is capped at MAX_SHEET_PIXELS.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from typing import Any, TextIO
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from installation.core.dice import outcome_count
+from installation.core.dice import outcome_at, outcome_count
 from installation.core.variations import Variation
 from installation.curate.preview import ShowRenderer, director_for
 from installation.errors import CurateError
 from installation.progress import ProgressBar
+from installation.show.notes import SHEET_SAMPLE
 from installation.show.schema import Show
 
-MAX_TILES = 216  # three six-sided dice: above this a sheet shows a sample
+MAX_TILES = SHEET_SAMPLE  # three six-sided dice: above this a sheet shows a sample
+MAX_SHEET_PIXELS = 64 * 2**20  # the page's tiles: 192 MB as RGB (216 tiles of 512 px fit)
 PAD = 8
 BACKGROUND = (24, 24, 24)
 INK = (235, 230, 220)
@@ -46,19 +53,15 @@ class Tile:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def faces_at(index: int, dice: int, faces: int) -> tuple[int, ...]:
-    """The outcome at a mixed-radix index (die 1 most significant): inverse of outcome_index."""
-    out = []
-    for _ in range(dice):
-        index, digit = divmod(index, faces)
-        out.append(digit + 1)
-    return tuple(reversed(out))
+faces_at = outcome_at  # the outcome at a mixed-radix index (kept under the sheet's name)
 
 
 def choose_outcomes(
     dice: int, faces: int, sample: int = MAX_TILES, salt: str = ""
 ) -> tuple[list[tuple[int, ...]], int]:
-    """(outcomes to draw, total outcomes). Above `sample`, a deterministic sample in order."""
+    """(outcomes to draw, total outcomes). Above `sample`, a deterministic sample in order:
+    `sample` distinct indices drawn by random.Random("<salt>|sheet"), sorted. It costs
+    O(sample) time and memory whatever the total (the range is never listed)."""
     if sample < 1:
         raise CurateError(f"--sample must be 1 or more, got {sample}")
     total = outcome_count(dice, faces)
@@ -91,17 +94,32 @@ def tile_lines(show: Show, variation: Variation) -> list[str]:
     return lines
 
 
+def check_size(tiles: int, tile_width: int, aspect: float) -> None:
+    """CurateError when `tiles` tiles of this width would make a page over MAX_SHEET_PIXELS."""
+    pixels = tiles * tile_width * max(1, round(tile_width * aspect))
+    if pixels > MAX_SHEET_PIXELS:
+        raise CurateError(
+            f"a sheet of {tiles} tiles {tile_width} px wide has {pixels / 2**20:.0f} Mpx of "
+            f"pictures; at most {MAX_SHEET_PIXELS // 2**20} Mpx: lower --sample or --tile"
+        )
+
+
 def render_tiles(
     show: Show,
     outcomes: Sequence[tuple[int, ...]],
     renderer: ShowRenderer,
     progress: ProgressBar | None = None,
+    tile_width: int | None = None,
 ) -> list[Tile]:
-    """One tile per outcome, as the kiosk would show it; a failure becomes a labelled gap."""
+    """One tile per outcome, as the kiosk would show it; a failure becomes a labelled gap.
+    With `tile_width`, each picture is shrunk to the tile at once (only thumbnails stay)."""
     director = director_for(show)
     tiles = []
     for done, faces in enumerate(outcomes, start=1):
-        tiles.append(_tile(show, director, faces, renderer))
+        tile = _tile(show, director, faces, renderer)
+        if tile_width is not None and tile.image is not None:
+            tile.image = _thumbnail(tile.image, tile_width)
+        tiles.append(tile)
         if progress is not None:
             progress.update(done)
     return tiles
@@ -117,6 +135,15 @@ def _tile(show: Show, director: Any, faces: tuple[int, ...], r: ShowRenderer) ->
     v = result.variation
     info = {"seed": v.seed, "number": v.number, "cached": result.cached}
     return Tile(result.image, tile_lines(show, v), v.key, info)
+
+
+def _thumbnail(image: np.ndarray, tile_width: int) -> np.ndarray:
+    """The picture at the size compose draws it (the same resize compose would make)."""
+    h, w = image.shape[:2]
+    size = (tile_width, max(1, round(tile_width * h / w)))
+    if (w, h) == size:
+        return image
+    return np.asarray(Image.fromarray(image, "RGB").resize(size, Image.Resampling.LANCZOS))
 
 
 def compose(tiles: Sequence[Tile], header: Sequence[str], tile_width: int = 256) -> Image.Image:
@@ -169,7 +196,9 @@ def _draw_tile(
     if tile.image is None:
         draw.rectangle([x, y, x + tw - 1, y + th - 1], outline=FAINT)
     else:
-        thumb = Image.fromarray(tile.image, "RGB").resize((tw, th), Image.Resampling.LANCZOS)
+        thumb = Image.fromarray(tile.image, "RGB")
+        if thumb.size != (tw, th):
+            thumb = thumb.resize((tw, th), Image.Resampling.LANCZOS)
         sheet.paste(thumb, (x, y))
     ty = y + th + PAD // 2
     for n, text in enumerate(tile.lines):
@@ -213,9 +242,10 @@ def make_sheet(
     renderer = renderer or ShowRenderer(show)
     d = show.dice
     outcomes, total = choose_outcomes(d.count, d.faces, sample, show.variations.salt)
+    check_size(len(outcomes), tile_width, show.variations.height / show.variations.width)
     stream = progress_stream if progress_stream is not None else sys.stderr
     progress = ProgressBar(len(outcomes), stream, what="sheet", clock=clock)
-    tiles = render_tiles(show, outcomes, renderer, progress)
+    tiles = render_tiles(show, outcomes, renderer, progress, tile_width)
     progress.finish()
     header = sheet_header(show, len(outcomes), total, renderer.describe().get("engine", ""))
     image = compose(tiles, header, tile_width)

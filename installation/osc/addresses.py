@@ -78,6 +78,10 @@ ARG_TYPES = ("i", "h", "f", "s")
 _ADDRESS_CHARS = re.compile(r"^/[^\s#*,?\[\]{}]*$")
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
+# widths and precisions in a template's format specs: `{number:>999999999}` would pad to a
+# gigabyte on every cue (and in validate, which fills each template once)
+MAX_SPEC_NUMBER = 64
+_SPEC_NUMBER = re.compile(r"\d+")
 
 
 def cue_fields(
@@ -101,14 +105,35 @@ def cue_fields(
 
 
 def _template_names(template: str) -> list[str]:
-    """Field names used by a str.format template; ValueError if it is not one."""
+    """Field names used by a str.format template; ValueError if it is not one or if a
+    format spec nests a field or asks for a width or precision over MAX_SPEC_NUMBER.
+    (show/format_check.py does this for the label; osc cannot import show.)"""
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as e:
         raise ValueError(
             f"template {template!r} is not valid: {e} (write {{{{ and }}}} for literal braces)"
         ) from None
+    for _, name, spec, _ in parsed:
+        if name is None or not spec:
+            continue
+        field = _short(f"{{{name}:{spec}}}")
+        if "{" in spec or "}" in spec:  # {number:{seed}}: a width of up to 2**32 at run time
+            raise ValueError(
+                f"template {_short(template)!r}: {field} nests a field in its format spec; "
+                "write the width as a number"
+            )
+        for digits in _SPEC_NUMBER.findall(spec):
+            if len(digits) > 3 or int(digits) > MAX_SPEC_NUMBER:
+                raise ValueError(
+                    f"template {_short(template)!r}: {field} asks for width or precision "
+                    f"{_short(digits, 12)}; at most {MAX_SPEC_NUMBER}"
+                )
     return [name for _, name, _, _ in parsed if name is not None]
+
+
+def _short(text: str, most: int = 40) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def check_template(template: str) -> None:

@@ -25,8 +25,10 @@ def register(sub: Any) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Print every issue (exit 2) or the show's summary (exit 0)."""
+    """Print every issue (exit 2) or the show's summary (exit 0), then its notes: what
+    a valid show will do that a curator may not expect (show/notes.py), on stderr."""
     from installation.show.load import load_show, problem_count
+    from installation.show.notes import show_notes
     from installation.show.summary import summarize
 
     try:
@@ -38,5 +40,12 @@ def validate(args: argparse.Namespace) -> int:
         print(f"{n} problem{'s' if n != 1 else ''}; the show was not loaded", file=sys.stderr)
         return EXIT_INVALID
     print(summarize(show))
-    print("show is valid", file=sys.stderr)
+    notes = show_notes(show)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        "show is valid"
+        + (f" ({len(notes)} note{'s' if len(notes) != 1 else ''})" if notes else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK

@@ -52,7 +52,7 @@ def outcome_rows(show: Show, archive: ArchiveView) -> tuple[list[dict[str, Any]]
     blocked = set(show.safety.blocked_seeds)
     file_approved, file_blocked, _ = curation.read(show.folder)
     shown = latest_shown(archive)
-    outcomes = all_outcomes(show.dice.count, show.dice.faces)
+    outcomes = all_outcomes(show.dice.count, show.dice.faces)  # lazy: sliced, never listed
     rows = []
     for number, faces in enumerate(outcomes[:MAX_OUTCOMES], start=1):
         key = "-".join(map(str, faces))

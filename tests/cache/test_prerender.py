@@ -38,7 +38,7 @@ RULE = VariationRule(
     params=PARAMS,
     faces_per_die=3,
 )
-OUTCOMES = all_outcomes(2, 3)
+OUTCOMES = list(all_outcomes(2, 3))
 SHOW_TOML = """
 [show]
 name = "tiny"

@@ -81,7 +81,7 @@ def test_sampling_never_lists_huge_outcome_spaces() -> None:
 def test_faces_at_inverts_the_outcome_order() -> None:
     from installation.core.dice import all_outcomes
 
-    assert [sheet.faces_at(i, 3, 4) for i in range(64)] == all_outcomes(3, 4)
+    assert [sheet.faces_at(i, 3, 4) for i in range(64)] == list(all_outcomes(3, 4))
 
 
 @pytest.mark.parametrize(("n", "grid"), [(1, (1, 1)), (9, (3, 3)), (10, (4, 3)), (216, (15, 15))])
@@ -138,3 +138,19 @@ def test_cli_sheet(
     assert run_cli(["sheet", str(show.folder), "-o", str(out), "--tile", "48"]) == 0
     assert "all 9 outcomes, 3x3 tiles" in capsys.readouterr().out
     assert Image.open(out).size[0] == sheet.PAD + 3 * (48 + sheet.PAD)
+
+
+def test_a_page_too_big_for_memory_is_refused_before_rendering() -> None:
+    with pytest.raises(CurateError, match="at most 64 Mpx: lower --sample or --tile"):
+        sheet.check_size(216, 2048, 1.0)  # 864 Mpx of pictures, 2.6 GB as RGB
+    sheet.check_size(216, 512, 1.0)  # 54 Mpx: fine
+
+
+def test_tiles_keep_thumbnails_not_full_pictures(
+    small_show: Callable[..., Show], tmp_path: Path
+) -> None:
+    show = small_show()
+    tiles = sheet.render_tiles(show, [(1, 1), (3, 2)], preview.ShowRenderer(show), None, 32)
+    full = preview.preview(show, (3, 2))[0].image
+    assert [t.image.shape for t in tiles if t.image is not None] == [(32, 32, 3)] * 2
+    assert full.shape[1] == 64  # the kiosk's picture, twice the tile's width

@@ -137,3 +137,42 @@ def test_schema_accepts_templates_from_toml_shape() -> None:
         OscTarget.model_validate(
             {"name": "l", "host": "10.0.0.1", "port": 7000, "args": {"show": ["{number}"]}}
         )
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("/a/{number:>999999999}", "width or precision 999999999; at most 64"),
+        ("/a/{seed:.99999f}", "width or precision 99999; at most 64"),
+        ("/a/{number:>65}", "width or precision 65; at most 64"),
+        ("/a/{number:" + "9" * 5000 + "}", "width or precision 999999999...; at most 64"),
+        ("/a/{number:{seed}}", "nests a field in its format spec"),
+    ],
+)
+def test_format_specs_in_templates_are_bounded_before_anything_is_filled_in(
+    template: str, message: str
+) -> None:
+    """validate fills each template once with sample values: an unbounded width would
+    allocate a gigabyte there (and on every cue); a nested field would take the seed
+    (up to 2**32) as a width at run time."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        for check in (
+            lambda: A.check_address_templates({"shown": template}),
+            lambda: A.check_arg_templates({"shown": [template.removeprefix("/a/")]}),
+        ):
+            with pytest.raises(ValueError, match=message):
+                check()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+    with pytest.raises(ValidationError, match=r"at most 64|nests a field"):
+        OscTarget(name="s", host="127.0.0.1", port=9001, addresses={"shown": template})
+
+
+def test_small_format_specs_stay_allowed() -> None:
+    A.check_address_templates({"shown": "/cue/{number:03d}/{die1:0>2}"})
+    A.check_arg_templates({"shown": ["f:{number:.2f}", "{seed:>64}"]})

@@ -124,3 +124,42 @@ def test_the_shows_in_the_repository_validate(
     toml: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["validate", str(toml.parent)]) == 0, capsys.readouterr().out
+
+
+def test_a_show_too_big_to_pre_render_is_valid_with_notes_saying_so(
+    write_show: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_show(
+        """\
+        [show]
+        name = "huge"
+        [dice]
+        count = 8
+        faces = 100
+        [variations]
+        width = 64
+        height = 64
+        [cache]
+        memory_mb = 16
+        disk_mb = 64
+        """
+    )
+    assert cli.main(["validate", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "outcomes  10000000000000000 (fixed seeds)" in out
+    assert err.splitlines() == [
+        "note: 10,000,000,000,000,000 outcomes (8 x d100) are more than the cache holds "
+        "(about 5,461 pictures of 64x64): the first 4,914 are pre-rendered; other throws "
+        "render when thrown",
+        "note: `installation sheet` draws a repeatable sample of 216 of the "
+        "10,000,000,000,000,000 outcomes (8 x d100) (--sample sets how many)",
+        "show is valid (2 notes)",
+    ]
+
+
+def test_a_show_that_fits_the_cache_has_no_notes(
+    write_show: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_show('[show]\nname = "small"\n[dice]\ncount = 3\nfaces = 6\n')
+    assert cli.main(["validate", str(folder)]) == 0
+    assert capsys.readouterr().err == "show is valid\n"
