@@ -31,10 +31,11 @@ import pygame
 from installation.core.events import KioskQuit
 from installation.display import label as wall
 from installation.display.keys import KeyRules
-from installation.display.label import LabelInfo
+from installation.display.label import LabelInfo, LabelStyle
 from installation.display.layers import CueLayer, PictureLayer
 from installation.display.slides import SlideJob, SlidePainter, SlideStyle
 from installation.display.transitions import FrameTimes, to_rgb
+from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import BadImage, DisplayError
 from installation.show.changes import restart_keys
@@ -51,6 +52,8 @@ RESTART_KEYS = restart_keys("display")  # configure() cannot change these
 
 class Kiosk:
     """The real display edge (pygame-ce). See module docstring; FakeKiosk has the same API."""
+
+    CLOSE_EVENTS: tuple[int, ...] = (pygame.QUIT,)  # a window closed: the quit key's rules
 
     def __init__(
         self,
@@ -86,6 +89,8 @@ class Kiosk:
         self._black: pygame.Surface | None = None
         self._picture = PictureLayer()
         self._cues = CueLayer()
+        self._canvas: TurnedCanvas | None = None  # the cues draw upright through it
+        self._done: list[tuple[SlideJob, pygame.Surface | None]] = []  # painted, not yet placed
         self._keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self.times = FrameTimes(STATS_WINDOW)
 
@@ -103,36 +108,46 @@ class Kiosk:
 
     def open(self) -> None:
         """Open the fullscreen kiosk (or a window). Raises DisplayError with advice."""
-        self._screen, self.driver, self.vsync = open_window(self.config)
-        pygame.display.set_caption(self.title or "installation")
-        pygame.mouse.set_visible(not self.config.fullscreen)
-        pygame.display.set_allow_screensaver(False)
+        self._screen, self.driver, self.vsync = self._open_surface()
         self._ticker = pygame.time.Clock()
+        self._canvas = TurnedCanvas(self._screen, Turn(self.config.rotation, self.size))
         self._black = self._plain(pygame.Color(0, 0, 0))
         self._picture.new = self._black
         self._painter = SlidePainter()
         cues = self._cues
-        cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
-        cues.set_overlay(cues.overlay_text, self.size)
-        cues.set_banner(cues.banner_text, self.size, again=True)
+        cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
+        cues.set_overlay(cues.overlay_text, self.upright)
+        cues.set_banner(cues.banner_text, self.upright, again=True)
         if self._artwork is not None:
             self.set_artwork(self._artwork)
         if self._poster is not None:
             self.set_poster(self._poster)
         log.info("kiosk open: %s driver=%s vsync=%s", self.size, self.driver, self.vsync)
 
+    def _open_surface(self) -> tuple[pygame.Surface, str, bool]:
+        """The display surface, SDL's driver and whether vsync is on (Wall windows: their own)."""
+        screen, driver, vsync = open_window(self.config)
+        pygame.display.set_caption(self.title or "installation")
+        pygame.mouse.set_visible(not self.config.fullscreen)
+        pygame.display.set_allow_screensaver(False)
+        return screen, driver, vsync
+
     def close(self) -> None:
         """Release the display. Safe to call twice."""
         if self._screen is not None:
             if self._painter is not None:
                 self._painter.close()  # before pygame.quit(): it may be painting a slide
-            self._painter, self._wanted = None, {}
-            self._screen = None
+            self._painter, self._wanted, self._done = None, {}, []
+            self._screen = self._canvas = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
             self._picture.clear()
             self._last = self._artwork_slide = self._cues.note = None
             self._poster_slide = None
-            quit_pygame()
+            self._release()
+
+    def _release(self) -> None:
+        """Give the display back (a Wall window destroys only itself)."""
+        quit_pygame()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -140,6 +155,11 @@ class Kiosk:
             return tuple(self.config.window_size)  # type: ignore[return-value]
         w, h = self._screen.get_size()
         return w, h
+
+    @property
+    def upright(self) -> tuple[int, int]:
+        """The screen as the visitor sees it: `size` turned by the rotation."""
+        return Turn(self.config.rotation, self.size).upright
 
     def _need_screen(self) -> pygame.Surface:
         if self._screen is None:
@@ -165,6 +185,13 @@ class Kiosk:
             self.config.label,
             self.title,
             self.artist,
+            LabelStyle(
+                self.config.label_corner,
+                self.config.label_size,
+                str(self.config.label_font) if self.config.label_font else None,
+            ),
+            self.config.rotation,
+            self.config.upscale,
         )
 
     def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
@@ -197,9 +224,12 @@ class Kiosk:
         if self._poster is not None and self._screen is not None:
             self._submit("poster", "poster", self._poster, None)
 
-    def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
+    def present(
+        self, image: np.ndarray, label: LabelInfo | None, painting: np.ndarray | None = None
+    ) -> None:
         """Crossfade to this image (transition_ms; 0 cuts). Returns at once: the slide is
-        painted off the main thread and the fade starts on the first frame() after."""
+        painted off the main thread and the fade starts on the first frame() after.
+        `painting` (the variation's source) is for a Wall's painting screens; unused here."""
         self._need_screen()
         rgb = to_rgb(image)
         if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
@@ -208,17 +238,29 @@ class Kiosk:
         self._submit("last", "present", rgb, label)
 
     # -- slides coming back from the painter -----------------------------------------
-    def _collect(self) -> None:
-        """Show the slides that finished painting (main thread, once per frame)."""
+    def _collect(self, hold: bool = False) -> None:
+        """Show the slides that finished painting (main thread, once per frame). `hold`
+        keeps a finished present back (a Wall waits until every window has painted its)."""
         if self._painter is None:
             return
-        for job, slide in self._painter.take():
+        self._done.extend(self._painter.take())
+        kept: list[tuple[SlideJob, pygame.Surface | None]] = []
+        for job, slide in self._done:
             if self._wanted.get(job.slot) is not job:
                 self.dropped_slides += 1  # a newer present (or restyle) is on its way
+                continue
+            if hold and job.kind == "present":
+                kept.append((job, slide))
                 continue
             del self._wanted[job.slot]
             if slide is not None:
                 self._place(job, slide)
+        self._done = kept
+
+    def painting_present(self) -> bool:
+        """A present was asked for and its slide is still being painted."""
+        job = self._wanted.get("last")
+        return job is not None and job.kind == "present" and all(j is not job for j, _ in self._done)
 
     def _place(self, job: SlideJob, slide: pygame.Surface) -> None:
         """What a finished slide does, as if it had been made at once when asked for."""
@@ -288,11 +330,11 @@ class Kiosk:
     def set_banner(self, text: str | None) -> None:
         """A small note for the people in the room (top left): the gallery is closed and
         this is a rehearsal. None removes it."""
-        self._cues.set_banner(text, self.size if self._screen is not None else None)
+        self._cues.set_banner(text, self.upright if self._screen is not None else None)
 
     def set_overlay(self, text: str | None) -> None:
         """A readable error panel over everything (except blackout); None removes it."""
-        self._cues.set_overlay(text, self.size if self._screen is not None else None)
+        self._cues.set_overlay(text, self.upright if self._screen is not None else None)
 
     def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
         """Live reload: apply what can change without reopening the window (background,
@@ -308,8 +350,9 @@ class Kiosk:
         if self._screen is None:
             return
         if self.config.attract_text != old[0].attract_text:
-            self._cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
-        look = [getattr(old[0], k) != getattr(config, k) for k in ("fit", "background", "label")]
+            self._cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
+        looks = ("fit", "background", "label", "label_corner", "label_size", "label_font", "upscale")
+        look = [getattr(old[0], k) != getattr(config, k) for k in looks]
         if (title, artist) != old[1:] or any(look):
             self._restyle()
 
@@ -337,13 +380,13 @@ class Kiosk:
         out: list[object] = []
         typed = self._keys.typed()
         for event in pygame.event.get():
-            if event.type == pygame.QUIT:
+            if event.type in self.CLOSE_EVENTS:
                 out += self._keys.quit("window closed", self.config)
             elif event.type == pygame.KEYDOWN:
                 out += self._keys.key(event.key, self.config)
         if self._keys.typed() != typed:
             note = self._keys.typed()
-            self._cues.note = wall.render_note(note, self.size) if note else None
+            self._cues.note = wall.render_note(note, self.upright) if note else None
         return out
 
     @property
@@ -353,18 +396,26 @@ class Kiosk:
     # -- frames -------------------------------------------------------------------
     def frame(self) -> None:
         """Draw one frame and flip; Clock.tick(fps) is the loop's only wait."""
-        screen = self._need_screen()
         now = self._clock()
         self.times.tick(now)
         try:
             self._collect()
-            self._picture.draw(screen, now)
-            self._cues.draw(screen, self.state, now, self._picture)
-            pygame.display.flip()
+            self.draw(now)
+            self._flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
         assert self._ticker is not None
         self._ticker.tick(self.config.fps)
+
+    def draw(self, now: float) -> None:
+        """The picture and what is drawn over it, into the screen surface (no flip)."""
+        screen = self._need_screen()
+        assert self._canvas is not None
+        self._picture.draw(screen, now)
+        self._cues.draw(self._canvas, self.state, now, self._picture)
+
+    def _flip(self) -> None:
+        pygame.display.flip()
 
     def stats(self) -> dict[str, object]:
         """For the status JSON: frames shown, fps and frame-time spread over the last frames."""

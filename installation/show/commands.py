@@ -37,6 +37,10 @@ def validate(args: argparse.Namespace) -> int:
         n = problem_count(e)
         print(f"{n} problem{'s' if n != 1 else ''}; the show was not loaded", file=sys.stderr)
         return EXIT_INVALID
+    from installation.show.shape import shape_notes
+
     print(summarize(show))
+    for note in shape_notes(show):
+        print(f"warning: {note}")
     print("show is valid", file=sys.stderr)
     return EXIT_OK
