@@ -29,6 +29,7 @@ from installation.app.parts import (
     display_for_reload,
     new_director,
     refresh_prefill,
+    resolved_display,
     schedule_for,
 )
 from installation.app.presenter import Presenter, cue_lead_s
@@ -357,8 +358,9 @@ class App:
         self.director.config = director_config(new)
         self.hours.schedule = schedule_for(new)
         self.presenter.show = new
-        display = display_for_reload(self.kiosk.config, new.display)
+        display = display_for_reload(self.kiosk.config, resolved_display(new))
         self.kiosk.configure(display, title=new.show.title, artist=new.show.artist)
+        self.presenter.redress()  # a swapped painting or poster reaches attract and standby
         for edge in self.edges.values():  # projectors follow the new hours
             if isinstance(edge, ProjectorController):
                 edge.schedule = self.hours.schedule

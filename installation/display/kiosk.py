@@ -260,7 +260,9 @@ class Kiosk:
     def painting_present(self) -> bool:
         """A present was asked for and its slide is still being painted."""
         job = self._wanted.get("last")
-        return job is not None and job.kind == "present" and all(j is not job for j, _ in self._done)
+        return (
+            job is not None and job.kind == "present" and all(j is not job for j, _ in self._done)
+        )
 
     def _place(self, job: SlideJob, slide: pygame.Surface) -> None:
         """What a finished slide does, as if it had been made at once when asked for."""
@@ -351,7 +353,15 @@ class Kiosk:
             return
         if self.config.attract_text != old[0].attract_text:
             self._cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
-        looks = ("fit", "background", "label", "label_corner", "label_size", "label_font", "upscale")
+        looks = (
+            "fit",
+            "background",
+            "label",
+            "label_corner",
+            "label_size",
+            "label_font",
+            "upscale",
+        )
         look = [getattr(old[0], k) != getattr(config, k) for k in looks]
         if (title, artist) != old[1:] or any(look):
             self._restyle()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pygame
@@ -48,7 +48,7 @@ class SlideStyle:
     label: bool
     title: str
     artist: str
-    label_style: LabelStyle = LabelStyle()
+    label_style: LabelStyle = field(default_factory=LabelStyle)
     rotation: int = 0  # degrees clockwise; `size` is the window's, before turning
     upscale: str = "smooth"  # smooth (pygame's smoothscale) | lanczos (Lanczos + sharpening)
 
