@@ -206,7 +206,8 @@ def recompose(
     Works on any HxW[xC] array; vary() passes packed pixels.
     """
     h, w = img.shape[:2]
-    roll, kind, bands, side = rng.random(), rng.integers(3), int(rng.integers(3, 9)), rng.random()
+    roll, kind = rng.random(), int(rng.integers(3))
+    bands, side = int(rng.integers(3, 9)), rng.random()
     offsets = rng.uniform(-1, 1, bands) * max(s, 0.5 if force else 0.0) * 0.12
     if force in _KINDS:
         roll, kind = 0.0, _KINDS[force]
