@@ -18,7 +18,6 @@ variation and its label), standby (fades to black; errors still shown), blackout
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ import numpy as np
 import pygame
 
 from installation.core.events import KioskQuit
+from installation.display import kiosk_io
 from installation.display import label as wall
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo, LabelStyle
@@ -38,16 +38,14 @@ from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import BadImage, DisplayError
-from installation.show.changes import restart_keys
 from installation.show.schema import DisplaySection
-from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colour", "to_rgb"]
 
 STATES = ("attract", "rolling", "presenting", "standby", "blackout")
 STATS_WINDOW = 600  # frame durations kept for fps and percentiles (10 s at 60 fps)
-RESTART_KEYS = restart_keys("display")  # configure() cannot change these
+RESTART_KEYS = kiosk_io.RESTART_KEYS  # configure() cannot change these
 
 
 class Kiosk:
@@ -340,31 +338,9 @@ class Kiosk:
 
     def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
         """Live reload: apply what can change without reopening the window (background,
-        attract text, label, fit, transition, fps, keys, title/artist). fullscreen, display and
-        window_size keep their running values and are named in the log."""
-        background = parse_colour(config.background)  # a bad colour changes nothing
-        changed = [k for k in RESTART_KEYS if getattr(config, k) != getattr(self.config, k)]
-        if changed:
-            log.warning("display %s change(s) apply after a restart", ", ".join(changed))
-        old = (self.config, self.title, self.artist)
-        self.config = config.model_copy(update={k: getattr(self.config, k) for k in changed})
-        self.title, self.artist, self._background = title, artist, background
-        if self._screen is None:
-            return
-        if self.config.attract_text != old[0].attract_text:
-            self._cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
-        looks = (
-            "fit",
-            "background",
-            "label",
-            "label_corner",
-            "label_size",
-            "label_font",
-            "upscale",
-        )
-        look = [getattr(old[0], k) != getattr(config, k) for k in looks]
-        if (title, artist) != old[1:] or any(look):
-            self._restyle()
+        attract text, label, fit, transition, fps, keys, title/artist). The RESTART_KEYS
+        (fullscreen, display, window_size, rotation) keep their running values, logged."""
+        kiosk_io.configure(self, config, title, artist)
 
     def _restyle(self) -> None:
         """Repaint the artwork and the last variation in the new look (a present still being
@@ -381,27 +357,6 @@ class Kiosk:
             self._painter.submit(job)
         elif self._last_source is not None and self._last is not None:
             self._submit("last", "restyle", *self._last_source)
-
-    # -- input --------------------------------------------------------------------
-    def poll_input(self) -> list[object]:
-        """Drain window events; return inbox events (rehearsal keys, KioskQuit)."""
-        if self._screen is None:
-            return []
-        out: list[object] = []
-        typed = self._keys.typed()
-        for event in pygame.event.get():
-            if event.type in self.CLOSE_EVENTS:
-                out += self._keys.quit("window closed", self.config)
-            elif event.type == pygame.KEYDOWN:
-                out += self._keys.key(event.key, self.config)
-        if self._keys.typed() != typed:
-            note = self._keys.typed()
-            self._cues.note = wall.render_note(note, self.upright) if note else None
-        return out
-
-    @property
-    def ignored_keys(self) -> int:
-        return self._keys.ignored
 
     # -- frames -------------------------------------------------------------------
     def frame(self) -> None:
@@ -427,31 +382,23 @@ class Kiosk:
     def _flip(self) -> None:
         pygame.display.flip()
 
-    def stats(self) -> dict[str, object]:
-        """For the status JSON: frames shown, fps and frame-time spread over the last frames."""
-        return {
-            **self.times.summary(),
-            "state": self.state,
-            "size": list(self.size),
-            "driver": self.driver,
-            "vsync": self.vsync,
-            "fading": self._picture.old is not None,
-            "ignored_keys": self.ignored_keys,
-            "overlay": self._cues.overlay_text is not None,
-            "banner": self._cues.banner_text,
-        }
+    # -- input, status, reading back (kiosk_io.py) ------------------------------------
+    def poll_input(self) -> list[object]:
+        """Drain window events; return inbox events (rehearsal keys, KioskQuit)."""
+        return kiosk_io.poll_input(self)
 
-    # -- reading back -------------------------------------------------------------
+    @property
+    def ignored_keys(self) -> int:
+        return self._keys.ignored
+
+    def stats(self) -> dict[str, object]:
+        """For the status JSON: frames, fps and frame-time spread over the last frames."""
+        return kiosk_io.stats(self)
+
     def read_pixels(self) -> np.ndarray:
         """The screen as HxWx3 uint8 RGB (what the last frame() drew)."""
-        screen = self._need_screen()
-        return np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
+        return kiosk_io.read_pixels(self)
 
     def screenshot(self, path: str | Path) -> Path:
-        """Save the screen as a PNG, atomically (the project's one write_atomic)."""
-        screen = self._need_screen()
-        target = Path(path)
-        png = io.BytesIO()
-        pygame.image.save(screen, png, "png")
-        write_atomic(target, png.getvalue())
-        return target
+        """Save the screen as a PNG, atomically."""
+        return kiosk_io.screenshot(self, path)
