@@ -29,7 +29,6 @@ from installation.app.parts import (
     display_for_reload,
     new_director,
     refresh_prefill,
-    resolved_display,
     schedule_for,
 )
 from installation.app.presenter import Presenter, cue_lead_s
@@ -53,6 +52,7 @@ from installation.ops.pjlink import ProjectorController
 from installation.osc.addresses import CUE_EVENTS
 from installation.osc.control import ControlServer
 from installation.show.schema import Show, variation_rule
+from installation.show.schema_screens import resolved_display
 
 if TYPE_CHECKING:
     from installation.ops.status import StatusBoard

@@ -15,13 +15,13 @@ from installation.app.app import App, FreshCounts, RunOptions, new_director
 from installation.app.contracts import CueOut, InputEdge, Screen, Worker
 from installation.app.housekeeper import Housekeeper
 from installation.app.inbox import Inbox
-from installation.app.parts import resolved_display
 from installation.app.reloader import Reloader
 from installation.app.room import Room
 from installation.core.events import ShowReloaded
 from installation.core.variations import Variation
 from installation.errors import ShowError
 from installation.show.schema import Show, variation_rule
+from installation.show.schema_screens import resolved_display
 from installation.show.watch import ShowWatcher
 from installation.storage.state import CountWriter, StateStore
 

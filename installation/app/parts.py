@@ -66,14 +66,6 @@ def display_for_reload(running: DisplaySection, new: DisplaySection) -> DisplayS
     return new.model_copy(update=kept)
 
 
-def resolved_display(show: Show) -> DisplaySection:
-    """[display] with its label font made absolute against the show folder."""
-    d = show.display
-    if d.label_font is None or d.label_font.is_absolute():
-        return d
-    return d.model_copy(update={"label_font": show.resolve(d.label_font)})
-
-
 def schedule_for(show: Show) -> Schedule:
     return show.schedule.build() if show.schedule else Schedule.always_open()
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from installation.app.contracts import ArchiveOut, Screen, Status
 from installation.core.variations import Variation
-from installation.display.label import LabelInfo
+from installation.display.label import LabelInfo, fill_label
 from installation.show.schema import Show
 
 if TYPE_CHECKING:
@@ -219,27 +219,3 @@ class Presenter:
         if error is not None:
             self._fault("label-template", error)
         return info
-
-
-def fill_label(
-    show: Show, variation: Variation, engine: str
-) -> tuple[LabelInfo | None, str | None]:
-    """The show's label template filled for `variation` (None: no label), and the template's
-    error if it failed (the label then falls back to number and seed)."""
-    if not show.display.label and not any(s.label for s in show.screens):
-        return None, None  # (each screen still decides whether it draws the label)
-    fields = {
-        "number": variation.number,
-        "seed": variation.seed,
-        "faces": " ".join(str(f) for f in variation.faces),
-        "title": show.show.title,
-        "artist": show.show.artist,
-        "engine": engine,
-    }
-    try:
-        text = show.display.label_template.format(**fields)
-    except (KeyError, IndexError, ValueError) as e:  # the loader rejects these
-        return LabelInfo(
-            variation.faces, f"Variation {variation.number} · seed {variation.seed}"
-        ), str(e)
-    return LabelInfo(faces=variation.faces, text=text), None

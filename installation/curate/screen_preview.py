@@ -13,7 +13,6 @@ import re
 
 import numpy as np
 
-from installation.app.presenter import fill_label
 from installation.core.variations import Variation
 from installation.errors import CurateError
 from installation.show.schema import DisplaySection, Show
@@ -37,7 +36,7 @@ def parse_screen(text: str) -> tuple[int, int]:
 
 def screen_settings(show: Show) -> DisplaySection:
     """[display], or with [[screens]] the first variation screen's settings."""
-    from installation.app.parts import resolved_display
+    from installation.show.schema_screens import resolved_display
 
     display = resolved_display(show)
     for i, entry in enumerate(show.screens):
@@ -55,7 +54,7 @@ def screen_picture(
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
-    from installation.display.label import LabelStyle, clear_font_cache
+    from installation.display.label import LabelStyle, clear_font_cache, fill_label
     from installation.display.slides import SlideJob, SlideStyle, render_slide
     from installation.display.window import parse_colour
 

@@ -31,9 +31,9 @@ from installation.core.events import KioskQuit
 from installation.display import kiosk_io
 from installation.display import label as wall
 from installation.display.keys import KeyRules
-from installation.display.label import LabelInfo, LabelStyle
+from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
-from installation.display.slides import SlideJob, SlidePainter, SlideStyle
+from installation.display.slides import SlideJob, SlidePainter, SlideStyle, style_for
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
@@ -67,7 +67,7 @@ class Kiosk:
         self.title, self.artist = title, artist
         self.dice, self.faces = dice, faces
         self._clock = clock
-        self._background = parse_colour(config.background)
+        self.background = parse_colour(config.background)
         self._screen: pygame.Surface | None = None
         self._ticker: pygame.time.Clock | None = None
         self.state = "attract"
@@ -85,11 +85,11 @@ class Kiosk:
         self.dropped_slides = 0  # painted, but superseded by a newer present before shown
         self.presents_placed = 0  # present slides painted and taken up (benches: first flip)
         self._black: pygame.Surface | None = None
-        self._picture = PictureLayer()
-        self._cues = CueLayer()
+        self.picture = PictureLayer()
+        self.cues = CueLayer()
         self._canvas: TurnedCanvas | None = None  # the cues draw upright through it
         self._done: list[tuple[SlideJob, pygame.Surface | None]] = []  # painted, not yet placed
-        self._keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
+        self.keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self.times = FrameTimes(STATS_WINDOW)
 
     def __repr__(self) -> str:
@@ -110,9 +110,9 @@ class Kiosk:
         self._ticker = pygame.time.Clock()
         self._canvas = TurnedCanvas(self._screen, Turn(self.config.rotation, self.size))
         self._black = self._plain(pygame.Color(0, 0, 0))
-        self._picture.new = self._black
+        self.picture.new = self._black
         self._painter = SlidePainter()
-        cues = self._cues
+        cues = self.cues
         cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
         cues.set_overlay(cues.overlay_text, self.upright)
         cues.set_banner(cues.banner_text, self.upright, again=True)
@@ -138,8 +138,8 @@ class Kiosk:
             self._painter, self._wanted, self._done = None, {}, []
             self._screen = self._canvas = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
-            self._picture.clear()
-            self._last = self._artwork_slide = self._cues.note = None
+            self.picture.clear()
+            self._last = self._artwork_slide = self.cues.note = None
             self._poster_slide = None
             self._release()
 
@@ -159,38 +159,20 @@ class Kiosk:
         """The screen as the visitor sees it: `size` turned by the rotation."""
         return Turn(self.config.rotation, self.size).upright
 
-    def _need_screen(self) -> pygame.Surface:
+    def need_screen(self) -> pygame.Surface:
         if self._screen is None:
             raise DisplayError("the kiosk is not open: call open() first")
         return self._screen
 
     # -- pictures -----------------------------------------------------------------
     def _plain(self, colour: pygame.Color) -> pygame.Surface:
-        surface = pygame.Surface(self.size, 0, self._need_screen())  # display format: no convert
+        surface = pygame.Surface(self.size, 0, self.need_screen())  # display format: no convert
         surface.fill(colour)
         return surface
 
     def _style(self) -> SlideStyle:
-        screen = self._need_screen()
-        bg = self._background
-        masks = screen.get_masks()
-        return SlideStyle(
-            self.size,
-            screen.get_bitsize(),
-            (masks[0], masks[1], masks[2], masks[3]),
-            self.config.fit,
-            (bg.r, bg.g, bg.b),
-            self.config.label,
-            self.title,
-            self.artist,
-            LabelStyle(
-                self.config.label_corner,
-                self.config.label_size,
-                str(self.config.label_font) if self.config.label_font else None,
-            ),
-            self.config.rotation,
-            self.config.upscale,
-        )
+        screen = self.need_screen()
+        return style_for(self.config, screen, self.background, self.title, self.artist)
 
     def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
         """Ask the painter for a slide; only the newest per slot will be shown."""
@@ -202,8 +184,8 @@ class Kiosk:
 
     def _show(self, slide: pygame.Surface, fade_s: float) -> None:
         """Crossfade from whatever is on screen (even a running fade) to `slide`."""
-        if slide is not self._picture.new:
-            self._picture.show(slide, fade_s, self._clock())
+        if slide is not self.picture.new:
+            self.picture.show(slide, fade_s, self._clock())
 
     @property
     def _transition_s(self) -> float:
@@ -228,7 +210,7 @@ class Kiosk:
         """Crossfade to this image (transition_ms; 0 cuts). Returns at once: the slide is
         painted off the main thread and the fade starts on the first frame() after.
         `painting` (the variation's source) is for a Wall's painting screens; unused here."""
-        self._need_screen()
+        self.need_screen()
         rgb = to_rgb(image)
         if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
             rgb = rgb.copy()
@@ -236,7 +218,7 @@ class Kiosk:
         self._submit("last", "present", rgb, label)
 
     # -- slides coming back from the painter -----------------------------------------
-    def _collect(self, hold: bool = False) -> None:
+    def collect(self, hold: bool = False) -> None:
         """Show the slides that finished painting (main thread, once per frame). `hold`
         keeps a finished present back (a Wall waits until every window has painted its)."""
         if self._painter is None:
@@ -273,13 +255,13 @@ class Kiosk:
         if job.kind == "artwork":
             old, self._artwork_slide = self._artwork_slide, slide
             first = self.state in ("rolling", "presenting") and not self._last
-            if (old is not None and self._picture.new is old) or self.state == "attract" or first:
+            if (old is not None and self.picture.new is old) or self.state == "attract" or first:
                 self._show(slide, fade)
             return
         old, self._last = self._last, slide
         self.presents_placed += job.kind == "present"
         if job.kind == "restyle":
-            if old is not None and self._picture.new is old:
+            if old is not None and self.picture.new is old:
                 self._show(slide, fade)
         elif dark:
             return  # kept for when the wall opens again
@@ -289,12 +271,25 @@ class Kiosk:
         else:
             self._show(slide, fade)
             if job.state_seq == self._state_seq:
-                self._cues.inviting = False  # a variation is on: the invitation would cover it
+                self.cues.inviting = False  # a variation is on: the invitation would cover it
 
     def settled(self) -> bool:
         """Nothing being painted or waiting to be shown, and no fade running."""
-        fading = self._picture.old is not None and self._picture.progress(self._clock()) < 1.0
+        fading = self.picture.old is not None and self.picture.progress(self._clock()) < 1.0
         return not self._wanted and not fading
+
+    def wait_painted(self, timeout: float) -> bool:
+        """Block until the slide painter is idle (tests, tools and a Wall's wait_ready)."""
+        return self._painter is None or self._painter.wait_idle(timeout)
+
+    @property
+    def waiting(self) -> bool:
+        """Slides asked for and not yet put up."""
+        return bool(self._wanted)
+
+    @property
+    def is_open(self) -> bool:
+        return self._screen is not None
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         """Tests and tools (main thread): wait for the slides asked for and put them up, as a
@@ -302,7 +297,7 @@ class Kiosk:
         if self._painter is None:
             return not self._wanted
         self._painter.wait_idle(timeout)
-        self._collect()
+        self.collect()
         return not self._wanted
 
     def set_state(self, state: str) -> None:
@@ -311,7 +306,7 @@ class Kiosk:
             raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
         previous, self.state = self.state, state
         self._state_seq += 1
-        self._cues.inviting = state == "attract"
+        self.cues.inviting = state == "attract"
         if self._screen is None:
             return
         assert self._black is not None
@@ -330,11 +325,11 @@ class Kiosk:
     def set_banner(self, text: str | None) -> None:
         """A small note for the people in the room (top left): the gallery is closed and
         this is a rehearsal. None removes it."""
-        self._cues.set_banner(text, self.upright if self._screen is not None else None)
+        self.cues.set_banner(text, self.upright if self._screen is not None else None)
 
     def set_overlay(self, text: str | None) -> None:
         """A readable error panel over everything (except blackout); None removes it."""
-        self._cues.set_overlay(text, self.upright if self._screen is not None else None)
+        self.cues.set_overlay(text, self.upright if self._screen is not None else None)
 
     def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
         """Live reload: apply what can change without reopening the window (background,
@@ -342,7 +337,7 @@ class Kiosk:
         (fullscreen, display, window_size, rotation) keep their running values, logged."""
         kiosk_io.configure(self, config, title, artist)
 
-    def _restyle(self) -> None:
+    def restyle(self) -> None:
         """Repaint the artwork and the last variation in the new look (a present still being
         painted is repainted as a present)."""
         if self._artwork is not None:
@@ -364,9 +359,9 @@ class Kiosk:
         now = self._clock()
         self.times.tick(now)
         try:
-            self._collect()
+            self.collect()
             self.draw(now)
-            self._flip()
+            self.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
         assert self._ticker is not None
@@ -374,12 +369,12 @@ class Kiosk:
 
     def draw(self, now: float) -> None:
         """The picture and what is drawn over it, into the screen surface (no flip)."""
-        screen = self._need_screen()
+        screen = self.need_screen()
         assert self._canvas is not None
-        self._picture.draw(screen, now)
-        self._cues.draw(self._canvas, self.state, now, self._picture)
+        self.picture.draw(screen, now)
+        self.cues.draw(self._canvas, self.state, now, self.picture)
 
-    def _flip(self) -> None:
+    def flip(self) -> None:
         pygame.display.flip()
 
     # -- input, status, reading back (kiosk_io.py) ------------------------------------
@@ -389,7 +384,7 @@ class Kiosk:
 
     @property
     def ignored_keys(self) -> int:
-        return self._keys.ignored
+        return self.keys.ignored
 
     def stats(self) -> dict[str, object]:
         """For the status JSON: frames, fps and frame-time spread over the last frames."""

@@ -29,18 +29,18 @@ if TYPE_CHECKING:
 # -- input --------------------------------------------------------------------
 def poll_input(kiosk: Kiosk) -> list[object]:
     """Drain window events; return inbox events (rehearsal keys, KioskQuit)."""
-    if kiosk._screen is None:
+    if not kiosk.is_open:
         return []
     out: list[object] = []
-    typed = kiosk._keys.typed()
+    typed = kiosk.keys.typed()
     for event in pygame.event.get():
         if event.type in kiosk.CLOSE_EVENTS:
-            out += kiosk._keys.quit("window closed", kiosk.config)
+            out += kiosk.keys.quit("window closed", kiosk.config)
         elif event.type == pygame.KEYDOWN:
-            out += kiosk._keys.key(event.key, kiosk.config)
-    if kiosk._keys.typed() != typed:
-        note = kiosk._keys.typed()
-        kiosk._cues.note = wall.render_note(note, kiosk.upright) if note else None
+            out += kiosk.keys.key(event.key, kiosk.config)
+    if kiosk.keys.typed() != typed:
+        note = kiosk.keys.typed()
+        kiosk.cues.note = wall.render_note(note, kiosk.upright) if note else None
     return out
 
 
@@ -52,23 +52,23 @@ def stats(kiosk: Kiosk) -> dict[str, object]:
         "size": list(kiosk.size),
         "driver": kiosk.driver,
         "vsync": kiosk.vsync,
-        "fading": kiosk._picture.old is not None,
+        "fading": kiosk.picture.old is not None,
         "ignored_keys": kiosk.ignored_keys,
-        "overlay": kiosk._cues.overlay_text is not None,
-        "banner": kiosk._cues.banner_text,
+        "overlay": kiosk.cues.overlay_text is not None,
+        "banner": kiosk.cues.banner_text,
     }
 
 
 # -- reading back -------------------------------------------------------------
 def read_pixels(kiosk: Kiosk) -> np.ndarray:
     """The screen as HxWx3 uint8 RGB (what the last frame() drew)."""
-    screen = kiosk._need_screen()
+    screen = kiosk.need_screen()
     return np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
 
 
 def screenshot(kiosk: Kiosk, path: str | Path) -> Path:
     """Save the screen as a PNG, atomically (the project's one write_atomic)."""
-    screen = kiosk._need_screen()
+    screen = kiosk.need_screen()
     target = Path(path)
     png = io.BytesIO()
     pygame.image.save(screen, png, "png")
@@ -86,11 +86,11 @@ def configure(kiosk: Kiosk, config: DisplaySection, title: str, artist: str) -> 
         log.warning("display %s change(s) apply after a restart", ", ".join(changed))
     old = (kiosk.config, kiosk.title, kiosk.artist)
     kiosk.config = config.model_copy(update={k: getattr(kiosk.config, k) for k in changed})
-    kiosk.title, kiosk.artist, kiosk._background = title, artist, background
-    if kiosk._screen is None:
+    kiosk.title, kiosk.artist, kiosk.background = title, artist, background
+    if not kiosk.is_open:
         return
     if kiosk.config.attract_text != old[0].attract_text:
-        kiosk._cues.invitation = wall.render_invitation(kiosk.config.attract_text, kiosk.upright)
+        kiosk.cues.invitation = wall.render_invitation(kiosk.config.attract_text, kiosk.upright)
     look = [getattr(old[0], k) != getattr(config, k) for k in LOOKS]
     if (title, artist) != old[1:] or any(look):
-        kiosk._restyle()
+        kiosk.restyle()

@@ -15,8 +15,13 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pygame
+
+if TYPE_CHECKING:
+    from installation.core.variations import Variation
+    from installation.show.schema import Show
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,30 @@ def unit(screen: tuple[int, int]) -> float:
     screen of this width would have (so portrait screens get a proportionate label)."""
     width, height = screen
     return float(min(height, width * 9 / 16))
+
+
+def fill_label(
+    show: Show, variation: Variation, engine: str
+) -> tuple[LabelInfo | None, str | None]:
+    """The show's label template filled for `variation` (None: no label), and the template's
+    error if it failed (the label then falls back to number and seed)."""
+    if not show.display.label and not any(s.label for s in show.screens):
+        return None, None  # (each screen still decides whether it draws the label)
+    fields = {
+        "number": variation.number,
+        "seed": variation.seed,
+        "faces": " ".join(str(f) for f in variation.faces),
+        "title": show.show.title,
+        "artist": show.show.artist,
+        "engine": engine,
+    }
+    try:
+        text = show.display.label_template.format(**fields)
+    except (KeyError, IndexError, ValueError) as e:  # the loader rejects these
+        return LabelInfo(
+            variation.faces, f"Variation {variation.number} · seed {variation.seed}"
+        ), str(e)
+    return LabelInfo(faces=variation.faces, text=text), None
 
 
 @functools.lru_cache(maxsize=32)

@@ -28,6 +28,7 @@ from installation.display import label as wall
 from installation.display.label import LabelInfo, LabelStyle
 from installation.display.transitions import fit_picture
 from installation.display.turn import Turn
+from installation.show.schema import DisplaySection
 
 log = logging.getLogger(__name__)
 # pygame loads surfarray lazily (importlib's LazyLoader), which is not thread-safe before
@@ -66,6 +67,31 @@ class SlideJob:
     credit: bool
     style: SlideStyle
     state_seq: int = 0
+
+
+def style_for(
+    config: DisplaySection,
+    screen: pygame.Surface,
+    background: pygame.Color,
+    title: str,
+    artist: str,
+) -> SlideStyle:
+    """The look of slides for `screen` (its pixel format) under a [display] config."""
+    masks = screen.get_masks()
+    font = str(config.label_font) if config.label_font else None
+    return SlideStyle(
+        screen.get_size(),
+        screen.get_bitsize(),
+        (masks[0], masks[1], masks[2], masks[3]),
+        config.fit,
+        (background.r, background.g, background.b),
+        config.label,
+        title,
+        artist,
+        LabelStyle(config.label_corner, config.label_size, font),
+        config.rotation,
+        config.upscale,
+    )
 
 
 def render_slide(job: SlideJob) -> pygame.Surface:

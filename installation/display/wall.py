@@ -110,7 +110,7 @@ class ScreenWindow(Kiosk):
             raise DisplayError(f"{describe(self.index, self.entry)}: no window ({e})") from e
         return surface, pygame.display.get_driver(), False
 
-    def _flip(self) -> None:
+    def flip(self) -> None:
         assert self.window is not None
         self.window.flip()
 
@@ -270,18 +270,17 @@ class Wall:
         it up (on one frame, as frame() does)."""
         deadline = time.monotonic() + timeout
         for w in self.windows:
-            if w._painter is not None:
-                w._painter.wait_idle(max(0.0, deadline - time.monotonic()))
-        self._collect()
-        return all(not w._wanted for w in self.windows)
+            w.wait_painted(max(0.0, deadline - time.monotonic()))
+        self.collect()
+        return not any(w.waiting for w in self.windows)
 
-    def _collect(self) -> None:
+    def collect(self) -> None:
         """Take finished slides; presents only once no window is still painting its."""
         for w in self.windows:
-            w._collect(hold=True)
+            w.collect(hold=True)
         if not any(w.painting_present() for w in self.windows):
             for w in self.windows:
-                w._collect()
+                w.collect()
 
     # -- state, text, settings ----------------------------------------------------------
     def set_state(self, state: str) -> None:
@@ -318,11 +317,11 @@ class Wall:
         now = self._clock()
         self.times.tick(now)
         try:
-            self._collect()
+            self.collect()
             for w in self.windows:
                 w.draw(now)
             for w in self.windows:
-                w._flip()
+                w.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
         assert self._ticker is not None
@@ -336,7 +335,7 @@ class Wall:
             "size": list(self.size),
             "driver": self.driver,
             "vsync": False,
-            "fading": any(w._picture.old is not None for w in self.windows),
+            "fading": any(w.picture.old is not None for w in self.windows),
             "ignored_keys": first.get("ignored_keys", 0),
             "overlay": first.get("overlay", False),
             "banner": first.get("banner"),

@@ -9,11 +9,14 @@ as do fit, background and label.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, Strict, StrictInt
 
 from installation.show.schema_base import Section
+
+if TYPE_CHECKING:
+    from installation.show.schema import DisplaySection, Show
 
 Rotation = Literal[0, 90, 180, 270]
 Corner = Literal["bottom-left", "bottom-right", "top-left", "top-right"]
@@ -89,3 +92,11 @@ class ScreenEntry(Section):
             x, y, w, h = self.window
             return x, y, w, h
         return index * size[0], 0, size[0], size[1]
+
+
+def resolved_display(show: Show) -> DisplaySection:
+    """[display] with its label font made absolute against the show folder."""
+    d = show.display
+    if d.label_font is None or d.label_font.is_absolute():
+        return d
+    return d.model_copy(update={"label_font": show.resolve(d.label_font)})

@@ -120,7 +120,7 @@ def test_no_screen_takes_up_a_present_before_every_screen_has_painted_it(
     assert wall.wait_ready()
     wall.frame()
     assert centres(wall) == [BLUE, RED]
-    assert fast._picture.start == slow._picture.start  # both fades began at one instant
+    assert fast.picture.start == slow.picture.start  # both fades began at one instant
 
 
 def test_screens_keep_their_own_settings(walls: list[Wall], clock: FakeClock) -> None:
