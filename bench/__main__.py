@@ -18,7 +18,7 @@ from bench.common import REPO, Result, headless, load_average, machine
 
 def plan(tmp: Path, quick: bool) -> dict[str, Callable[[], Result]]:
     """Each benchmark as a thunk, with iteration counts for a full or a quick run."""
-    from bench import cold_start, engine_bench, io_bench, latency, web_bench
+    from bench import cold_start, engine_bench, io_bench, latency, screens_bench, web_bench
     from bench.common import tiny_model
 
     model_cache: list[Path] = []
@@ -38,6 +38,8 @@ def plan(tmp: Path, quick: bool) -> dict[str, Callable[[], Result]]:
         "5": lambda: engine_bench.bench_cache_fill(tmp, 1 if q else 3, model(), 6 if q else 36),
         "7": lambda: cold_start.bench_cold_start(tmp, 1 if q else 3, model()),
         "8": lambda: web_bench.bench_web_burst(tmp, 100 if q else 1000, 1.0 if q else 3.0),
+        "9": lambda: screens_bench.bench_two_screens(tmp, 1.0 if q else 10.0, model()),
+        "10": lambda: screens_bench.bench_upscale(3 if q else 30),
     }
 
 
@@ -59,7 +61,7 @@ def run(quick: bool, only: set[str] | None) -> tuple[list[Result], bool]:
             result.seconds = time.perf_counter() - t0
             print(f"benchmark {key}: {result.title} ({result.seconds:.1f} s)", flush=True)
             results.append(result)
-    return sorted(results, key=lambda r: r.key), ok
+    return sorted(results, key=lambda r: int(r.key)), ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
-    if only and not only <= {str(i) for i in range(1, 9)}:
-        parser.error(f"--only takes numbers 1..8, got {args.only!r}")
+    if only and not only <= {str(i) for i in range(1, 11)}:
+        parser.error(f"--only takes numbers 1..10, got {args.only!r}")
     headless()
     # One torch thread in the worker child and in the bare calls alike: on a 2-core machine
     # the default (one per core) fights the display loop and other load, and the spread of

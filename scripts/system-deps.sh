@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests use as independent peers and checkers:
-#   liblo-tools (oscsend/oscdump), xvfb (a real X server), systemd (systemd-analyze),
+#   liblo-tools (oscsend/oscdump), xvfb (a real X server), x11-apps (xwd: root-window
+#   screenshots), systemd (systemd-analyze),
 #   gcc/make (firmware tests), chromium + chromium-driver (the console's browser tests).
 # Installs what is missing when run as root (CI); otherwise says what to install.
 set -euo pipefail
 need=()
 command -v oscsend >/dev/null || need+=(liblo-tools)
 command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xwd >/dev/null || need+=(x11-apps)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)

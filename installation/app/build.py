@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from installation.app.app import App, FreshCounts, RunOptions, new_director
-from installation.app.contracts import CueOut, InputEdge, Worker
+from installation.app.contracts import CueOut, InputEdge, Screen, Worker
 from installation.app.housekeeper import Housekeeper
 from installation.app.inbox import Inbox
 from installation.app.reloader import Reloader
@@ -21,6 +21,7 @@ from installation.core.events import ShowReloaded
 from installation.core.variations import Variation
 from installation.errors import ShowError
 from installation.show.schema import Show, variation_rule
+from installation.show.schema_screens import resolved_display
 from installation.show.watch import ShowWatcher
 from installation.storage.state import CountWriter, StateStore
 
@@ -36,18 +37,32 @@ def build_app(show: Show, options: RunOptions) -> App:
     from installation.ops.status import StatusBoard
     from installation.storage.archive import archive_for
 
-    display = show.display
+    display = resolved_display(show)
     if options.window:
         display = display.model_copy(update={"fullscreen": False})
     if options.rehearsal:
         display = display.model_copy(update={"rehearsal_keys": True})
-    kiosk = Kiosk(
-        display,
-        title=show.show.title,
-        artist=show.show.artist,
-        dice=show.dice.count,
-        faces=show.dice.faces,
-    )
+    kiosk: Screen
+    if show.screens:  # several screens: one window each, changing on the same frame
+        from installation.display.wall import Wall
+
+        kiosk = Wall(
+            display,
+            list(show.screens),
+            folder=show.folder,
+            title=show.show.title,
+            artist=show.show.artist,
+            dice=show.dice.count,
+            faces=show.dice.faces,
+        )
+    else:
+        kiosk = Kiosk(
+            display,
+            title=show.show.title,
+            artist=show.show.artist,
+            dice=show.dice.count,
+            faces=show.dice.faces,
+        )
     counts = fresh_counts(show)
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
 

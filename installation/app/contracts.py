@@ -35,7 +35,8 @@ class Part(Stoppable, Protocol):
 
 
 class Screen(Part, Protocol):
-    """The wall: the kiosk window (display/kiosk.py) or FakeKiosk."""
+    """The wall: the kiosk window (display/kiosk.py), several screens (display/wall.py) or
+    FakeKiosk."""
 
     config: DisplaySection
 
@@ -43,7 +44,11 @@ class Screen(Part, Protocol):
 
     def set_poster(self, image: np.ndarray | None) -> None: ...
 
-    def present(self, image: np.ndarray, label: LabelInfo | None) -> None: ...
+    def present(
+        self, image: np.ndarray, label: LabelInfo | None, painting: np.ndarray | None = None
+    ) -> None:
+        """Put a variation up; `painting` is the source painting it came from (for screens
+        showing the painting beside its variation)."""
 
     def settled(self) -> bool: ...
 
@@ -162,6 +167,7 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
     from installation.dice.serial import DiceLink
     from installation.display.fake import FakeKiosk
     from installation.display.kiosk import Kiosk
+    from installation.display.wall import Wall
     from installation.ops.notify import Notifier
     from installation.ops.pjlink import ProjectorController
     from installation.ops.status import StatusBoard
@@ -176,7 +182,7 @@ def _checks() -> None:  # pragma: no cover - never called; mypy checks the assig
     from installation.worker.client import WorkerClient
     from installation.worker.fake import FakeWorker
 
-    screens: list[type[Screen]] = [Kiosk, FakeKiosk]
+    screens: list[type[Screen]] = [Kiosk, Wall, FakeKiosk]
     workers: list[type[Worker]] = [WorkerClient, CachedWorker, FakeWorker]
     cues: list[type[CueOut]] = [CueSender, FakeCueSender]
     edges: list[type[InputEdge]] = [

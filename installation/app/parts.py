@@ -103,9 +103,8 @@ def artwork_for(show: Show, fault: Callable[[str, str], None]) -> np.ndarray:
             fault("artwork", f"cannot read {paintings[0]}: {e}")
     from installation.engines.images import placeholder
 
-    return placeholder(
-        (show.variations.width, show.variations.height), show.show.title or show.show.name
-    )
+    params = variation_rule(show).params
+    return placeholder((params.width, params.height), show.show.title or show.show.name)
 
 
 def refresh_prefill(

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from installation.app.contracts import ArchiveOut, Screen, Status
 from installation.core.variations import Variation
-from installation.display.label import LabelInfo
+from installation.display.label import LabelInfo, fill_label
 from installation.show.schema import Show
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ log = logging.getLogger("installation.app")
 
 DURABLE_WAIT_S = 2.0  # a hung disk holds a picture back at most this long
 KEEP_PRESENTED = 100
+KEEP_PAINTINGS = 8  # source paintings kept in memory for screens that show them
 
 
 def cue_lead_s(show: Show) -> float:
@@ -69,15 +72,24 @@ class Presenter:
         self._pending_screenshot: str | None = None
         self.shown_at = 0.0  # wall time the newest present goes up (the `shown` cue's time)
         self.presented: list[Variation] = []
+        self._paintings: dict[int, np.ndarray] = {}  # painting index -> image, for screens
 
     def __repr__(self) -> str:
         return f"<Presenter durable={len(self._durable)} held={len(self._held)}>"
 
     def dress(self, state: str) -> None:
         """The opened screen gets the painting (attract), the standby poster and its state."""
+        self.redress()
+        self.screen.set_state(state)
+
+    def redress(self) -> None:
+        """The painting (attract) and the standby poster of the show now running: after a
+        live swap of the painting, attract and standby show the new one."""
         from installation.app.parts import artwork_for
 
-        self.screen.set_artwork(artwork_for(self.show, self._fault))
+        artwork = artwork_for(self.show, self._fault)
+        self._paintings = {0: artwork} if self.show.artwork.paintings else {}
+        self.screen.set_artwork(artwork)
         poster = self.show.display.standby_image
         if poster is not None:  # checked by the loader; a file removed since means black
             from installation.engines.images import load_rgb
@@ -86,7 +98,6 @@ class Presenter:
                 self.screen.set_poster(load_rgb(self.show.resolve(poster)))
             except Exception as e:
                 self._fault("standby-image", f"cannot read {poster}: {e}; standby is black")
-        self.screen.set_state(state)
 
     # -- inputs -----------------------------------------------------------------------
     def throw_started(self, now: float) -> None:
@@ -154,7 +165,7 @@ class Presenter:
     def _show(self, result: Result, now: float) -> None:
         """The picture goes on the wall; the archive gets it with how it was made."""
         variation, image, engine = result.variation, result.image, result.engine
-        self.screen.present(image, self.label_for(variation, engine))
+        self.screen.present(image, self.label_for(variation, engine), self.painting_for(variation))
         if self.archive is not None:
             self.archive.save(image, variation, engine=engine, describe=dict(result.describe))
         self._presented_at = now
@@ -182,22 +193,29 @@ class Presenter:
         if self.screenshot_dir is not None:
             self._pending_screenshot = f"variation-{variation.number:05d}-{variation.key}.png"
 
+    def painting_for(self, variation: Variation) -> np.ndarray | None:
+        """The source painting of `variation`, when a screen shows paintings ([[screens]]
+        with content painting or previous); loaded once per show and painting."""
+        paintings = self.show.artwork.paintings
+        if not paintings or all(s.content == "variation" for s in self.show.screens):
+            return None
+        index = variation.painting % len(paintings)
+        if index not in self._paintings:
+            from installation.engines.images import load_rgb
+
+            try:
+                image = load_rgb(self.show.resolve(paintings[index]))
+            except Exception as e:  # removed since the show loaded: the screen keeps its picture
+                self._fault("artwork", f"cannot read {paintings[index]}: {e}")
+                return None
+            if len(self._paintings) >= KEEP_PAINTINGS:
+                self._paintings.pop(next(iter(self._paintings)))
+            self._paintings[index] = image
+        return self._paintings[index]
+
     def label_for(self, variation: Variation, engine: str) -> LabelInfo | None:
         """The wall label: the show's template filled for this variation (None: no label)."""
-        show = self.show
-        if not show.display.label:
-            return None
-        fields = {
-            "number": variation.number,
-            "seed": variation.seed,
-            "faces": " ".join(str(f) for f in variation.faces),
-            "title": show.show.title,
-            "artist": show.show.artist,
-            "engine": engine,
-        }
-        try:
-            text = show.display.label_template.format(**fields)
-        except (KeyError, IndexError, ValueError) as e:  # the loader rejects these
-            text = f"Variation {variation.number} · seed {variation.seed}"
-            self._fault("label-template", str(e))
-        return LabelInfo(faces=variation.faces, text=text)
+        info, error = fill_label(self.show, variation, engine)
+        if error is not None:
+            self._fault("label-template", error)
+        return info

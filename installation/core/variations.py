@@ -95,6 +95,15 @@ class VariationRule:
     approved_only: bool = False
     approved: tuple[Approval, ...] = ()
     blocked_seeds: frozenset[int] = frozenset()
+    # per painting (width, height) when they differ (each painting's own shape); () all `params`
+    sizes: tuple[tuple[int, int], ...] = ()
+
+    def params_for(self, painting: int) -> RenderParams:
+        """The render parameters for a variation of painting `painting`."""
+        if not self.sizes:
+            return self.params
+        w, h = self.sizes[painting % len(self.sizes)]
+        return replace(self.params, width=w, height=h)
 
 
 def derive_seed(salt: str, key: str, repeat: int | None, reroll: int = 0) -> int:
@@ -162,7 +171,8 @@ def _approved_variation(rule: VariationRule, throw: Throw, count: int, repeat: i
         substitute = True
     v = _derive(rule, Throw(choice.faces, throw.source), count, 0, repeat)
     if choice.seed is not None:
-        v = replace(v, seed=choice.seed, painting=choice.seed % max(1, rule.paintings))
+        painting = choice.seed % max(1, rule.paintings)
+        v = replace(v, seed=choice.seed, painting=painting, params=rule.params_for(painting))
     if substitute:
         v = replace(v, meta={"thrown": throw.key, "approved_instead": v.key})
     return v
@@ -181,6 +191,7 @@ def _derive(rule: VariationRule, throw: Throw, count: int, reroll: int, repeat: 
     else:
         seed = derive_seed(rule.salt, key, None, reroll)
         number = outcome_index(throw.faces, rule.faces_per_die) + 1
+    painting = seed % max(1, rule.paintings)
     return Variation(
         faces=throw.faces,
         key=key,
@@ -188,9 +199,9 @@ def _derive(rule: VariationRule, throw: Throw, count: int, reroll: int, repeat: 
         seed=seed,
         prompt=render_prompt(rule.prompt, rule.variants, throw.faces),
         negative_prompt=rule.negative_prompt,
-        params=rule.params,
+        params=rule.params_for(painting),
         reroll=reroll,
-        painting=seed % max(1, rule.paintings),
+        painting=painting,
         repeat=repeat if rule.seed_mode == "fresh" else 0,
     )
 

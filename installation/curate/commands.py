@@ -34,6 +34,12 @@ def _preview(sub: Any) -> None:
     p.add_argument("--parents", action="store_true", help="create -o's missing folders")
     p.add_argument("--repeat", type=int, metavar="N", help="fresh seeds: this outcome's Nth throw")
     p.add_argument("--no-cache", action="store_true", help="render even if the cache has it")
+    p.add_argument(
+        "--screen",
+        metavar="WxH",
+        help="write what a screen of this size shows (fit, background, label); "
+        "default: the bare generated image",
+    )
     p.set_defaults(func=run_preview)
 
 

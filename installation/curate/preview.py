@@ -1,4 +1,5 @@
-"""`installation preview`: one variation, rendered exactly as the kiosk would present it.
+"""`installation preview`: one variation, rendered exactly as the kiosk would present it
+(with --screen WxH: the whole screen, label included; curate/screen_preview.py).
 
 Same derivation (variation_rule + derive_variation; blocked seeds and unsafe images are
 re-rolled the way the app does), same engine (build_engine(spec_from_show(show))), same
@@ -226,10 +227,17 @@ def run_preview(args: argparse.Namespace) -> int:
         faces = parse_faces(args.dice, show.dice.count, show.dice.faces)
         given = args.output and checked_output(args.output, parents=args.parents)  # before work
         result, info = preview(show, faces, args.repeat, use_cache=not args.no_cache)
+        picture = result.image
+        if getattr(args, "screen", None):
+            from installation.curate.screen_preview import parse_screen, screen_picture
+
+            size = parse_screen(args.screen)
+            picture = screen_picture(show, result.variation, picture, result.engine, size)
+            info["screen"] = f"{size[0]}x{size[1]}"
         out = given or checked_output(
             f"preview-{show.show.name}-{result.variation.key}.png", parents=False
         )
-        save_png(result.image, out, info, output=True)
+        save_png(picture, out, info, output=True)
     except ShowError as e:
         print(e, file=sys.stderr)
         return 2

@@ -33,7 +33,7 @@ from installation.curate.preview import ShowRenderer, director_for
 from installation.errors import CurateError
 from installation.progress import ProgressBar
 from installation.show.notes import SHEET_SAMPLE
-from installation.show.schema import Show
+from installation.show.schema import Show, variation_rule
 
 MAX_TILES = SHEET_SAMPLE  # three six-sided dice: above this a sheet shows a sample
 MAX_SHEET_PIXELS = 64 * 2**20  # the page's tiles: 192 MB as RGB (216 tiles of 512 px fit)
@@ -242,7 +242,8 @@ def make_sheet(
     renderer = renderer or ShowRenderer(show)
     d = show.dice
     outcomes, total = choose_outcomes(d.count, d.faces, sample, show.variations.salt)
-    check_size(len(outcomes), tile_width, show.variations.height / show.variations.width)
+    params = variation_rule(show).params
+    check_size(len(outcomes), tile_width, params.height / params.width)
     stream = progress_stream if progress_stream is not None else sys.stderr
     progress = ProgressBar(len(outcomes), stream, what="sheet", clock=clock)
     tiles = render_tiles(show, outcomes, renderer, progress, tile_width)

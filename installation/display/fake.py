@@ -52,6 +52,7 @@ class FakeKiosk:
         self.artwork: np.ndarray | None = None
         self.poster: np.ndarray | None = None
         self.presents: list[tuple[np.ndarray, LabelInfo | None]] = []
+        self.paintings: list[np.ndarray | None] = []  # the painting passed with each present
         self.overlay: str | None = None
         self.banner: str | None = None
         self.overlays: list[str | None] = []
@@ -94,9 +95,12 @@ class FakeKiosk:
     def set_poster(self, image: np.ndarray | None) -> None:
         self.poster = None if image is None else to_rgb(image)
 
-    def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
+    def present(
+        self, image: np.ndarray, label: LabelInfo | None, painting: np.ndarray | None = None
+    ) -> None:
         self._need_open()
         self.presents.append((to_rgb(image), label))
+        self.paintings.append(None if painting is None else to_rgb(painting))
 
     def settled(self) -> bool:
         """Always: the fake shows a present at once and draws no fades."""

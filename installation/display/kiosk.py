@@ -18,7 +18,6 @@ variation and its label), standby (fades to black; errors still shown), blackout
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Callable
@@ -29,28 +28,30 @@ import numpy as np
 import pygame
 
 from installation.core.events import KioskQuit
+from installation.display import kiosk_io
 from installation.display import label as wall
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
-from installation.display.slides import SlideJob, SlidePainter, SlideStyle
+from installation.display.slides import SlideJob, SlidePainter, SlideStyle, style_for
 from installation.display.transitions import FrameTimes, to_rgb
+from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import BadImage, DisplayError
-from installation.show.changes import restart_keys
 from installation.show.schema import DisplaySection
-from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colour", "to_rgb"]
 
 STATES = ("attract", "rolling", "presenting", "standby", "blackout")
 STATS_WINDOW = 600  # frame durations kept for fps and percentiles (10 s at 60 fps)
-RESTART_KEYS = restart_keys("display")  # configure() cannot change these
+RESTART_KEYS = kiosk_io.RESTART_KEYS  # configure() cannot change these
 
 
 class Kiosk:
     """The real display edge (pygame-ce). See module docstring; FakeKiosk has the same API."""
+
+    CLOSE_EVENTS: tuple[int, ...] = (pygame.QUIT,)  # a window closed: the quit key's rules
 
     def __init__(
         self,
@@ -66,7 +67,7 @@ class Kiosk:
         self.title, self.artist = title, artist
         self.dice, self.faces = dice, faces
         self._clock = clock
-        self._background = parse_colour(config.background)
+        self.background = parse_colour(config.background)
         self._screen: pygame.Surface | None = None
         self._ticker: pygame.time.Clock | None = None
         self.state = "attract"
@@ -84,9 +85,11 @@ class Kiosk:
         self.dropped_slides = 0  # painted, but superseded by a newer present before shown
         self.presents_placed = 0  # present slides painted and taken up (benches: first flip)
         self._black: pygame.Surface | None = None
-        self._picture = PictureLayer()
-        self._cues = CueLayer()
-        self._keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
+        self.picture = PictureLayer()
+        self.cues = CueLayer()
+        self._canvas: TurnedCanvas | None = None  # the cues draw upright through it
+        self._done: list[tuple[SlideJob, pygame.Surface | None]] = []  # painted, not yet placed
+        self.keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self.times = FrameTimes(STATS_WINDOW)
 
     def __repr__(self) -> str:
@@ -103,36 +106,46 @@ class Kiosk:
 
     def open(self) -> None:
         """Open the fullscreen kiosk (or a window). Raises DisplayError with advice."""
-        self._screen, self.driver, self.vsync = open_window(self.config)
-        pygame.display.set_caption(self.title or "installation")
-        pygame.mouse.set_visible(not self.config.fullscreen)
-        pygame.display.set_allow_screensaver(False)
+        self._screen, self.driver, self.vsync = self._open_surface()
         self._ticker = pygame.time.Clock()
+        self._canvas = TurnedCanvas(self._screen, Turn(self.config.rotation, self.size))
         self._black = self._plain(pygame.Color(0, 0, 0))
-        self._picture.new = self._black
+        self.picture.new = self._black
         self._painter = SlidePainter()
-        cues = self._cues
-        cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
-        cues.set_overlay(cues.overlay_text, self.size)
-        cues.set_banner(cues.banner_text, self.size, again=True)
+        cues = self.cues
+        cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
+        cues.set_overlay(cues.overlay_text, self.upright)
+        cues.set_banner(cues.banner_text, self.upright, again=True)
         if self._artwork is not None:
             self.set_artwork(self._artwork)
         if self._poster is not None:
             self.set_poster(self._poster)
         log.info("kiosk open: %s driver=%s vsync=%s", self.size, self.driver, self.vsync)
 
+    def _open_surface(self) -> tuple[pygame.Surface, str, bool]:
+        """The display surface, SDL's driver and whether vsync is on (Wall windows: their own)."""
+        screen, driver, vsync = open_window(self.config)
+        pygame.display.set_caption(self.title or "installation")
+        pygame.mouse.set_visible(not self.config.fullscreen)
+        pygame.display.set_allow_screensaver(False)
+        return screen, driver, vsync
+
     def close(self) -> None:
         """Release the display. Safe to call twice."""
         if self._screen is not None:
             if self._painter is not None:
                 self._painter.close()  # before pygame.quit(): it may be painting a slide
-            self._painter, self._wanted = None, {}
-            self._screen = None
+            self._painter, self._wanted, self._done = None, {}, []
+            self._screen = self._canvas = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
-            self._picture.clear()
-            self._last = self._artwork_slide = self._cues.note = None
+            self.picture.clear()
+            self._last = self._artwork_slide = self.cues.note = None
             self._poster_slide = None
-            quit_pygame()
+            self._release()
+
+    def _release(self) -> None:
+        """Give the display back (a Wall window destroys only itself)."""
+        quit_pygame()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -141,31 +154,25 @@ class Kiosk:
         w, h = self._screen.get_size()
         return w, h
 
-    def _need_screen(self) -> pygame.Surface:
+    @property
+    def upright(self) -> tuple[int, int]:
+        """The screen as the visitor sees it: `size` turned by the rotation."""
+        return Turn(self.config.rotation, self.size).upright
+
+    def need_screen(self) -> pygame.Surface:
         if self._screen is None:
             raise DisplayError("the kiosk is not open: call open() first")
         return self._screen
 
     # -- pictures -----------------------------------------------------------------
     def _plain(self, colour: pygame.Color) -> pygame.Surface:
-        surface = pygame.Surface(self.size, 0, self._need_screen())  # display format: no convert
+        surface = pygame.Surface(self.size, 0, self.need_screen())  # display format: no convert
         surface.fill(colour)
         return surface
 
     def _style(self) -> SlideStyle:
-        screen = self._need_screen()
-        bg = self._background
-        masks = screen.get_masks()
-        return SlideStyle(
-            self.size,
-            screen.get_bitsize(),
-            (masks[0], masks[1], masks[2], masks[3]),
-            self.config.fit,
-            (bg.r, bg.g, bg.b),
-            self.config.label,
-            self.title,
-            self.artist,
-        )
+        screen = self.need_screen()
+        return style_for(self.config, screen, self.background, self.title, self.artist)
 
     def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
         """Ask the painter for a slide; only the newest per slot will be shown."""
@@ -177,8 +184,8 @@ class Kiosk:
 
     def _show(self, slide: pygame.Surface, fade_s: float) -> None:
         """Crossfade from whatever is on screen (even a running fade) to `slide`."""
-        if slide is not self._picture.new:
-            self._picture.show(slide, fade_s, self._clock())
+        if slide is not self.picture.new:
+            self.picture.show(slide, fade_s, self._clock())
 
     @property
     def _transition_s(self) -> float:
@@ -197,10 +204,13 @@ class Kiosk:
         if self._poster is not None and self._screen is not None:
             self._submit("poster", "poster", self._poster, None)
 
-    def present(self, image: np.ndarray, label: LabelInfo | None) -> None:
+    def present(
+        self, image: np.ndarray, label: LabelInfo | None, painting: np.ndarray | None = None
+    ) -> None:
         """Crossfade to this image (transition_ms; 0 cuts). Returns at once: the slide is
-        painted off the main thread and the fade starts on the first frame() after."""
-        self._need_screen()
+        painted off the main thread and the fade starts on the first frame() after.
+        `painting` (the variation's source) is for a Wall's painting screens; unused here."""
+        self.need_screen()
         rgb = to_rgb(image)
         if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
             rgb = rgb.copy()
@@ -208,17 +218,31 @@ class Kiosk:
         self._submit("last", "present", rgb, label)
 
     # -- slides coming back from the painter -----------------------------------------
-    def _collect(self) -> None:
-        """Show the slides that finished painting (main thread, once per frame)."""
+    def collect(self, hold: bool = False) -> None:
+        """Show the slides that finished painting (main thread, once per frame). `hold`
+        keeps a finished present back (a Wall waits until every window has painted its)."""
         if self._painter is None:
             return
-        for job, slide in self._painter.take():
+        self._done.extend(self._painter.take())
+        kept: list[tuple[SlideJob, pygame.Surface | None]] = []
+        for job, slide in self._done:
             if self._wanted.get(job.slot) is not job:
                 self.dropped_slides += 1  # a newer present (or restyle) is on its way
+                continue
+            if hold and job.kind == "present":
+                kept.append((job, slide))
                 continue
             del self._wanted[job.slot]
             if slide is not None:
                 self._place(job, slide)
+        self._done = kept
+
+    def painting_present(self) -> bool:
+        """A present was asked for and its slide is still being painted."""
+        job = self._wanted.get("last")
+        return (
+            job is not None and job.kind == "present" and all(j is not job for j, _ in self._done)
+        )
 
     def _place(self, job: SlideJob, slide: pygame.Surface) -> None:
         """What a finished slide does, as if it had been made at once when asked for."""
@@ -231,13 +255,13 @@ class Kiosk:
         if job.kind == "artwork":
             old, self._artwork_slide = self._artwork_slide, slide
             first = self.state in ("rolling", "presenting") and not self._last
-            if (old is not None and self._picture.new is old) or self.state == "attract" or first:
+            if (old is not None and self.picture.new is old) or self.state == "attract" or first:
                 self._show(slide, fade)
             return
         old, self._last = self._last, slide
         self.presents_placed += job.kind == "present"
         if job.kind == "restyle":
-            if old is not None and self._picture.new is old:
+            if old is not None and self.picture.new is old:
                 self._show(slide, fade)
         elif dark:
             return  # kept for when the wall opens again
@@ -247,12 +271,25 @@ class Kiosk:
         else:
             self._show(slide, fade)
             if job.state_seq == self._state_seq:
-                self._cues.inviting = False  # a variation is on: the invitation would cover it
+                self.cues.inviting = False  # a variation is on: the invitation would cover it
 
     def settled(self) -> bool:
         """Nothing being painted or waiting to be shown, and no fade running."""
-        fading = self._picture.old is not None and self._picture.progress(self._clock()) < 1.0
+        fading = self.picture.old is not None and self.picture.progress(self._clock()) < 1.0
         return not self._wanted and not fading
+
+    def wait_painted(self, timeout: float) -> bool:
+        """Block until the slide painter is idle (tests, tools and a Wall's wait_ready)."""
+        return self._painter is None or self._painter.wait_idle(timeout)
+
+    @property
+    def waiting(self) -> bool:
+        """Slides asked for and not yet put up."""
+        return bool(self._wanted)
+
+    @property
+    def is_open(self) -> bool:
+        return self._screen is not None
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         """Tests and tools (main thread): wait for the slides asked for and put them up, as a
@@ -260,7 +297,7 @@ class Kiosk:
         if self._painter is None:
             return not self._wanted
         self._painter.wait_idle(timeout)
-        self._collect()
+        self.collect()
         return not self._wanted
 
     def set_state(self, state: str) -> None:
@@ -269,7 +306,7 @@ class Kiosk:
             raise ValueError(f"kiosk state {state!r} is not known; use one of {', '.join(STATES)}")
         previous, self.state = self.state, state
         self._state_seq += 1
-        self._cues.inviting = state == "attract"
+        self.cues.inviting = state == "attract"
         if self._screen is None:
             return
         assert self._black is not None
@@ -288,32 +325,19 @@ class Kiosk:
     def set_banner(self, text: str | None) -> None:
         """A small note for the people in the room (top left): the gallery is closed and
         this is a rehearsal. None removes it."""
-        self._cues.set_banner(text, self.size if self._screen is not None else None)
+        self.cues.set_banner(text, self.upright if self._screen is not None else None)
 
     def set_overlay(self, text: str | None) -> None:
         """A readable error panel over everything (except blackout); None removes it."""
-        self._cues.set_overlay(text, self.size if self._screen is not None else None)
+        self.cues.set_overlay(text, self.upright if self._screen is not None else None)
 
     def configure(self, config: DisplaySection, *, title: str, artist: str) -> None:
         """Live reload: apply what can change without reopening the window (background,
-        attract text, label, fit, transition, fps, keys, title/artist). fullscreen, display and
-        window_size keep their running values and are named in the log."""
-        background = parse_colour(config.background)  # a bad colour changes nothing
-        changed = [k for k in RESTART_KEYS if getattr(config, k) != getattr(self.config, k)]
-        if changed:
-            log.warning("display %s change(s) apply after a restart", ", ".join(changed))
-        old = (self.config, self.title, self.artist)
-        self.config = config.model_copy(update={k: getattr(self.config, k) for k in changed})
-        self.title, self.artist, self._background = title, artist, background
-        if self._screen is None:
-            return
-        if self.config.attract_text != old[0].attract_text:
-            self._cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
-        look = [getattr(old[0], k) != getattr(config, k) for k in ("fit", "background", "label")]
-        if (title, artist) != old[1:] or any(look):
-            self._restyle()
+        attract text, label, fit, transition, fps, keys, title/artist). The RESTART_KEYS
+        (fullscreen, display, window_size, rotation) keep their running values, logged."""
+        kiosk_io.configure(self, config, title, artist)
 
-    def _restyle(self) -> None:
+    def restyle(self) -> None:
         """Repaint the artwork and the last variation in the new look (a present still being
         painted is repainted as a present)."""
         if self._artwork is not None:
@@ -329,68 +353,47 @@ class Kiosk:
         elif self._last_source is not None and self._last is not None:
             self._submit("last", "restyle", *self._last_source)
 
-    # -- input --------------------------------------------------------------------
-    def poll_input(self) -> list[object]:
-        """Drain window events; return inbox events (rehearsal keys, KioskQuit)."""
-        if self._screen is None:
-            return []
-        out: list[object] = []
-        typed = self._keys.typed()
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                out += self._keys.quit("window closed", self.config)
-            elif event.type == pygame.KEYDOWN:
-                out += self._keys.key(event.key, self.config)
-        if self._keys.typed() != typed:
-            note = self._keys.typed()
-            self._cues.note = wall.render_note(note, self.size) if note else None
-        return out
-
-    @property
-    def ignored_keys(self) -> int:
-        return self._keys.ignored
-
     # -- frames -------------------------------------------------------------------
     def frame(self) -> None:
         """Draw one frame and flip; Clock.tick(fps) is the loop's only wait."""
-        screen = self._need_screen()
         now = self._clock()
         self.times.tick(now)
         try:
-            self._collect()
-            self._picture.draw(screen, now)
-            self._cues.draw(screen, self.state, now, self._picture)
-            pygame.display.flip()
+            self.collect()
+            self.draw(now)
+            self.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
         assert self._ticker is not None
         self._ticker.tick(self.config.fps)
 
-    def stats(self) -> dict[str, object]:
-        """For the status JSON: frames shown, fps and frame-time spread over the last frames."""
-        return {
-            **self.times.summary(),
-            "state": self.state,
-            "size": list(self.size),
-            "driver": self.driver,
-            "vsync": self.vsync,
-            "fading": self._picture.old is not None,
-            "ignored_keys": self.ignored_keys,
-            "overlay": self._cues.overlay_text is not None,
-            "banner": self._cues.banner_text,
-        }
+    def draw(self, now: float) -> None:
+        """The picture and what is drawn over it, into the screen surface (no flip)."""
+        screen = self.need_screen()
+        assert self._canvas is not None
+        self.picture.draw(screen, now)
+        self.cues.draw(self._canvas, self.state, now, self.picture)
 
-    # -- reading back -------------------------------------------------------------
+    def flip(self) -> None:
+        pygame.display.flip()
+
+    # -- input, status, reading back (kiosk_io.py) ------------------------------------
+    def poll_input(self) -> list[object]:
+        """Drain window events; return inbox events (rehearsal keys, KioskQuit)."""
+        return kiosk_io.poll_input(self)
+
+    @property
+    def ignored_keys(self) -> int:
+        return self.keys.ignored
+
+    def stats(self) -> dict[str, object]:
+        """For the status JSON: frames, fps and frame-time spread over the last frames."""
+        return kiosk_io.stats(self)
+
     def read_pixels(self) -> np.ndarray:
         """The screen as HxWx3 uint8 RGB (what the last frame() drew)."""
-        screen = self._need_screen()
-        return np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
+        return kiosk_io.read_pixels(self)
 
     def screenshot(self, path: str | Path) -> Path:
-        """Save the screen as a PNG, atomically (the project's one write_atomic)."""
-        screen = self._need_screen()
-        target = Path(path)
-        png = io.BytesIO()
-        pygame.image.save(screen, png, "png")
-        write_atomic(target, png.getvalue())
-        return target
+        """Save the screen as a PNG, atomically."""
+        return kiosk_io.screenshot(self, path)

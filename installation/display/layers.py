@@ -13,6 +13,7 @@ import pygame
 
 from installation.display import label as wall
 from installation.display.transitions import alpha_byte, fade_progress, pulse
+from installation.display.turn import TurnedCanvas
 
 
 class PictureLayer:
@@ -90,31 +91,32 @@ class CueLayer:
         if self.banner_text and size is not None:
             self.banner = wall.render_note(self.banner_text, size)
 
-    def draw(self, screen: pygame.Surface, state: str, now: float, picture: PictureLayer) -> None:
-        """Draw over the picture (nothing in blackout). The invitation breathes from the
-        start of the picture's last fade and fades in with it."""
+    def draw(self, screen: TurnedCanvas, state: str, now: float, picture: PictureLayer) -> None:
+        """Draw over the picture (nothing in blackout), in upright coordinates. The invitation
+        breathes from the start of the picture's last fade and fades in with it."""
         if state == "blackout":
             return
         w, h = screen.get_size()
         if self.inviting and self.invitation is not None:
             breath = pulse(now - picture.start, 4.0, 0.7, 1.0)
             self.invitation.set_alpha(alpha_byte(breath * picture.progress(now)))
-            screen.blit(self.invitation, self.invitation.get_rect(center=(w // 2, h * 72 // 100)))
+            where = self.invitation.get_rect(center=(w // 2, h * 72 // 100))
+            screen.blit(self.invitation, where.topleft)
         elif state == "rolling":
             draw_rolling(screen, now)
         if self.note is not None:
-            screen.blit(self.note, self.note.get_rect(topright=(w - 8, 8)))
+            screen.blit(self.note, self.note.get_rect(topright=(w - 8, 8)).topleft)
         if self.banner is not None:
             screen.blit(self.banner, (8, 8))
         if self.overlay is not None:
-            screen.blit(self.overlay, self.overlay.get_rect(midtop=(w // 2, h // 50)))
+            screen.blit(self.overlay, self.overlay.get_rect(midtop=(w // 2, h // 50)).topleft)
 
 
-def draw_rolling(screen: pygame.Surface, now: float) -> None:
+def draw_rolling(screen: TurnedCanvas, now: float) -> None:
     """A subtle cue: three small dots breathing in turn, bottom centre."""
     w, h = screen.get_size()
-    radius = max(2, h // 160)
+    radius = max(2, min(h, w * 9 // 16) // 160)
     for i in range(3):
         level = round(pulse(now - 0.25 * i, 1.2, 70, 235))
         centre = (w // 2 + (i - 1) * radius * 4, h - radius * 6)
-        pygame.draw.circle(screen, (level, level, level), centre, radius)
+        screen.circle((level, level, level), centre, radius)

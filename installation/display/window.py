@@ -49,7 +49,7 @@ def open_window(cfg: DisplaySection) -> tuple[pygame.Surface, str, bool]:
         )
     # A kiosk must not minimise when something else grabs focus (a notification, ssh X).
     os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
-    driver = _init_pygame()
+    driver = init_pygame()
     count = pygame.display.get_num_displays()
     if cfg.display >= count:
         quit_pygame()
@@ -61,7 +61,7 @@ def open_window(cfg: DisplaySection) -> tuple[pygame.Surface, str, bool]:
     return screen, driver, vsync
 
 
-def _init_pygame() -> str:
+def init_pygame() -> str:
     requested = os.environ.get("SDL_VIDEODRIVER", "")
     try:
         pygame.display.init()

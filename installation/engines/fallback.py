@@ -7,6 +7,9 @@ through a handful of operations whose parameters come from
 numpy.random.default_rng(seed): a recomposition (mirror or band shifts), a smooth
 displacement warp, a colour change (hue rotation, saturation, split toning) and a
 brush-streak texture. `strength` scales how far each one departs from the painting.
+The prompt's words bend each operation (engines/words.py): palette, light, composition
+and brush follow words the engine knows, and every other word shifts hue and brightness
+a little, so each die's words change the picture without a model.
 
 Determinism: only elementwise float32 arithmetic, cumulative sums and gathers are used
 on whole images (no BLAS, no transcendental functions on arrays), so the same seed gives
@@ -26,11 +29,12 @@ from PIL import Image
 
 from installation.core.variations import Variation
 from installation.engines.images import load_rgb
+from installation.engines.words import Look, look_for
 from installation.errors import EngineError
 
 log = logging.getLogger(__name__)
 
-ALGORITHM = "fallback-1"
+ALGORITHM = "fallback-2"  # 2: the prompt's words change the picture
 _CACHE_ENTRIES = 16
 _MAX_SIDE = 8192
 _UNSET = object()
@@ -66,7 +70,8 @@ class FallbackEngine:
         w, h = _size(variation)
         try:
             base = self._base(variation, w, h)
-            return vary(base, variation.seed, variation.params.strength)
+            look = look_for(variation.prompt)
+            return vary(base, variation.seed, variation.params.strength, look)
         except Exception:  # the safety net itself must not fail: flat colour, logged once
             if not self._broke:
                 log.exception("fallback render failed for %s; showing a flat colour", variation.key)
@@ -129,21 +134,23 @@ def _flat(seed: int, w: int, h: int) -> np.ndarray:
 
 
 # -- the variation operations ------------------------------------------------------------
-def vary(base: np.ndarray, seed: int, strength: float) -> np.ndarray:
+def vary(base: np.ndarray, seed: int, strength: float, look: Look | None = None) -> np.ndarray:
     """A seeded variation of `base` (HxWx3 uint8); strength 0 keeps it, 1 departs most.
+    `look` (from the prompt's words) bends palette, light, composition and brush.
 
     Pixels move as packed 32-bit words (recompose, warp) and colour goes through 256-entry
     tables per channel: few full-image passes, which is what keeps this fast on one core.
     """
     s = float(min(1.0, max(0.0, strength)))
+    look = look or Look()
     rng = np.random.default_rng(seed)
     h, w = base.shape[:2]
     packed = _pack(base)
-    packed = recompose(packed, rng, s)
-    packed = warp(packed, rng, s)
+    packed = recompose(packed, rng, s, look.composition)
+    packed = warp(packed, rng, s, look.flow)
     channels = packed.view(np.uint8).reshape(h, w, 4)
-    tables = colour_tables(rng, s)
-    factor = brush_factor(rng, s, h, w)
+    tables = colour_tables(rng, s, look)
+    factor = brush_factor(rng, s, h, w, look.brush, look.stroke)
     out = np.empty((h, w, 3), np.uint8)
     for c in range(3):
         acc = tables[c][0].take(channels[..., 0])
@@ -187,14 +194,23 @@ def _axis(cells: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, (f * f * (3 - 2 * f)).astype(np.float32)
 
 
-def recompose(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
-    """Now and then (more often with strength) mirror a half or slide bands of the picture.
+_KINDS = {"mirror": 0, "bands": 1, "columns": 2}
+
+
+def recompose(
+    img: np.ndarray, rng: np.random.Generator, s: float, force: str | None = None
+) -> np.ndarray:
+    """Now and then (more often with strength) mirror a half or slide bands of the picture;
+    `force` (a word of the prompt) always does the one it names.
 
     Works on any HxW[xC] array; vary() passes packed pixels.
     """
     h, w = img.shape[:2]
-    roll, kind, bands, side = rng.random(), rng.integers(3), int(rng.integers(3, 9)), rng.random()
-    offsets = rng.uniform(-1, 1, bands) * s * 0.12
+    roll, kind = rng.random(), int(rng.integers(3))
+    bands, side = int(rng.integers(3, 9)), rng.random()
+    offsets = rng.uniform(-1, 1, bands) * max(s, 0.5 if force else 0.0) * 0.12
+    if force in _KINDS:
+        roll, kind = 0.0, _KINDS[force]
     if roll > s * 0.8 or min(h, w) < 8:
         return img
     if kind == 0:  # mirror: one half reflected onto the other, like a folded print
@@ -219,7 +235,7 @@ def recompose(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray
     return out
 
 
-def warp(pixels: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
+def warp(pixels: np.ndarray, rng: np.random.Generator, s: float, flow: float = 1.0) -> np.ndarray:
     """Smooth displacement of an HxW pixel array: the painting flows as if the canvas were wet.
 
     Nearest-pixel sampling: the field is smooth, so neighbours stay neighbours, and the
@@ -227,7 +243,7 @@ def warp(pixels: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
     """
     h, w = pixels.shape[:2]
     grid = (int(rng.integers(3, 7)), int(rng.integers(3, 7)))
-    amp = np.float32(s * 0.05 * min(h, w) * rng.uniform(0.5, 1.0))
+    amp = np.float32(s * 0.05 * min(h, w) * rng.uniform(0.5, 1.0) * flow)
     dy = smooth_noise(rng, grid, h, w)
     dx = smooth_noise(rng, grid, h, w)
     if amp < 0.5:
@@ -244,14 +260,18 @@ def warp(pixels: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
     return out
 
 
-def colour_tables(rng: np.random.Generator, s: float) -> list[list[np.ndarray]]:
+def colour_tables(
+    rng: np.random.Generator, s: float, look: Look | None = None
+) -> list[list[np.ndarray]]:
     """Per output channel, three 256-entry tables whose sum is the new colour (0..255).
 
     The colour change is affine in RGB - a hue rotation about the grey axis with a
     saturation change, plus split toning (a tint for shadows, another for highlights,
-    mixed by luma) - so it folds exactly into lookups on the input bytes.
+    mixed by luma) - so it folds exactly into lookups on the input bytes. The look's
+    channel gains, brightness and contrast (about mid-grey) are affine too.
     """
-    angle = math.radians(float(rng.uniform(-1, 1)) * 160 * s)
+    look = look or Look()
+    angle = math.radians(float(rng.uniform(-1, 1)) * 160 * s + look.hue)
     saturation = 1 + s * float(rng.uniform(-0.5, 0.6))
     shadow = rng.uniform(-1, 1, 3) * 0.12 * s
     light = rng.uniform(-1, 1, 3) * 0.08 * s
@@ -261,9 +281,11 @@ def colour_tables(rng: np.random.Generator, s: float) -> list[list[np.ndarray]]:
     tables = []
     for c in range(3):
         row = []
+        scale = look.gains[c] * look.brightness * look.contrast
+        offset = shadow[c] * 255 * look.contrast + 127.5 * (1 - look.contrast)
         for k in range(3):
-            gain = m[c][k] + luma[k] * (light[c] - shadow[c])
-            row.append(ramp * np.float32(gain) + np.float32(shadow[c] * 255 / 3))
+            gain = (m[c][k] + luma[k] * (light[c] - shadow[c])) * scale
+            row.append(ramp * np.float32(gain) + np.float32(offset / 3))
         tables.append(row)
     return tables
 
@@ -275,16 +297,25 @@ def _hue_matrix(angle: float, saturation: float) -> list[list[float]]:
     return [[c + k, k - q, k + q], [k + q, c + k, k - q], [k - q, k + q, c + k]]
 
 
-def brush_factor(rng: np.random.Generator, s: float, h: int, w: int) -> np.ndarray:
-    """Brush streaks as a brightness factor around 1: noise smeared along stroke directions."""
+def brush_factor(
+    rng: np.random.Generator,
+    s: float,
+    h: int,
+    w: int,
+    amount_factor: float = 1.0,
+    stroke: int | None = None,
+) -> np.ndarray:
+    """Brush streaks as a brightness factor around 1: noise smeared along stroke directions
+    (the prompt's brush words scale the amount and set the stroke length)."""
     cell = 3
     sh, sw = -(-h // cell), -(-w // cell)
     noise = rng.random((sh, sw), dtype=np.float32)
     length = int(rng.integers(4, 9))
+    length = stroke or length
     along_x = _box_blur(noise, length, axis=1)
     along_y = _box_blur(noise, length, axis=0)
     mix = smooth_noise(rng, (4, 4), sh, sw) * np.float32(0.5) + np.float32(0.5)
-    amount = np.float32(0.16 + 0.24 * s)  # streak values spread about +-0.25 around 0.5
+    amount = np.float32((0.16 + 0.24 * s) * amount_factor)  # streaks spread about +-0.25
     streaks = (along_x * mix + along_y * (1 - mix) - np.float32(0.5)) * amount + np.float32(1)
     out: np.ndarray = np.repeat(np.repeat(streaks, cell, axis=0), cell, axis=1)[:h, :w]
     return out

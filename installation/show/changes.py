@@ -57,6 +57,8 @@ RESTART = (
     "display.fullscreen",
     "display.display",
     "display.window_size",
+    "display.rotation",
+    "screens",
 )
 PROMPT_ONLY = frozenset({"variations.prompt", "variations.variants"})
 

@@ -39,13 +39,16 @@ def validate(args: argparse.Namespace) -> int:
         n = problem_count(e)
         print(f"{n} problem{'s' if n != 1 else ''}; the show was not loaded", file=sys.stderr)
         return EXIT_INVALID
+    from installation.show.shape import shape_notes
+
     print(summarize(show))
+    warnings = shape_notes(show)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     notes = show_notes(show)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    print(
-        "show is valid"
-        + (f" ({len(notes)} note{'s' if len(notes) != 1 else ''})" if notes else ""),
-        file=sys.stderr,
-    )
+    counted = ((warnings, "warning"), (notes, "note"))
+    said = [f"{len(x)} {word}{'s' if len(x) != 1 else ''}" for x, word in counted if x]
+    print("show is valid" + (f" ({', '.join(said)})" if said else ""), file=sys.stderr)
     return EXIT_OK

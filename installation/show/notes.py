@@ -10,7 +10,7 @@ in the same memory as small ones.
 from __future__ import annotations
 
 from installation.core.dice import outcome_count
-from installation.show.schema import Show
+from installation.show.schema import Show, variation_rule
 
 SHEET_SAMPLE = 216  # tiles on a contact sheet by default (three six-sided dice: every one)
 PREFILL_SHARE = 0.9  # of the cache, pre-rendered when not everything fits (cache/prefill.py)
@@ -19,8 +19,8 @@ PREFILL_SHARE = 0.9  # of the cache, pre-rendered when not everything fits (cach
 def cache_holds(show: Show) -> int:
     """Images the show's cache holds at first (uncompressed size; the cache counts more
     once it knows its PNG sizes), as cache.OutcomeCache.capacity starts out."""
-    v, c = show.variations, show.cache
-    raw = v.width * v.height * 3
+    p, c = variation_rule(show).params, show.cache  # the size the show renders at
+    raw = p.width * p.height * 3
     return max(c.disk_mb * 2**20 // raw, c.memory_mb * 2**20 // raw)
 
 

@@ -85,7 +85,7 @@ def img2img_steps(show: Show) -> Iterator[Issue]:
 def size_multiple_of_8(show: Show) -> Iterator[Issue]:
     for key in ("width", "height"):
         n = getattr(show.variations, key)
-        if n % 8:
+        if n is not None and n % 8:
             lower, upper = n - n % 8, n - n % 8 + 8
             yield ("variations", key), f"got {n}; expected a multiple of 8, e.g. {lower} or {upper}"
 

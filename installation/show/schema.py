@@ -22,6 +22,18 @@ from installation.osc.addresses import AllowList, ListenAddress
 from installation.osc.targets import OscTarget
 from installation.show.schema_base import Section
 from installation.show.schema_room import ClusterSection, ProjectorEntry, ScheduleSection
+from installation.show.schema_screens import (
+    CORNER,
+    LABEL_FONT,
+    LABEL_SIZE,
+    MAX_SCREENS,
+    ROTATION,
+    UPSCALE,
+    Corner,
+    Rotation,
+    ScreenEntry,
+    Upscale,
+)
 from installation.show.web_config import WebListen
 
 # Paths are written as text in TOML; everything else is taken only as its own type.
@@ -127,8 +139,16 @@ class VariationsSection(Section):
     )
     steps: int = Field(4, ge=1, le=150, description="Denoising steps.")
     guidance: float = Field(1.0, ge=0, le=30, description="Classifier-free guidance scale.")
-    width: int = Field(512, ge=64, le=2048, description="Image width in pixels, a multiple of 8.")
-    height: int = Field(512, ge=64, le=2048, description="Image height in pixels, a multiple of 8.")
+    width: int | None = Field(
+        None,
+        ge=64,
+        le=2048,
+        description="Image width in pixels, a multiple of 8. None: the painting's aspect at "
+        "about the model's native pixel count (512x512 for SD 1.x), so nothing is cropped.",
+    )
+    height: int | None = Field(
+        None, ge=64, le=2048, description="Image height in pixels, a multiple of 8. As width."
+    )
     engine: EngineName = Field(
         "auto",
         description="auto: diffusers when a model is set and loads, else fallback. "
@@ -187,9 +207,15 @@ class DisplaySection(Section):
         "Variation {number} · seed {seed}",
         max_length=TEXT,
         description="Label text. Fields: {number} {seed} {faces} {title} {artist} {engine}, "
-        "optionally with a format spec up to 64 wide, e.g. {number:>4}.",
+        "optionally with a format spec up to 64 wide, e.g. {number:>4}. The label adds a "
+        "'title · artist' line of its own, leaving out what the text already shows.",
     )
     background: str = Field("#000000", description="Colour around a contained image, #rrggbb.")
+    rotation: Rotation = Field(0, description=ROTATION)
+    label_corner: Corner = Field("bottom-left", description=CORNER)
+    label_size: float = Field(1.0, ge=0.5, le=3, description=LABEL_SIZE)
+    label_font: LaxPath | None = Field(None, description=LABEL_FONT)
+    upscale: Upscale = Field("smooth", description=UPSCALE)
     standby_image: Path | None = Field(
         None,
         strict=False,
@@ -296,6 +322,12 @@ class Show(Section):
     variations: VariationsSection = Field(default_factory=VariationsSection)  # type: ignore[arg-type]
     engine: EngineSection = Field(default_factory=EngineSection)  # type: ignore[arg-type]
     display: DisplaySection = Field(default_factory=DisplaySection)  # type: ignore[arg-type]
+    screens: list[ScreenEntry] = Field(
+        default_factory=list,
+        max_length=MAX_SCREENS,
+        description="Several screens from this one process ([[screens]] tables, docs/screens.md); "
+        "none: the one screen of [display].",
+    )
     osc: OscSection = Field(default_factory=OscSection)  # type: ignore[arg-type]
     cache: CacheSection = Field(default_factory=CacheSection)  # type: ignore[arg-type]
     archive: ArchiveSection = Field(default_factory=ArchiveSection)  # type: ignore[arg-type]
@@ -322,14 +354,19 @@ class Show(Section):
 
 def variation_rule(show: Show) -> VariationRule:
     """The core's plain-data view of the show's variation settings."""
+    from installation.show.shape import generation_sizes
+
     v = show.variations
+    sizes = generation_sizes(show)
+    (width, height) = sizes[0]
     return VariationRule(
         seed_mode=v.seed_mode,
         salt=v.salt,
         prompt=v.prompt,
         variants=tuple(tuple(x) for x in v.variants),
         negative_prompt=v.negative_prompt,
-        params=RenderParams(v.strength, v.steps, v.guidance, v.width, v.height),
+        params=RenderParams(v.strength, v.steps, v.guidance, width, height),
+        sizes=sizes if len(set(sizes)) > 1 else (),
         faces_per_die=show.dice.faces,
         paintings=max(1, len(show.artwork.paintings)),
         approved_only=show.safety.approved_only,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from installation.core.dice import outcome_count
 from installation.core.schedule import Schedule
 from installation.show.schema import ScheduleSection, Show
+from installation.show.shape import generation_sizes
 
 
 def next_opening_and_closing(
@@ -62,6 +63,10 @@ def summarize(show: Show, now: datetime | None = None) -> str:
     else:
         engine = f"{v.engine}, model {show.resolve(v.model)}"
     mode = "img2img" if show.artwork.paintings else "text-to-image"
+    sizes = sorted(set(generation_sizes(show)))
+    size = ", ".join(f"{w}x{h}" for w, h in sizes)
+    if v.width is None or v.height is None:
+        size += " (the painting's shape)" if show.artwork.paintings else ""
     if show.artwork.mask is not None:
         mode = "inpainting"
     targets = ", ".join(f"{t.name} {t.host}:{t.port} ({t.mode})" for t in o.targets)
@@ -76,7 +81,7 @@ def summarize(show: Show, now: datetime | None = None) -> str:
             f"dice      {d.count} x d{d.faces}; {ports}",
             f"outcomes  {outcomes} ({v.seed_mode} seeds)",
             f"engine    {engine}",
-            f"render    {v.width}x{v.height} {mode}, {v.steps} steps, strength {v.strength:g}, "
+            f"render    {size} {mode}, {v.steps} steps, strength {v.strength:g}, "
             f"guidance {v.guidance:g}",
             f"osc       control {o.listen or 'off'}; targets: {targets or 'none'}",
             f"hours     {hours}",

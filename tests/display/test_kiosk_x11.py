@@ -37,13 +37,13 @@ listen = ""
 """
 
 
-def start_xvfb(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_xvfb(tmp_path: Path, screen: str = "640x480x24") -> tuple[subprocess.Popen[bytes], str]:
     xvfb = need_tool("Xvfb")
     for n in range(91, 120):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
     proc = subprocess.Popen(
-        [xvfb, f":{n}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+        [xvfb, f":{n}", "-screen", "0", screen, "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "xvfb.log").open("wb"),
     )

@@ -137,3 +137,65 @@ def test_any_text_renders_without_raising(text: str) -> None:
 def test_printable_cuts_and_cleans() -> None:
     assert printable("a\x00b\nc") == "a b\nc"
     assert printable("x" * 10, limit=5) == "xxxx…"
+
+
+SCREENS = {
+    "16:9": (1920, 1080),
+    "9:16": (1080, 1920),
+    "4:3": (1024, 768),
+    "21:9": (2560, 1080),
+    "32:9": (3840, 1080),
+    "1:1": (1080, 1080),
+}
+
+
+def _slide(size: tuple[int, int], title: str, corner: str, label_size: float) -> np.ndarray:
+    from installation.display.label import LabelStyle
+    from installation.display.slides import SlideJob, SlideStyle, render_slide
+
+    style = SlideStyle(
+        size,
+        32,
+        (0xFF0000, 0xFF00, 0xFF, 0),
+        "contain",
+        (40, 40, 40),
+        True,
+        title,
+        "A. Painter",
+        LabelStyle(corner, label_size),
+    )
+    picture = np.full((300, 400, 3), 128, np.uint8)
+    info = LabelInfo((6, 6), "Variation 36 · seed 4294967295")
+    slide = render_slide(SlideJob("last", "present", picture, info, True, style))
+    return np.asarray(pygame.surfarray.array3d(slide).swapaxes(0, 1))
+
+
+@pytest.mark.parametrize("aspect", list(SCREENS))
+@pytest.mark.parametrize(
+    ("corner", "label_size"), [("bottom-left", 1.0), ("top-right", 3.0), ("bottom-right", 0.5)]
+)
+def test_a_long_title_stays_inside_any_screen(aspect: str, corner: str, label_size: float) -> None:
+    """The label's pixels (where two renders with different 120-character titles differ)
+    lie inside the screen with a margin, on every aspect from 9:16 to 32:9."""
+    width, height = SCREENS[aspect]
+    one = _slide((width, height), "The Garden of Forking Paths, " * 4 + "I", corner, label_size)
+    two = _slide((width, height), "A Different Title Entirely, " * 4 + "IIII", corner, label_size)
+    assert len("The Garden of Forking Paths, " * 4 + "I") > 110
+    ys, xs = np.nonzero((one != two).any(axis=2))
+    assert len(xs) > 200, "the titles must show"
+    margin = 0.015 * min(width, height)
+    assert xs.min() >= margin and xs.max() < width - margin, (xs.min(), xs.max())
+    assert ys.min() >= margin and ys.max() < height - margin, (ys.min(), ys.max())
+    in_top = ys.mean() < height / 2
+    assert in_top == corner.startswith("top")
+
+
+def test_title_and_artist_already_in_the_text_are_not_repeated() -> None:
+    info = LabelInfo((3,), "The Garden by A. Painter, variation 3")
+    bare = render_label(LabelInfo((3,), info.text), "", "", (1280, 720))
+    twice = render_label(info, "The Garden", "A. Painter", (1280, 720))
+    once = render_label(LabelInfo((3,), "Variation 3"), "The Garden", "A. Painter", (1280, 720))
+    assert bare is not None and twice is not None and once is not None
+    assert twice.get_size() == bare.get_size()  # no credit line under the text
+    assert once.get_height() >= bare.get_height()
+    assert bright_low(once) > bright_low(twice) + 50  # the credit line appears when needed
