@@ -52,7 +52,6 @@ from installation.ops.pjlink import ProjectorController
 from installation.osc.addresses import CUE_EVENTS
 from installation.osc.control import ControlServer
 from installation.show.schema import Show, variation_rule
-from installation.show.schema_screens import resolved_display
 
 if TYPE_CHECKING:
     from installation.ops.status import StatusBoard
@@ -360,7 +359,7 @@ class App:
         self.director.config = director_config(new)
         self.hours.schedule = schedule_for(new)
         self.presenter.show = new
-        display = display_for_reload(self.kiosk.config, resolved_display(new))
+        display = display_for_reload(self.kiosk.config, new)
         self.kiosk.configure(display, title=new.show.title, artist=new.show.artist)
         self.presenter.redress()  # a swapped painting or poster reaches attract and standby
         for edge in self.edges.values():  # projectors follow the new hours

@@ -61,11 +61,14 @@ def director_config(show: Show) -> DirectorConfig:
     )
 
 
-def display_for_reload(running: DisplaySection, new: DisplaySection) -> DisplaySection:
-    """A reloaded [display] with the window's restart-only keys (and the command line's
-    --window and --rehearsal, which the running config carries) kept as they run."""
+def display_for_reload(running: DisplaySection, new: Show) -> DisplaySection:
+    """A reloaded show's display settings (its [display], or its first screen's) with the
+    window's restart-only keys (and the command line's --window and --rehearsal, which the
+    running config carries) kept as they run."""
+    from installation.show.schema_screens import resolved_display
+
     kept = {k: getattr(running, k) for k in (*restart_keys("display"), "rehearsal_keys")}
-    return new.model_copy(update=kept)
+    return resolved_display(new).model_copy(update=kept)
 
 
 def schedule_for(show: Show) -> Schedule:
