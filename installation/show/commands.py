@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from installation.errors import ShowError
+from installation.errors import ShowError, ShowIssue
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -38,5 +38,31 @@ def validate(args: argparse.Namespace) -> int:
         print(f"{n} problem{'s' if n != 1 else ''}; the show was not loaded", file=sys.stderr)
         return EXIT_INVALID
     print(summarize(show))
-    print("show is valid", file=sys.stderr)
+    warnings = show_warnings(show)
+    for issue in warnings:
+        print(f"warning: {issue}")
+    n = len(warnings)
+    counted = f" ({n} warning{'s' if n != 1 else ''})" if n else ""
+    print(f"show is valid{counted}", file=sys.stderr)
     return EXIT_OK
+
+
+def show_warnings(show: Any) -> list[ShowIssue]:
+    """What a valid show should still fix, located like errors: model paths that are not
+    there (the show runs with the fallback engine until they appear)."""
+    from installation.show.files import SHOW_FILE_LIMIT, read_regular
+    from installation.show.messages import dotted
+    from installation.show.path_rules import model_warnings
+    from installation.show.toml_lines import KeyLines
+
+    found = model_warnings(show)
+    if not found:
+        return []
+    try:
+        lines: KeyLines | None = KeyLines(read_regular(show.source, SHOW_FILE_LIMIT).decode())
+    except Exception:  # changed since the load: the lines are a courtesy
+        lines = None
+    return [
+        ShowIssue(str(show.source), lines.line(loc) if lines else None, dotted(loc), msg)
+        for loc, msg in found
+    ]
