@@ -261,6 +261,7 @@ class App:
                     edge.override = event.on
         elif isinstance(event, ev.ReloadShow):
             log.info("reload asked (from %s)", event.source)
+            self.worker.retry_engine()  # a model that did not load: its disk may be mounted now
             if not self.reloader.request():
                 self.fault("reload", "reload asked but this kiosk has no show watcher")
         elif isinstance(event, ev.ShowReloaded):
