@@ -39,7 +39,6 @@ class EngineRetry:
         self.period_s = float(period_s)
         self.report = report or log_report
         self.problem = ""  # why the wanted engine is not running; "" while it is
-        self.failed_loads = 0  # hellos that came with the fallback instead
         self.tries = 0  # children started to try the wanted engine again
         self._reported = ""
         self._retry_at = math.inf
@@ -51,14 +50,15 @@ class EngineRetry:
         return bool(self.problem)
 
     def hello(self, engine: str, note: str, now: float) -> None:
-        """A child said hello: with a note, the wanted engine did not load."""
+        """A child said hello: with a note, the wanted engine did not load. Every child
+        tries the wanted engine, so this answers any retry asked for meanwhile too."""
+        self._asked = False
         if not note:
             if self.problem:
                 log.info("generation worker: the model loaded; engine %s took over", engine)
             self.problem, self._reported, self._retry_at = "", "", math.inf
             return
         self.problem = note
-        self.failed_loads += 1
         self._retry_at, wait = now + self.period_s, self.period_s
         if note == self._reported:  # the same reason again: once in the errors is enough
             log.info("generation worker: still not loaded (%s); next try in %g s", note, wait)

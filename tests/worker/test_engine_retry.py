@@ -224,3 +224,27 @@ def test_a_worker_whose_engine_loads_has_nothing_to_retry(
 def test_a_bad_retry_period_is_named() -> None:
     with pytest.raises(ValueError, match="retry_s must be above 0 seconds, got 0"):
         WorkerClient(EngineSpec(), retry_s=0)
+
+
+def test_the_retry_policy_on_its_own_clock(tmp_path: Path) -> None:
+    """EngineRetry alone: said once per reason, waits while the model is missing, and a
+    reload asked during a try is answered by that try (no second one at once)."""
+    from installation.worker.retry import EngineRetry
+
+    said: list[str] = []
+    model = tmp_path / "m"
+    retry = EngineRetry(EngineSpec(model=model), 60.0, lambda kind, msg: said.append(msg))
+    retry.hello("fallback", "no model", now=0.0)
+    retry.hello("fallback", "no model", now=1.0)  # a crash restart: the same reason again
+    assert retry.degraded and len(said) == 1
+    assert not retry.due(60.9)
+    assert not retry.due(61.0)  # due, but the path is missing: wait another period
+    model.mkdir()
+    assert not retry.due(120.9) and retry.due(121.0)
+    retry.started()
+    assert retry.ask()  # a reload while the try runs
+    retry.hello("fallback", "a broken model", now=130.0)
+    assert not retry.due(130.0) and len(said) == 2  # a new reason is said once more
+    retry.hello("diffusers", "", now=200.0)
+    assert not retry.degraded and not retry.ask()
+    assert retry.health(200.0) == {"degraded": False, "engine_retries": 1}
