@@ -194,6 +194,9 @@ class MemoryWorker:
     def healthy(self) -> bool:
         return True
 
+    def retry_engine(self) -> bool:
+        return False
+
     def health(self) -> dict[str, Any]:
         return {"alive": True, "state": "ready", "engine": self.engine_name, "queued": 0}
 

@@ -262,8 +262,8 @@ class App:
                 if isinstance(edge, ProjectorController):
                     edge.override = event.on
         elif isinstance(event, ev.ReloadShow):
-            log.info("reload asked (from %s)", event.source)
-            if not self.reloader.request():
+            self.worker.retry_engine()  # a model that did not load: its disk may be mounted now
+            if not self.reloader.request(event.source):
                 self.fault("reload", "reload asked but this kiosk has no show watcher")
         elif isinstance(event, ev.ShowReloaded):
             overlay = self.kiosk.set_overlay

@@ -17,7 +17,7 @@ from installation.app.housekeeper import Housekeeper
 from installation.app.inbox import Inbox
 from installation.app.reloader import Reloader
 from installation.app.room import Room
-from installation.core.events import ShowReloaded
+from installation.core.events import Fault, ShowReloaded
 from installation.core.variations import Variation
 from installation.errors import ShowError
 from installation.show.schema import Show, variation_rule
@@ -65,11 +65,11 @@ def build_app(show: Show, options: RunOptions) -> App:
         )
     counts = fresh_counts(show)
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
+    inbox = Inbox()
 
     def make_worker(s: Show) -> Worker:
-        return worker_for(s, director.next_variation)
+        return worker_for(s, director.next_variation, report=faults_to(inbox))
 
-    inbox = Inbox()
     watcher = show_watcher(show, inbox)
     status = StatusBoard(show=show.show.name)
     notifier = Notifier()
@@ -124,15 +124,27 @@ def fresh_counts(show: Show) -> FreshCounts | None:
     return FreshCounts(CountWriter(store), found.count, found.repeats, found.problem)
 
 
-def worker_for(show: Show, next_variation: Callable[[Faces], Variation] | None) -> Worker:
+def faults_to(inbox: Inbox) -> Callable[[str, str], None]:
+    """A part's fault report as an event: the frame loop logs, counts and shows it."""
+    return lambda kind, message: inbox.put(Fault(kind, message))
+
+
+def worker_for(
+    show: Show,
+    next_variation: Callable[[Faces], Variation] | None,
+    report: Callable[[str, str], None] | None = None,
+) -> Worker:
     """The generation worker with the outcome cache in front: known throws are answered at
     once and the rest pre-rendered in the background; fresh seed mode looks ahead through
-    the director (each outcome's next variation)."""
+    the director (each outcome's next variation). A model that does not load is reported
+    through `report` (the status errors) and tried again every minute."""
     from installation.cache.cached_worker import with_cache
     from installation.engine_spec import spec_from_show
     from installation.worker.client import WorkerClient
 
-    client = WorkerClient(spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s)
+    client = WorkerClient(
+        spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s, report=report
+    )
     worker: Worker = with_cache(show, client, next_variation)
     return worker
 

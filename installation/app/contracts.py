@@ -84,6 +84,8 @@ class Worker(Part, Protocol):
 
     def healthy(self) -> bool: ...
 
+    def retry_engine(self) -> bool: ...
+
 
 class CueOut(Part, Protocol):
     """OSC cues to sound, light and media servers (CueSender, FakeCueSender)."""

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from installation.app.contracts import Part, Stoppable
+from installation.errors import InstallationError
 
 log = logging.getLogger("installation.app")
 
@@ -60,8 +61,10 @@ class Started:
                 self.parts.append(part)
                 if after is not None:
                     after(part)
-            except BaseException:
-                log.error("%s did not start; stopping what did", type(part).__name__)
+            except BaseException as e:
+                # a predictable failure is said once, in one line, by whoever catches it
+                level = logging.DEBUG if isinstance(e, InstallationError) else logging.ERROR
+                log.log(level, "%s did not start; stopping what did", type(part).__name__)
                 self.stop()
                 raise
 

@@ -128,9 +128,10 @@ class Reloader:
         return f"<Reloader requests={self.requests} generations={self.generations}>"
 
     # -- /installation/reload ---------------------------------------------------------------
-    def request(self) -> bool:
+    def request(self, source: str = "osc") -> bool:
         """Read and hash the files off the frame thread; the result comes back through the
         inbox like a rehearsal save. False when there is no show watcher."""
+        log.info("reload asked (from %s)", source)
         if self.watcher is None:
             return False
         self.requests += 1

@@ -5,7 +5,10 @@ Exit codes (systemd's units know them): 0 a clean stop, 1 a burst of failing fra
 4 another part could not start (a port in use, storage read-only, not writable or not
 creatable ...), 5 already running: another kiosk holds this storage folder's lock
 (storage/lock.py; taken before any window or worker). Every predictable failure is one
-line naming what failed, never a Python traceback.
+line naming what failed and the fix, never a Python traceback: on stderr as
+`installation run: ...`, or, when stderr is the journal (systemd's JOURNAL_STREAM names
+it), as one log line at error priority. A model that does not load is no exit at all: the
+fallback engine renders and the status says FAIL.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def _run(show: Show, args: argparse.Namespace) -> int:
         app = build_app(show, options)
         return app.run()
     except DisplayError as e:
-        _one_line(f"no display: {e}")
+        _one_line(str(e) if str(e).startswith("no display") else f"display: {e}")
         return EXIT_DISPLAY
     except ShowError as e:
         _one_line(f"the show is not valid: {e}")
@@ -90,8 +93,22 @@ def _run(show: Show, args: argparse.Namespace) -> int:
 
 
 def _one_line(message: str) -> None:
-    log.error("%s", message)
-    print(f"installation run: {message}", file=sys.stderr)
+    """Said once: the journal keeps the log line (with its priority), a terminal the
+    plain line."""
+    if _stderr_is_journal():
+        log.error("%s", message)
+    else:
+        print(f"installation run: {message}", file=sys.stderr)
+
+
+def _stderr_is_journal() -> bool:
+    """systemd sets JOURNAL_STREAM to the device:inode of the journal stream; a child
+    whose stderr was redirected inherits the variable, so it is compared, not trusted."""
+    try:
+        st = os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):  # no stderr, or a replaced one
+        return False
+    return os.environ.get("JOURNAL_STREAM") == f"{st.st_dev}:{st.st_ino}"
 
 
 def register(sub: Any) -> None:

@@ -85,6 +85,11 @@ class CachedWorker:
         healthy: bool = self.worker.healthy()
         return healthy
 
+    def retry_engine(self) -> bool:
+        """Ask the worker to try the wanted engine again (see WorkerClient.retry_engine)."""
+        asked: bool = self.worker.retry_engine()
+        return asked
+
     def __repr__(self) -> str:
         return f"<CachedWorker {self.worker!r} {self.cache!r}>"
 

@@ -13,16 +13,11 @@ import warnings
 import pygame
 
 from installation.display import label as wall
+from installation.display.drivers import NO_DISPLAY_ADVICE, refused_driver
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 
 log = logging.getLogger("installation.display.kiosk")
-
-NO_DISPLAY_ADVICE = (
-    "run inside a desktop session, on a console with SDL_VIDEODRIVER=kmsdrm, "
-    "or headless with SDL_VIDEODRIVER=dummy"
-)
-_INVISIBLE_DRIVERS = ("offscreen", "dummy")
 
 
 def parse_colour(text: str) -> pygame.Color:
@@ -70,13 +65,9 @@ def init_pygame() -> str:
     except pygame.error as e:
         raise DisplayError(f"no display ({e}): {NO_DISPLAY_ADVICE}") from e
     driver = pygame.display.get_driver()
-    # Without a display SDL silently picks its invisible 'offscreen' driver: on a gallery
-    # wall that is a black screen with no error. Only accept it when asked for by name.
-    if driver in _INVISIBLE_DRIVERS and driver not in requested:
+    if problem := refused_driver(driver, requested):  # a black wall with no error otherwise
         quit_pygame()
-        raise DisplayError(
-            f"no display: SDL fell back to its invisible '{driver}' driver; {NO_DISPLAY_ADVICE}"
-        )
+        raise DisplayError(f"no display: {problem}; {NO_DISPLAY_ADVICE}")
     return driver
 
 

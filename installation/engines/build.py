@@ -8,33 +8,67 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+from pathlib import Path
 
 from installation.engines.engine import Engine, EngineSpec
 from installation.engines.fallback import FallbackEngine
+from installation.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 
-def build_engine(spec: EngineSpec) -> Engine:
-    """The engine the spec asks for. 'auto' falls back to the procedural engine, loudly."""
+def wanted_engine(spec: EngineSpec) -> Engine:
+    """Exactly the engine the spec asks for, or the exception saying why it cannot load
+    (ImportError without the AI extras, ModelError for a missing or broken model ...).
+    'auto' without a model asks for the fallback engine: nothing is wrong then."""
     if spec.factory:
         module, _, attr = spec.factory.partition(":")
         return getattr(importlib.import_module(module), attr)(spec)  # type: ignore[no-any-return,unused-ignore]
     if spec.engine == "fallback" or (spec.engine == "auto" and spec.model is None):
         return FallbackEngine(spec.paintings)
+    if gone := missing_paths(spec):  # said before the seconds a torch import costs
+        raise ModelError(f"not found: {', '.join(str(p) for p in gone)}")
+    from installation.engines.diffusers_engine import DiffusersEngine
+
+    return DiffusersEngine(spec)
+
+
+def missing_paths(spec: EngineSpec) -> list[Path]:
+    """The files and folders the spec's model needs that are not there (a model disk that
+    did not mount): while any is missing, loading cannot succeed."""
+    wanted = (spec.model, spec.model_config_dir, spec.tiny_vae, spec.safety_checker)
+    return [p for p in wanted if p is not None and not _exists(p)]
+
+
+def _exists(path: Path) -> bool:
     try:
-        from installation.engines.diffusers_engine import DiffusersEngine
-    except ImportError as e:  # diffusers/torch not installed
-        if spec.engine == "diffusers":
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def load_problem(spec: EngineSpec, e: BaseException) -> str:
+    """One line on why the engine the spec asks for did not load, with the fix."""
+    if isinstance(e, ImportError):
+        return f"diffusers is not installed ({e}); install the AI extras: pip install '.[ai]'"
+    if gone := missing_paths(spec):
+        names = ", ".join(str(p) for p in gone)
+        return f"{names} not found: mount the model disk or fix the show's model paths"
+    return (
+        f"the model did not load ({type(e).__name__}: {e}); "
+        "check it with `installation models check`"
+    )
+
+
+def build_engine(spec: EngineSpec) -> Engine:
+    """The engine the spec asks for. 'auto' falls back to the procedural engine, loudly;
+    'diffusers' raises."""
+    try:
+        return wanted_engine(spec)
+    except Exception as e:
+        if spec.engine != "auto":
             raise
-        log.warning("engine auto: diffusers is not installed (%s); using the fallback engine", e)
-        return FallbackEngine(spec.paintings)
-    if spec.engine == "diffusers":
-        return DiffusersEngine(spec)
-    try:
-        return DiffusersEngine(spec)
-    except Exception as e:  # auto: any load failure means fallback, logged with the reason
-        log.error(
-            "engine auto: the diffusers model did not load (%s); using the fallback engine", e
-        )
+        log.error("engine auto: %s; using the fallback engine", load_problem(spec, e))
         return FallbackEngine(spec.paintings)

@@ -34,6 +34,10 @@ FIX_DISPLAY = (
     "SDL_VIDEODRIVER=kmsdrm on a console (user in group video, nothing else on the screen); "
     "x11 or wayland inside a desktop session"
 )
+FIX_INVISIBLE = (
+    "run doctor where and how the kiosk runs: `SDL_VIDEODRIVER=kmsdrm installation doctor "
+    "SHOW` on the console (as the unit sets it), or inside the desktop session; " + FIX_DISPLAY
+)
 FIX_CLOCK = "enable time sync: sudo timedatectl set-ntp true (or install chrony)"
 FIX_AI = "pip install '.[ai]' (see the README for a CPU-only torch)"
 FIX_CUDA = "install the NVIDIA driver and a CUDA build of torch; `nvidia-smi` must work"
@@ -163,6 +167,13 @@ def check_model(ctx: Context) -> Check:
         return ok("model", "none configured: the fallback engine renders")
     path = ctx.show.resolve(v.model)
     config = ctx.show.resolve(v.model_config_dir) if v.model_config_dir else None
+    if not path.exists() and v.engine != "fallback":
+        detail = (
+            f"{path} not found: the wall shows the fallback engine until it appears "
+            "(`installation run` tries again every minute and on reload)"
+        )
+        fix = "mount the model disk (see `lsblk` and `findmnt`) or fix variations.model"
+        return fail("model", detail, fix)
     try:
         from installation.models.folders import require_model
     except ImportError as e:
@@ -214,8 +225,13 @@ pygame.display.quit()
 
 
 def check_display(ctx: Context) -> Check:
-    """Probe SDL in a child process, so no display stays open in ours."""
-    driver = os.environ.get("SDL_VIDEODRIVER", "(SDL's choice)")
+    """Probe SDL in a child process, so no display stays open in ours, and judge what it
+    found by `run`'s own rule (display/drivers.py): an invisible driver SDL fell back to
+    is a FAIL, since `run` refuses it."""
+    from installation.display.drivers import INVISIBLE_DRIVERS, refused_driver
+
+    requested = os.environ.get("SDL_VIDEODRIVER", "")
+    driver = requested or "(SDL's choice)"
     cmd = [sys.executable, "-c", DISPLAY_PROBE]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=ctx.probe_timeout_s)
@@ -228,10 +244,15 @@ def check_display(ctx: Context) -> Check:
         return fail("display", f"SDL_VIDEODRIVER={driver}: {err}", FIX_DISPLAY)
     sizes = [f"{w}x{h}" for w, h in found["sizes"]]
     detail = f"driver {found['driver']}, {len(sizes)} screen(s): {', '.join(sizes) or 'none'}"
+    if problem := refused_driver(found["driver"], requested):
+        return fail("display", f"{detail}: {problem}; `installation run` refuses it", FIX_INVISIBLE)
     wanted = ctx.show.display.display if ctx.show is not None else 0
     if wanted >= len(sizes):
         fix = "set [display] display to an existing screen (0 = first), or connect it"
         return fail("display", f"{detail}; the show wants screen {wanted}", fix)
+    if found["driver"] in INVISIBLE_DRIVERS:  # asked for by name: --headless and tests only
+        detail += f" (SDL_VIDEODRIVER={requested}: nothing reaches a screen; fine headless)"
+        return warn("display", detail, FIX_DISPLAY)
     return ok("display", detail)
 
 

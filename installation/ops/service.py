@@ -21,6 +21,9 @@ EXAMPLE_SHOW = Path("/srv/installation/shows/demo")
 EXAMPLE_VENV = Path("/opt/installation/venv")
 EXAMPLE_USER = "installation"
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+# `installation run`'s exit codes that a restart cannot fix (app/run.py): 2 an invalid
+# show, 5 already running (another kiosk holds the storage folder's lock).
+NO_RESTART_EXIT_CODES = (2, 5)
 
 _HEADER = """\
 # Written by `installation service install`; see systemd/README.md.
@@ -38,6 +41,12 @@ NotifyAccess=main
 WatchdogSec=30
 Restart=on-failure
 RestartSec=5
+# `installation run` exits 0 on a clean stop, 1 when frames kept failing, 2 when the
+# show is invalid, 3 without a display, 4 when a part could not start (a port in use),
+# 5 when another kiosk already runs on the same storage. A restart cannot fix 2 or 5:
+# fix the show (`installation validate`) or stop the other kiosk, then restart the unit.
+# A model that does not load is no exit: the fallback engine renders meanwhile.
+RestartPreventExitStatus=$no_restart
 # A floor: loading a model extends it with EXTEND_TIMEOUT_USEC as it goes.
 TimeoutStartSec=300
 TimeoutStopSec=30
@@ -197,6 +206,7 @@ def render_units(
         "user": user,
         "workdir": str(show_dir).replace("%", "%%"),  # specifiers only, no $ expansion
         "exec_start": f"{_exec_arg(exe)} run {_exec_arg(show_dir)}",
+        "no_restart": " ".join(str(code) for code in NO_RESTART_EXIT_CODES),
     }
     if mode == "desktop":
         base = (home or user_home(user)) / ".config/systemd/user"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from installation.errors import ShowError
+from installation.errors import ShowError, ShowIssue
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -42,9 +42,9 @@ def validate(args: argparse.Namespace) -> int:
     from installation.show.shape import shape_notes
 
     print(summarize(show))
-    warnings = shape_notes(show)
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    warnings = [*map(str, show_warnings(show)), *shape_notes(show)]
+    for warning in warnings:  # on stdout with the summary: the show runs, but look
+        print(f"warning: {warning}")
     notes = show_notes(show)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -52,3 +52,24 @@ def validate(args: argparse.Namespace) -> int:
     said = [f"{len(x)} {word}{'s' if len(x) != 1 else ''}" for x, word in counted if x]
     print("show is valid" + (f" ({', '.join(said)})" if said else ""), file=sys.stderr)
     return EXIT_OK
+
+
+def show_warnings(show: Any) -> list[ShowIssue]:
+    """What a valid show should still fix, located like errors: model paths that are not
+    there (the show runs with the fallback engine until they appear)."""
+    from installation.show.files import SHOW_FILE_LIMIT, read_regular
+    from installation.show.messages import dotted
+    from installation.show.path_rules import model_warnings
+    from installation.show.toml_lines import KeyLines
+
+    found = model_warnings(show)
+    if not found:
+        return []
+    try:
+        lines: KeyLines | None = KeyLines(read_regular(show.source, SHOW_FILE_LIMIT).decode())
+    except Exception:  # changed since the load: the lines are a courtesy
+        lines = None
+    return [
+        ShowIssue(str(show.source), lines.line(loc) if lines else None, dotted(loc), msg)
+        for loc, msg in found
+    ]

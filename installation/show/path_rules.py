@@ -4,8 +4,10 @@ Paintings, the mask and the standby poster belong to the show: they must resolve
 the show folder (no absolute path, no ../, no symbolic link leading out), be regular
 files of bounded size and readable images within Pillow's decompression-bomb limit.
 Models, their config, TAESD and the safety checker may be anywhere (models live on a
-data disk). Storage may be inside the show or an absolute folder on a data disk, never
-a system folder, since old cache and archive files in it are deleted.
+data disk). A model path that is not there (yet) is a warning, not an error: the show runs
+with the fallback engine and takes the model when its disk mounts (model_warnings).
+Storage may be inside the show or an absolute folder on a data disk, never a system
+folder, since old cache and archive files in it are deleted.
 """
 
 from __future__ import annotations
@@ -138,9 +140,57 @@ def artwork_images(show: Show) -> Iterator[Issue]:
             yield ("artwork", "mask"), "a mask needs a painting to repaint; add artwork.paintings"
 
 
+def _model_disk(show: Show) -> list[tuple[tuple[str, str], Path | None]]:
+    """The paths that live with the model, on a data disk that may mount late."""
+    return [
+        (("variations", "model"), show.variations.model),
+        (("variations", "model_config_dir"), show.variations.model_config_dir),
+        (("engine", "tiny_vae"), show.engine.tiny_vae),
+        (("safety", "checker"), show.safety.checker),
+    ]
+
+
+def _not_found(show: Show, value: Path) -> str | None:
+    missing = _missing(_resolve(show, value))
+    return missing if missing is not None and missing.startswith("not found") else None
+
+
+def model_warnings(show: Show) -> list[Issue]:
+    """Model paths that do not exist (a model disk that did not mount): not errors, since
+    the show runs with the fallback engine until they appear (the worker tries again every
+    minute and on reload), but worth a line in `validate`."""
+    out: list[Issue] = []
+    for loc, value in _model_disk(show):
+        if value is None or (loc[1] == "model" and _looks_like_repo_id(show, value)):
+            continue
+        if missing := _not_found(show, value):
+            out.append(
+                (
+                    loc,
+                    f"{str(value)!r} {missing}: the fallback engine renders until it appears "
+                    "(the model is tried again every minute and on reload); mount the model "
+                    "disk or fix the path",
+                )
+            )
+    return out
+
+
+def _looks_like_repo_id(show: Show, model: Path) -> bool:
+    """'org/name', relative, and its first folder is not in the show (not even a link)."""
+    if model.is_absolute() or not _REPO_ID.match(str(model)):
+        return False
+    first = _resolve(show, Path(model.parts[0]))
+    try:
+        os.lstat(first)  # a symbolic link to a data disk that is not mounted counts
+    except (OSError, ValueError):
+        return True
+    return False
+
+
 @rule("variations.model", "variations.engine", "variations.model_config_dir")
 def model_present(show: Show) -> Iterator[Issue]:
-    """The model is local, never fetched at show time; a single file needs its config."""
+    """The model is local, never fetched at show time; a single file needs its config. A
+    path that is simply not there is model_warning's, not an error."""
     v = show.variations
     if v.model is None:
         if v.engine == "diffusers":
@@ -163,8 +213,7 @@ def model_present(show: Show) -> Iterator[Issue]:
                 ),
             )
         return
-    first = _resolve(show, Path(v.model.parts[0]))
-    if not v.model.is_absolute() and _REPO_ID.match(written) and _missing(first):
+    if _looks_like_repo_id(show, v.model):
         name = written.split("/")[-1]
         yield (
             ("variations", "model"),
@@ -175,7 +224,7 @@ def model_present(show: Show) -> Iterator[Issue]:
                 f"then set model = 'models/{name}'"
             ),
         )
-    else:
+    elif not missing.startswith("not found"):  # not found: a warning (model_warnings)
         yield (
             ("variations", "model"),
             (
@@ -187,13 +236,11 @@ def model_present(show: Show) -> Iterator[Issue]:
 
 @rule("variations.model_config_dir", "engine.tiny_vae", "safety.checker")
 def optional_paths(show: Show) -> Iterator[Issue]:
-    """Folders that, when set, must exist (anywhere: models live on data disks)."""
-    for loc, value in (
-        (("variations", "model_config_dir"), show.variations.model_config_dir),
-        (("engine", "tiny_vae"), show.engine.tiny_vae),
-        (("safety", "checker"), show.safety.checker),
-    ):
-        if value is not None and (missing := _missing(_resolve(show, value))):
+    """Folders that, when set, must be usable (anywhere: models live on data disks). One
+    that is not there at all is model_warnings', not an error."""
+    for loc, value in _model_disk(show)[1:]:
+        missing = None if value is None else _missing(_resolve(show, value))
+        if missing and not missing.startswith("not found"):
             yield loc, f"{str(value)!r} {missing}"
 
 

@@ -1,8 +1,8 @@
 """The engine side of the generation worker (see worker/client.py).
 
 child_main runs inside the spawned worker process: it loads the engine (or the
-fallback engine, with the reason why), says hello, sends heartbeats from a thread
-and renders one job at a time. FallbackRenderer is the parent's own stand-in while
+fallback engine, with the reason why as the hello's note), says hello, sends heartbeats
+from a thread and renders one job at a time. FallbackRenderer is the parent's own stand-in while
 the child cannot serve: the procedural FallbackEngine in a daemon thread. Both check
 an engine's output with checked_image.
 """
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from installation.core.variations import Variation
-from installation.engines.build import build_engine
+from installation.engines.build import load_problem, wanted_engine
 from installation.engines.engine import Engine, EngineSpec
 from installation.errors import UnsafeImage
 
@@ -69,13 +69,12 @@ def _beat(send: Callable[..., None], interval: float) -> None:
 
 
 def _load_engine(spec: EngineSpec) -> tuple[Engine, str]:
-    """The engine the spec asks for, or the fallback engine with the reason why."""
+    """The engine the spec asks for, or the fallback engine with the reason why (the
+    parent reports it once and tries the wanted engine again later)."""
     try:
-        return build_engine(spec), ""  # engines warm themselves up (spec.warmup)
+        return wanted_engine(spec), ""  # engines warm themselves up (spec.warmup)
     except Exception as e:
-        note = f"engine {spec.engine!r} failed to load ({type(e).__name__}: {e}); using fallback"
-        log.error("generation worker: %s", note)
-        return _fallback_engine(spec), note
+        return _fallback_engine(spec), load_problem(spec, e)
 
 
 def _fallback_engine(spec: EngineSpec) -> Engine:

@@ -11,7 +11,8 @@ superseded live requests never reach the child and the pipe can never fill up an
 block the frame.
 
 The code that runs in the child, and the parent's fallback thread, live in child.py;
-what poll() returns (Result | Failure: a WorkerReply) in replies.py.
+what poll() returns (Result | Failure: a WorkerReply) in replies.py; when to try a
+model that did not load again, in retry.py.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ import numpy as np
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
 from installation.worker.child import FallbackRenderer, child_main
+from installation.worker.reaper import TERMINATE_GRACE_S, Reaper
 from installation.worker.replies import Failure, Result, WorkerReply
+from installation.worker.retry import RETRY_S, EngineRetry, Report
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
-TERMINATE_GRACE_S = 0.5  # SIGTERM first, SIGKILL after this
 MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
 
 
@@ -68,6 +70,8 @@ class WorkerClient:
         clock: Callable[[], float] = time.monotonic,
         backoff: tuple[float, float] = (0.5, 10.0),
         start_timeout_s: float | None = None,
+        retry_s: float = RETRY_S,
+        report: Report | None = None,
     ) -> None:
         if not hang_timeout_s > 0:
             raise ValueError(f"hang_timeout_s must be above 0 seconds, got {hang_timeout_s!r}")
@@ -94,6 +98,8 @@ class WorkerClient:
         self._heard = False
         self._held: list[WorkerReply] = []  # replies that arose inside request()
         self._fallback = FallbackRenderer(spec)
+        self.retry = EngineRetry(spec, retry_s, report)  # a model that did not load
+        self._retiring = Reaper()  # replaced children, until reaped
 
     def __repr__(self) -> str:
         busy = self._job.variation.key if self._job else None
@@ -145,9 +151,16 @@ class WorkerClient:
         )
         return out
 
+    def retry_engine(self) -> bool:
+        """While the fallback stands in for the wanted engine, try that engine again at the
+        next idle moment (a show reload asks: the model disk may have been mounted).
+        False when there is nothing to retry."""
+        return self.retry.ask()
+
     def health(self) -> dict[str, Any]:
+        now = self.clock()
         alive = self._proc is not None and self._proc.is_alive()
-        age = self.clock() - self._last_beat if self._state in ("starting", "ready") else None
+        age = now - self._last_beat if self._state in ("starting", "ready") else None
         return {
             "alive": alive,
             "state": self._state,
@@ -161,6 +174,7 @@ class WorkerClient:
             "renders": self.renders,
             "failures": self.failures,
             "fallback_busy": self._fallback.busy,
+            **self.retry.health(now),
         }
 
     def healthy(self) -> bool:
@@ -185,6 +199,7 @@ class WorkerClient:
                 proc.join(timeout_s)
         if conn is not None:
             conn.close()
+        self._retiring.kill_all(timeout_s)
 
     # -- internals ------------------------------------------------------------------------
     def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
@@ -244,8 +259,7 @@ class WorkerClient:
             self._state = "ready"
             pid = self._proc.pid if self._proc else None
             log.info("generation worker ready: engine %s (pid %s)", self._engine, pid)
-            if note:
-                log.warning("generation worker: %s", note)
+            self.retry.hello(self._engine, note, self.clock())
             return
         job = self._job
         if msg[0] not in ("result", "failure") or job is None or msg[1] != job.id:
@@ -267,6 +281,8 @@ class WorkerClient:
 
     def _supervise(self, out: list[WorkerReply]) -> None:
         now, proc = self.clock(), self._proc
+        if self._retiring:
+            self._retiring.reap(now)
         if self._state == "down" and now >= self._restart_at:
             self.restarts += 1
             self._spawn()
@@ -282,6 +298,8 @@ class WorkerClient:
         elif self._state in ("starting", "ready") and proc is not None:
             reason, kind = self._trouble(now, proc), "hang"
             if reason is None:
+                if self._state == "ready" and self._job is None and self.retry.due(now):
+                    self._try_wanted_engine(now)
                 return
             if reason.startswith("exited"):
                 kind = "crash"
@@ -332,6 +350,19 @@ class WorkerClient:
             with contextlib.suppress(ValueError):
                 proc.close()
             self._proc = None
+
+    def _try_wanted_engine(self, now: float) -> None:
+        """Replace the idle fallback child by a new one that loads the wanted engine. Live
+        requests go to the parent's fallback meanwhile; queued ones wait for the new child."""
+        proc, conn = self._proc, self._conn
+        log.info("generation worker: trying engine %s again", self.spec.engine)
+        self.retry.started()
+        self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        if proc is not None:
+            self._retiring.retire(proc, now)  # it only ran the fallback: nothing to finish
+        self._spawn()
 
     def _down(self, now: float) -> float:
         """Enter 'down' and schedule the restart with exponential backoff; returns the delay."""

@@ -67,6 +67,7 @@ class FakeWorker:
         self.describe: dict[str, str] = {}
         self.restarts = self.renders = self.failures = 0
         self.render_s = 0.0
+        self.retry_asks = 0  # retry_engine() calls (a show reload asks)
         self._state = "stopped"  # stopped | starting | ready
         self._ready_at = 0.0
         self._live: Variation | None = None
@@ -137,6 +138,11 @@ class FakeWorker:
 
     def healthy(self) -> bool:
         return self._state != "stopped" and self._hung_at is None
+
+    def retry_engine(self) -> bool:
+        """Counted; the fake's engine always loads, so there is nothing to retry."""
+        self.retry_asks += 1
+        return False
 
     # -- stimulus ---------------------------------------------------------------------------
     def delay(self, seconds: float) -> None:

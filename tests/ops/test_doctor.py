@@ -73,8 +73,9 @@ def test_healthy_show_passes_with_dice_answering_hello(
     assert port.level == "PASS", port
     assert "firmware doctor-fw, protocol 1, 2 dice" in port.detail
     assert b"?HELLO" in b"".join(dice.received)
-    assert by_name["display"].level == "PASS"
+    assert by_name["display"].level == "WARN"  # asked for by name: fine headless only
     assert by_name["display"].detail.startswith("driver dummy, 1 screen(s)")
+    assert "nothing reaches a screen" in by_name["display"].detail
     assert (
         by_name["osc sound"].level == "PASS"
         and "127.0.0.1:9001 reachable" in by_name["osc sound"].detail
@@ -173,6 +174,21 @@ def test_gpu_check_when_the_show_wants_diffusers(
     assert (row.level, words in row.detail) == (level, True), row
     model = doctor.check_model(ctx)
     assert model.level == "FAIL" and "not a diffusers model folder" in model.detail
+
+
+def test_a_model_disk_that_did_not_mount_fails_the_model_row_but_not_the_show(
+    tmp_path: Path, cli: Cli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    disk = tmp_path / "models-disk" / "sd"
+    show = write_show(tmp_path / "s", extra=f'[variations]\nengine = "auto"\nmodel = "{disk}"\n')
+    rows = {r.name: r for r in run_doctor(show, **FAST)}
+    assert rows["show"].level == "PASS"  # it runs: with the fallback until the disk mounts
+    model = rows["model"]
+    assert model.level == "FAIL"
+    assert model.detail.startswith(f"{disk} not found: the wall shows the fallback engine")
+    assert "mount the model disk" in model.fix and "variations.model" in model.fix
+    assert cli(["doctor", str(show)]) == 1
+    assert "fix: mount the model disk" in capsys.readouterr().out
 
 
 def test_groups_of_an_unknown_user_and_of_root(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.ops.service import example_units, render_units
+from installation.ops.service import NO_RESTART_EXIT_CODES, example_units, render_units
 from tests.conftest import need_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,6 +70,7 @@ def test_console_units_have_the_paths_and_policy(show: Path, venv: Path) -> None
         "NotifyAccess=main",
         "WatchdogSec=30",
         "Restart=on-failure",
+        "RestartPreventExitStatus=2 5",
         "User=kiosk",
         "SupplementaryGroups=video render input dialout",
         "Conflicts=getty@tty1.service",
@@ -98,6 +99,24 @@ def test_desktop_unit_goes_to_the_users_config(show: Path, venv: Path, tmp_path:
     assert dest == f"{tmp_path}/home/.config/systemd/user/installation.service"
     assert "WantedBy=graphical-session.target" in text
     assert "Conflicts=" not in text and "User=" not in text and "kmsdrm" not in text
+
+
+def test_exit_codes_a_restart_cannot_fix_stop_the_restarts(show: Path, venv: Path) -> None:
+    """An invalid show (2) or a kiosk already running on the storage (5) would only loop
+    into start-limit-hit; every other failure is restarted (Restart=on-failure)."""
+    from installation.app import run
+
+    assert NO_RESTART_EXIT_CODES == (run.EXIT_SHOW, 5)
+    restarted = (run.EXIT_FRAMES, run.EXIT_DISPLAY, run.EXIT_START)
+    assert not set(restarted) & set(NO_RESTART_EXIT_CODES)
+    console = render_units(show, user="kiosk", venv=venv, mode="console")
+    desktop = render_units(show, user="kiosk", venv=venv, mode="desktop", home=show)
+    for text in [*console.values(), *desktop.values()]:
+        if "[Service]" not in text:
+            continue  # the journald drop-in
+        service = text.split("[Service]")[1].split("\n[")[0]
+        assert "\nRestartPreventExitStatus=2 5\n" in service
+        assert "\nRestart=on-failure\n" in service
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,19 @@ def test_summary_of_a_model_show_without_dice(
     assert "osc       control off; targets: none" in out
 
 
+def test_a_model_disk_that_did_not_mount_is_a_warning_and_exit_0(
+    write_show: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    disk = tmp_path / "models-disk" / "sd-turbo"
+    folder = write_show(f"[variations]\nengine = 'diffusers'\nmodel = '{disk}'\n")
+    assert cli.main(["validate", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    (warning,) = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(f"warning: {folder / 'show.toml'}:3: variations.model: '{disk}' ")
+    assert "the fallback engine renders until it appears" in warning
+    assert err.strip() == "show is valid (1 warning)"
+
+
 def test_invalid_show_prints_every_issue_and_exits_2(
     write_show: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

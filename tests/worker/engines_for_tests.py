@@ -16,7 +16,7 @@ import numpy as np
 
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
-from installation.errors import EngineError, UnsafeImage
+from installation.errors import EngineError, ModelError, UnsafeImage
 
 SLOW_S = 0.4
 
@@ -73,3 +73,10 @@ def broken(spec: EngineSpec) -> BehavingEngine:
 def exits(spec: EngineSpec) -> BehavingEngine:
     """A model whose loading kills the process (a segfault in a native library, say)."""
     os._exit(7)
+
+
+def needs_model(spec: EngineSpec) -> BehavingEngine:
+    """Loads only while spec.model is a folder: a model disk that mounts late."""
+    if spec.model is None or not spec.model.is_dir():
+        raise ModelError(f"model path does not exist: {spec.model}")
+    return BehavingEngine()
