@@ -17,6 +17,7 @@ from installation.ops.soak import inject
 from installation.ops.soak.report import Ledger, SoakReport, check_files
 from installation.ops.soak.watch import CueLog, children, rss_kb, worker_pids, write_show
 from installation.show.load import load_show
+from tests.waiting import wait_until
 
 
 def test_ledger_tells_shown_superseded_pending_and_lost_apart() -> None:
@@ -59,7 +60,8 @@ def test_proc_helpers_find_a_spawned_worker_and_its_memory() -> None:
     proc.start()
     try:
         assert proc.pid in children(os.getpid())
-        assert proc.pid in worker_pids(os.getpid())
+        # its command line names spawn_main once the child has exec'd: moments later
+        wait_until(lambda: proc.pid in worker_pids(os.getpid()), 30, "the spawned worker")
         assert (rss_kb(os.getpid()) or 0) > 1000
     finally:
         proc.kill()
