@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from installation.core.dice import Throw
 from installation.core.director import Director, DirectorConfig
 from installation.core.variations import RenderParams, VariationRule, derive_variation
 from installation.worker.fake import FakeWorker, SolidEngine
+from tests.memory import LAZY_BYTES, peak_bytes
 
 HUGE = VariationRule(
     seed_mode="fixed",
@@ -30,15 +29,6 @@ HUGE = VariationRule(
     params=RenderParams(strength=0.5, steps=2, guidance=1.0, width=16, height=16),
     faces_per_die=100,
 )
-
-
-def peak_bytes(work: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_a_plan_over_10_to_the_16_outcomes_starts_at_once_in_order() -> None:
@@ -55,8 +45,8 @@ def test_a_plan_over_10_to_the_16_outcomes_starts_at_once_in_order() -> None:
         for _ in itertools.islice(prefill.plan(lambda v: False), 1000):
             pass
 
-    assert peak_bytes(lambda: prefill_for(HUGE, 8, budget=10**12)) < 20_000
-    assert peak_bytes(plan_1000) < 100_000
+    assert peak_bytes(lambda: prefill_for(HUGE, 8, budget=10**12)) < LAZY_BYTES
+    assert peak_bytes(plan_1000) < LAZY_BYTES
 
 
 def test_fresh_mode_plans_each_outcomes_next_variation_lazily_too() -> None:
@@ -67,7 +57,7 @@ def test_fresh_mode_plans_each_outcomes_next_variation_lazily_too() -> None:
     assert prefill is not None
     first, second = itertools.islice(prefill.pending(lambda v: False), 2)
     assert (first.repeat, first.number, second.repeat) == (2, 2, 1)  # 1-1-..-1 was thrown
-    assert peak_bytes(lambda: next(iter(prefill.pending(lambda v: False)))) < 20_000
+    assert peak_bytes(lambda: next(iter(prefill.pending(lambda v: False)))) < LAZY_BYTES
 
 
 def test_the_cached_worker_feeds_a_huge_plan_one_render_at_a_time(tmp_path: Path) -> None:

@@ -168,7 +168,7 @@ def test_format_specs_in_templates_are_bounded_before_anything_is_filled_in(
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 1_000_000
+    assert peak < 16_000_000  # the unbounded spec allocated about 1 GB
     with pytest.raises(ValidationError, match=r"at most 64|nests a field"):
         OscTarget(name="s", host="127.0.0.1", port=9001, addresses={"shown": template})
 
