@@ -59,6 +59,9 @@ def test_proc_helpers_find_a_spawned_worker_and_its_memory() -> None:
     proc.start()
     try:
         assert proc.pid in children(os.getpid())
+        end = time.monotonic() + 10  # start() returns before the child has exec'd python
+        while proc.pid not in worker_pids(os.getpid()) and time.monotonic() < end:
+            time.sleep(0.02)
         assert proc.pid in worker_pids(os.getpid())
         assert (rss_kb(os.getpid()) or 0) > 1000
     finally:

@@ -97,14 +97,14 @@ silence_timeout_s = {silence_s}
 seed_mode = "fresh"
 engine = "fallback"
 prompt = "a soak test"
-width = 64
-height = 64
+width = {size}
+height = {size}
 steps = 1
 [engine]
 worker_timeout_s = {worker_timeout_s}
 [display]
 fullscreen = false
-window_size = [64, 64]
+window_size = [{size}, {size}]
 transition_ms = 100
 fps = {fps}
 attract_after_s = 3600
@@ -129,8 +129,10 @@ def write_show(
     worker_timeout_s: float = 2.0,
     silence_s: float = 1.0,
     fps: int = 30,
+    size: int = 64,
 ) -> Path:
-    """A tiny fresh-seed show (64x64, fallback engine) wired to the harness; returns show.toml."""
+    """A tiny fresh-seed show (size x size, default 64; fallback engine) wired to the
+    harness; returns show.toml."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "show.toml"
     path.write_text(
@@ -142,6 +144,7 @@ def write_show(
             worker_timeout_s=worker_timeout_s,
             silence_s=silence_s,
             fps=fps,
+            size=size,
         ),
         "utf-8",
     )
@@ -240,8 +243,11 @@ class Sample:
 class AppProcess:
     """`installation run SHOW --headless` as a child; stderr goes to a file."""
 
-    def __init__(self, show_dir: Path, log_path: Path, storage: Path) -> None:
+    def __init__(
+        self, show_dir: Path, log_path: Path, storage: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.show_dir = show_dir
+        self.args = args  # more `run` options (--auto-throw 0.2, say)
         self.log_path = log_path
         self.status_path = storage / "status.json"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -260,7 +266,8 @@ class AppProcess:
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         )
         cmd = [sys.executable, "-m", "installation", "run", str(self.show_dir), "--headless"]
-        with open(self.log_path, "wb") as log:
+        cmd += self.args
+        with open(self.log_path, "ab") as log:  # a restarted app adds to the same log
             self.proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )
