@@ -184,7 +184,7 @@ class Soak:
     def throw(self, faces: tuple[int, int] | None = None, *, wait: bool = True) -> str:
         """A visitor's throw on the emulated dice: 'shown', 'committed', 'late' or 'uncommitted'."""
         faces = faces or (self.rng.randint(1, 6), self.rng.randint(1, 6))
-        before = len(self.cues.times("landed"))
+        before = self.cues.count("landed")
         self.emu.throw(faces, rolling_ms=60)
         self.report.throws_driven += 1
         found: list[int] = []
@@ -200,7 +200,7 @@ class Soak:
         number = self.ledger.first_number + found[0]
         if not wait:
             return "committed"
-        if self.cues.wait(lambda: number in self.cues.shown(), self.deadline_s):
+        if self.cues.wait(lambda: self.cues.was_shown(number), self.deadline_s):
             return "shown"
         self.problem(f"throw {faces} (variation {number}) not shown within {self.deadline_s} s")
         return "late"

@@ -161,6 +161,11 @@ class CueLog:
         self._sock.settimeout(0.2)
         self.port = int(self._sock.getsockname()[1])
         self.events: list[tuple[float, str, list[Any]]] = []
+        # kept as they arrive, so a check on every cue costs O(1), not O(all cues so far):
+        # an hour's soak holds tens of thousands of cues
+        self._times: dict[str, list[float]] = {}
+        self._landed: list[list[Any]] = []
+        self._shown: dict[int, float] = {}
         self.undecodable = 0
         self._cv = threading.Condition()
         self._stop = threading.Event()
@@ -180,18 +185,28 @@ class CueLog:
             with self._cv:
                 now = time.monotonic()
                 for m in messages:
-                    self.events.append((now, m.address.rsplit("/", 1)[-1], list(m.params)))
+                    name, args = m.address.rsplit("/", 1)[-1], list(m.params)
+                    self.events.append((now, name, args))
+                    self._times.setdefault(name, []).append(now)
+                    if name == "landed":
+                        self._landed.append(args)
+                    elif name == "shown" and args and isinstance(args[0], int):
+                        self._shown.setdefault(args[0], now)
                 self._cv.notify_all()
 
     def times(self, event: str) -> list[float]:
         with self._cv:
-            return [t for t, name, _ in self.events if name == event]
+            return list(self._times.get(event, ()))
+
+    def count(self, event: str) -> int:
+        with self._cv:
+            return len(self._times.get(event, ()))
 
     def landed_index(self, faces: list[int], since: int) -> list[int]:
         """[index] of the first 'landed' cue with `faces` at or after landed index `since`."""
         with self._cv:
-            landed = [args for _, name, args in self.events if name == "landed"]
-        return [i for i in range(since, len(landed)) if landed[i] == faces][:1]
+            landed = self._landed
+            return [i for i in range(since, len(landed)) if landed[i] == faces][:1]
 
     def settle(self, quiet_s: float, timeout: float = 10.0) -> None:
         """Wait until no cue has arrived for `quiet_s` (a burst has been handled)."""
@@ -205,12 +220,12 @@ class CueLog:
 
     def shown(self) -> dict[int, float]:
         """Variation number -> when its 'shown' cue arrived (first time)."""
-        out: dict[int, float] = {}
         with self._cv:
-            for t, name, args in self.events:
-                if name == "shown" and args and isinstance(args[0], int):
-                    out.setdefault(args[0], t)
-        return out
+            return dict(self._shown)
+
+    def was_shown(self, number: int) -> bool:
+        with self._cv:
+            return number in self._shown
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
