@@ -116,6 +116,8 @@ host = "127.0.0.1"
 port = {cue_port}
 [storage]
 dir = "{storage}"
+[archive]
+max_mb = 1  # pruned to stay within the 4 MB storage tmpfs on runs of any length
 """
 
 
