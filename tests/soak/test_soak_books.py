@@ -13,7 +13,7 @@ from PIL import Image
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from installation.ops.soak import inject
+from installation.ops.soak import Soak, inject
 from installation.ops.soak.report import Ledger, SoakReport, check_files
 from installation.ops.soak.watch import CueLog, children, rss_kb, worker_pids, write_show
 from installation.show.load import load_show
@@ -137,3 +137,19 @@ def test_report_table_has_the_numbers() -> None:
     assert "| superseded by a newer throw | 1 |" in text
     assert "| fault: worker_kill | 2 |" in text
     assert "| duration | 2.0 min |" in text
+
+
+def test_a_stall_is_reported_when_it_is_first_seen_and_once(tmp_path: Path) -> None:
+    """The seed-7 run's 15 s stall was only reported when the run was judged at 8.1 min,
+    far from when it happened; now the sampler reports it at once (say() adds the time)."""
+    said: list[str] = []
+    soak = Soak(tmp_path, say=said.append)
+    soak._stalls(120.0, 1.0)
+    assert soak.problems == []
+    soak._stalls(15131.0, 15.3)
+    soak._stalls(15131.0, 15.3)
+    assert soak.problems == [
+        "frame loop stalled 15131.0 ms (bound 2000.0)",
+        "status file 15.3 s old: the frame loop stalled",
+    ]
+    assert said == [f"PROBLEM: {p}" for p in soak.problems]
