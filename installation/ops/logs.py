@@ -123,3 +123,10 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     atexit.register(handler.flush_within, FLUSH_AT_EXIT_S)
+
+
+def flush_logs(timeout_s: float = FLUSH_AT_EXIT_S) -> None:
+    """Write what is queued before a command returns (at most timeout_s)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, BackgroundHandler):
+            handler.flush_within(timeout_s)
