@@ -39,13 +39,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from installation.ops.logs import setup_logging
+    from installation.ops.logs import flush_logs, setup_logging
 
     setup_logging(args.log_level)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    finally:
+        flush_logs()  # log lines are written by a thread: all of them before returning
 
 
 if __name__ == "__main__":

@@ -34,3 +34,48 @@ def test_journal_prefix_carries_the_priority() -> None:
     r = record("disk full")
     r.levelno = logging.ERROR
     assert JournalFormatter("%(message)s").format(r) == "<3>installation.app: disk full"
+
+
+def test_a_blocked_stderr_never_blocks_the_thread_that_logs() -> None:
+    """stderr as a real pipe that nobody reads (a stalled journald): logging goes on at
+    once, lines beyond the queue are dropped and counted, and the count is written once
+    the pipe flows again."""
+    import os
+    import threading
+
+    from installation.ops.logs import BackgroundHandler
+
+    read_fd, write_fd = os.pipe()
+    stream = os.fdopen(write_fd, "w", buffering=1)
+    handler = BackgroundHandler(stream, maxsize=100)
+    handler.setFormatter(JournalFormatter("%(message)s"))
+    logger = logging.getLogger("test.blocked-stderr")
+    logger.propagate = False
+    logger.addHandler(handler)
+    done = threading.Event()
+
+    def flood() -> None:  # ~1.2 MB: far beyond the pipe's 64 KiB and the queue's 100 lines
+        for i in range(2000):
+            logger.warning("line %05d %s", i, "x" * 600)
+        done.set()
+
+    try:
+        threading.Thread(target=flood, daemon=True).start()
+        assert done.wait(10), "logging blocked on a stderr nobody reads"
+        assert handler.dropped > 0
+        got: list[bytes] = []
+        reader = threading.Thread(
+            target=lambda: got.extend(iter(lambda: os.read(read_fd, 65536), b""))
+        )
+        reader.start()
+        assert handler.flush_within(10)
+        logger.warning("after")
+        assert handler.flush_within(10)
+        stream.close()
+        reader.join(10)
+        text = b"".join(got).decode()
+        assert "log line(s) dropped: stderr was blocked" in text
+        assert text.rstrip().endswith("<4>test.blocked-stderr: after")
+    finally:
+        logger.removeHandler(handler)
+        os.close(read_fd)

@@ -110,6 +110,13 @@ class InputEdge(Part, Protocol):
     def status(self) -> Mapping[str, Any]: ...
 
 
+class Journaled(Protocol):
+    """What ArchiveOut.save promises: `settled` once the picture is on disk (or cannot be)."""
+
+    @property
+    def settled(self) -> bool: ...
+
+
 class ArchiveOut(Part, Protocol):
     """Every shown picture with how it was made (storage/archive.py)."""
 
@@ -120,7 +127,7 @@ class ArchiveOut(Part, Protocol):
         *,
         engine: str = "",
         describe: Mapping[str, object] | None = None,
-    ) -> bool: ...
+    ) -> Journaled: ...
 
     def stats(self) -> dict[str, Any]: ...
 

@@ -1,9 +1,10 @@
 """From an arrived image to the wall (frame thread, never waits).
 
 A present may be held back: by the largest cue lead (so cue receivers told in
-advance act on the very frame the image appears) and, for a fresh-mode count this
-node persisted, until that count is on disk. Then the picture goes up with its
-label, and the archive, the status and the log learn of it.
+advance act on the very frame the image appears), for a fresh-mode count this
+node persisted until that count is on disk, and until the archive has the picture
+in its journal on disk (so a kill -9 never loses a shown picture). Then the picture
+goes up with its label, and the status and the log learn of it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from installation.app.contracts import ArchiveOut, Screen, Status
+from installation.app.contracts import ArchiveOut, Journaled, Screen, Status
 from installation.core.variations import Variation
 from installation.display.label import LabelInfo, fill_label
 from installation.show.schema import Show
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("installation.app")
 
-DURABLE_WAIT_S = 2.0  # a hung disk holds a picture back at most this long
+DURABLE_WAIT_S = 2.0  # a hung disk holds a picture back at most this long (count, journal)
 KEEP_PRESENTED = 100
 KEEP_PAINTINGS = 8  # source paintings kept in memory for screens that show them
 
@@ -63,7 +64,8 @@ class Presenter:
         self.screenshot_dir = screenshot_dir
         self._fault = fault
         self._wall = wall
-        self._durable: list[tuple[float, Result]] = []  # (asked at, result): count on disk?
+        # (asked at, result, its archive ticket): count and picture on disk yet?
+        self._durable: list[tuple[float, Result, Journaled | None]] = []
         self._held: list[tuple[float, Result]] = []  # (monotonic due time, result): cue lead
         self.on_release: Callable[[Variation, float], None] | None = None  # the shown cue
         self._unsettled: set[int] = set()  # counts persisted here, not yet on disk
@@ -114,34 +116,45 @@ class Presenter:
         self.counts.submit(count, repeats)
 
     def present(self, result: Result, now: float) -> None:
-        """Put a picture on its way: first its count on disk (fresh mode), then the cue
-        lead, then the wall."""
-        self._durable.append((now, result))
+        """Put a picture on its way: first its count (fresh mode) and the picture itself
+        (the archive's journal) on disk, then the cue lead, then the wall."""
+        ticket = None
+        if self.archive is not None:
+            describe = dict(result.describe)
+            ticket = self.archive.save(
+                result.image, result.variation, engine=result.engine, describe=describe
+            )
+        self._durable.append((now, result, ticket))
         self.due(now)
 
     # -- each frame ---------------------------------------------------------------------
     def due(self, now: float) -> None:
         """Release presents whose count is on disk (fresh mode, a count this node persisted)
-        - or after DURABLE_WAIT_S, with a fault, if the disk hangs: the wall must not freeze
-        for the sake of the count. A released present sends its `shown` cue (on_release)
-        timed to the moment it goes up, `lead_s` later: so receivers never fire before the
-        picture, however long the count took. Then show those whose moment has come
+        and whose picture is in the archive's journal - or after DURABLE_WAIT_S, with a
+        fault, if the disk hangs: the wall must not freeze for the sake of either. A
+        released present sends its `shown` cue (on_release) timed to the moment it goes
+        up, `lead_s` later: so receivers never fire before the picture, however long the
+        writes took. Then show those whose moment has come
         (monotonic clock: a wall-clock step must not hold a picture back)."""
         counts = self.counts
         if counts is not None:
             for error in counts.take_errors():
                 self._fault("state-write", error)
         while self._durable:
-            asked, result = self._durable[0]
+            asked, result, ticket = self._durable[0]
             count = result.variation.number
-            if counts is not None and count in self._unsettled:
-                if count > counts.settled:
-                    if now - asked < DURABLE_WAIT_S:
-                        break  # its count is being written; a frame or two
-                    self._fault(
-                        "state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s"
-                    )
-                self._unsettled.discard(count)
+            unsettled = count in self._unsettled
+            count_waits = counts is not None and unsettled and count > counts.settled
+            journal_waits = ticket is not None and not ticket.settled
+            if (count_waits or journal_waits) and now - asked < DURABLE_WAIT_S:
+                break  # being written; a frame or two
+            if count_waits:
+                self._fault("state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s")
+            if journal_waits:
+                self._fault(
+                    "archive", f"variation {count} not in the archive after {DURABLE_WAIT_S} s"
+                )
+            self._unsettled.discard(count)
             self._durable.pop(0)
             self.shown_at = self._wall() + self.lead_s
             self._held.append((now + self.lead_s, result))
@@ -166,8 +179,6 @@ class Presenter:
         """The picture goes on the wall; the archive gets it with how it was made."""
         variation, image, engine = result.variation, result.image, result.engine
         self.screen.present(image, self.label_for(variation, engine), self.painting_for(variation))
-        if self.archive is not None:
-            self.archive.save(image, variation, engine=engine, describe=dict(result.describe))
         self._presented_at = now
         self.presented.append(variation)
         del self.presented[:-KEEP_PRESENTED]

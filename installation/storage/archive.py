@@ -6,18 +6,21 @@ library versions, time, number and show, so a curator can say what made any pict
 Results are only approximately reproducible across GPUs and library versions: archive
 the image, do not count on regenerating it.
 
-The display loop hands the array over and returns at once; a daemon thread writes it
-atomically (temp file + rename: no half-written PNG is ever visible). The queue is
-bounded: when it backs up, images are dropped and counted, never waited for. A full
-disk pauses archiving (logged once), the show goes on, and writing is retried after
-retry_s. The oldest files are pruned first to stay within max_files and max_mb.
-Pruning and writing stay inside the storage folder and never pass a symlink
-(storage/inside.py): a day folder linked elsewhere is left alone, never emptied.
+The display loop hands the array over and returns at once with a Saved ticket. One
+daemon thread writes the picture into the journal (<archive>/.journal/, journal.py:
+raw pixels, fsync) and settles the ticket: the presenter puts the picture up once it
+is settled, so a kill -9 or a power cut never loses a shown picture; the next start
+archives what the journal still holds. A second thread makes the PNG from each entry
+atomically (temp file + rename: no half-written PNG is ever visible), then deletes
+the entry. What is taken is bounded: when the archive backs up, images are dropped
+and counted, never waited for. A full disk pauses archiving (logged once), the show
+goes on, and writing is retried after retry_s. The oldest files are pruned first to
+stay within max_files and max_mb (archive_index.py), inside the storage folder and never
+through a symlink: a day folder linked elsewhere is left alone, never emptied.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import queue
@@ -33,21 +36,37 @@ from typing import Any
 import numpy as np
 
 from installation.core.variations import Variation
-from installation.storage import inside
-from installation.storage.archive_entries import ArchiveEntry, metadata, read_entry
-from installation.storage.diskutil import DiskPause, scan_folder
+from installation.storage.archive_index import ArchiveIndex
+from installation.storage.archive_meta import (
+    ArchiveEntry,
+    list_archive,
+    metadata,
+    shown_id,
+)
+from installation.storage.diskutil import DiskPause
+from installation.storage.journal import (
+    SUFFIX,
+    Entry,
+    Saved,
+    Taken,
+    entry_name,
+    pending_entries,
+    read_entry,
+    write_entry,
+)
 from installation.storage.png import save_png
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 FULL = (errno.ENOSPC, errno.EDQUOT)
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
+JOURNAL = ".journal"  # inside the archive folder; never listed as a day
 
 
 class Archive:
-    """Saves shown variations in a background thread; bounded, pruned, never blocking."""
+    """Saves shown variations through the journal, in two background threads; bounded,
+    pruned, never blocking the caller (see the module's docstring and journal.py)."""
 
     def __init__(
         self,
@@ -65,29 +84,43 @@ class Archive:
     ) -> None:
         self.root = Path(root)
         self.storage = Path(storage) if storage is not None else self.root.parent
+        self.journal_dir = self.root / JOURNAL
         self.show_name, self.enabled = show_name, enabled
         self.max_files, self.max_bytes = max(1, max_files), max(1, max_mb) * MB
+        self.queue_size = max(1, queue_size)
         self.retry_s, self.clock, self.wall = retry_s, clock, wall
-        self._q: queue.Queue[tuple[np.ndarray, Variation, str, dict[str, str], float] | None]
-        self._q = queue.Queue(maxsize=max(1, queue_size))
+        self._q: queue.SimpleQueue[Taken | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._files: deque[tuple[Path, int]] = deque()  # oldest first
-        self._bytes = 0
+        self._cond = threading.Condition(self._lock)
+        self._todo: deque[Path] = deque()  # journal entries to make PNGs of, oldest first
+        self._pending = 0  # saves taken and not yet archived (or failed)
+        self._busy = False  # the PNG thread holds an entry
+        self._stopping = False
+        self._seq = 0
         self._pause = DiskPause(retry_s, clock)
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._indexed = threading.Event()  # leftovers listed: new entries may be written
         self.counts = dict.fromkeys(
-            ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full", "refused"), 0
+            ("saved", "dropped", "skipped_paused", "errors", "pruned", "disk_full", "recovered"),
+            0,
         )
-        self._refusals_logged: set[str] = set()
+        self.index = ArchiveIndex(
+            self.root,
+            self.storage,
+            max_files=self.max_files,
+            max_bytes=self.max_bytes,
+            counts=self.counts,
+            lock=self._lock,
+        )
 
     def __repr__(self) -> str:
         state = "paused" if self._pause.paused else "on" if self.enabled else "off"
-        return (
-            f"<Archive {self.root} {state} files={len(self._files)} saved={self.counts['saved']}>"
-        )
+        return f"<Archive {self.root} {state} files={len(self.index)} saved={self.counts['saved']}>"
 
     def start(self) -> None:
-        """Nothing to do: the writer thread starts with the first save."""
+        """Start the threads: what an earlier run journalled but never archived goes first."""
+        if self.enabled:
+            self._ensure_threads()
 
     # -- the display loop's side --------------------------------------------------------
     def save(
@@ -97,109 +130,204 @@ class Archive:
         *,
         engine: str = "",
         describe: Mapping[str, object] | None = None,
-    ) -> bool:
-        """Queue one shown image (do not modify it afterwards). Never blocks; False if not."""
+    ) -> Saved:
+        """Take one shown image (do not modify it afterwards). Never blocks. The ticket is
+        false when the image was not taken; `settled` once it is journalled on disk."""
         if not self.enabled:
-            return False
+            return Saved(False, "the archive is off")
         if not self._pause.usable():
-            self.counts["skipped_paused"] += 1
-            return False
-        self._ensure_thread()
-        item = (image, variation, engine, {str(k): str(v) for k, v in (describe or {}).items()})
-        try:
-            self._q.put_nowait((*item, self.wall()))
-        except queue.Full:
-            self.counts["dropped"] += 1
-            return False
-        return True
+            self._count("skipped_paused")
+            return Saved(False, "archiving is paused (disk trouble)")
+        with self._lock:
+            if self._pending > self.queue_size:  # one in hand and queue_size waiting
+                self.counts["dropped"] += 1
+                return Saved(False, "the archive is backed up")
+            self._pending += 1
+        self._ensure_threads()
+        ticket = Saved(True)
+        text = {str(k): str(v) for k, v in (describe or {}).items()}
+        self._q.put(Taken(image, variation, engine, text, self.wall(), ticket))
+        return ticket
 
     def flush(self, timeout_s: float = 5.0) -> bool:
-        """Wait until queued images are written (tests, shutdown). True if the queue drained."""
-        deadline = time.monotonic() + timeout_s
-        with self._q.all_tasks_done:
-            while self._q.unfinished_tasks:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._q.all_tasks_done.wait(left)
-        return True
+        """Wait until every image taken is archived (tests, shutdown). True if so."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: (
+                    (self._indexed.is_set() or not self._threads)
+                    and not self._pending
+                    and not self._todo
+                    and not self._busy
+                ),
+                timeout_s,
+            )
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Write what is queued (up to timeout_s), then end the thread."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self.flush(timeout_s)
-            with contextlib.suppress(queue.Full):
-                self._q.put_nowait(None)
+        """Archive what is taken (up to timeout_s; the rest stays journalled for the next
+        start), then end the threads."""
+        threads, self._threads = self._threads, []
+        if not threads:
+            return
+        self.flush(timeout_s)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._q.put(None)
+        for thread in threads:
             thread.join(timeout_s)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            files, size = len(self._files), self._bytes
+            files, size = len(self.index), self.index.bytes
+            waiting = self._pending + len(self._todo)
         return {
             **self.counts,
             "enabled": self.enabled,
             "files": files,
             "bytes": size,
             "paused": self._pause.paused,
-            "queued": self._q.qsize(),
+            "queued": waiting,
         }
 
-    # -- the writer thread --------------------------------------------------------------
-    def _ensure_thread(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="archive", daemon=True)
-            self._thread.start()
+    # -- the journal thread: each taken image on disk, fast ---------------------------------
+    def _ensure_threads(self) -> None:
+        with self._lock:
+            if self._threads or self._stopping:
+                return
+            self._threads = [
+                threading.Thread(target=self._journal_run, name="archive-journal", daemon=True),
+                threading.Thread(target=self._png_run, name="archive", daemon=True),
+            ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        try:
-            self._scan()
-        except Exception:
-            log.exception("archive: could not index %s; pruning starts from new files", self.root)
-        while True:
-            item = self._q.get()
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[name] += n
+
+    def _journal_run(self) -> None:
+        self._indexed.wait()
+        while (item := self._q.get()) is not None:
             try:
-                if item is None:
-                    return
-                self._write(*item)
-            except Exception:  # a bug must not end the thread: the next image may work
-                self.counts["errors"] += 1
-                log.exception("archive: could not save an image")
-            finally:
-                self._q.task_done()
+                path = self._journal(item)
+            except Exception as e:  # a bug or a bad image: counted, the next one may work
+                self._count("errors")
+                log.exception("archive: could not journal variation %s", item.variation.number)
+                path, item.ticket.error = None, f"{type(e).__name__}: {e}"
+            item.ticket.settle(item.ticket.error)
+            with self._cond:
+                if path is None:
+                    self._pending -= 1
+                else:
+                    self._todo.append(path)
+                self._cond.notify_all()
 
-    def _write(
-        self, image: np.ndarray, v: Variation, engine: str, describe: dict[str, str], when: float
-    ) -> None:
+    def _journal(self, item: Taken) -> Path | None:
         if not self._pause.usable():
-            self.counts["skipped_paused"] += 1
-            return
-        path = self._path(v, when)
-        text = metadata(v, show=self.show_name, engine=engine, describe=describe, when=when)
+            self._count("skipped_paused")
+            item.ticket.error = "archiving is paused (disk trouble)"
+            return None
+        v = item.variation
+        text = metadata(
+            v, show=self.show_name, engine=item.engine, describe=item.describe, when=item.when
+        )
+        self._seq += 1
+        name = entry_name(item.when, self._seq)
+        text["shown_id"] = name.removesuffix(SUFFIX)
         try:
-            inside.make_folders(self.storage, path.parent)
-            save_png(image, path, text)
-            size = path.stat().st_size
-        except inside.Refused as e:
-            self._refuse("write", str(e))
-            return
+            if not self.index.make_folders(self.journal_dir):
+                item.ticket.error = "refused: the archive would leave storage"
+                return None
+            return write_entry(self.journal_dir, name, item.image, text, when=item.when)
         except OSError as e:
             self._trouble(e)
-            return
+            item.ticket.error = f"not journalled: {e}"
+            return None
+
+    # -- the PNG thread: journal entries become archive files -------------------------------
+    def _png_run(self) -> None:
+        try:
+            self.index.scan()
+        except Exception:
+            log.exception("archive: could not index %s; pruning starts from new files", self.root)
+        left: list[Path] = []
+        try:
+            left = pending_entries(self.journal_dir, lambda e: self._count("errors"))
+        finally:
+            with self._cond:  # new entries may be written now, after these
+                self._todo.extendleft(reversed(left))
+                self._indexed.set()
+                self._cond.notify_all()
+        recovered = set(left)
+        if left:
+            log.warning(
+                "archive: %d shown picture(s) journalled but not archived by the last run; "
+                "archiving them now",
+                len(left),
+            )
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._todo or self._stopping)
+                if not self._todo:
+                    return
+                path, self._busy = self._todo[0], True
+            done = self._archive_entry(path)
+            with self._cond:
+                self._busy = False
+                if done:
+                    self._todo.popleft()
+                    if path in recovered:
+                        self.counts["recovered"] += 1
+                    else:
+                        self._pending -= 1
+                self._cond.notify_all()
+                if not done:  # the disk is resting: try again when it is due
+                    self._cond.wait(min(1.0, self.retry_s))
+
+    def _archive_entry(self, path: Path) -> bool:
+        """Make the PNG of one entry and delete the entry; False to try again later."""
+        if not self._pause.usable():
+            return False
+        try:
+            entry = read_entry(path)
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError) as e:
+            self._count("errors")
+            log.error("archive: journal entry %s is unreadable (%s); deleted", path.name, e)
+            self.index.remove(path)
+            return True
+        try:
+            target = self._path(entry)
+            if target is not None and not self.index.make_folders(target.parent):
+                self.index.remove(path)  # refused (counted, logged): never written outside
+                return True
+            if target is not None:
+                save_png(entry.image, target, entry.text)
+                size = target.stat().st_size
+            self.index.remove(path)
+        except OSError as e:
+            self._trouble(e)
+            return False
         if self._pause.worked():
             log.info("archive: writing to %s again", self.root)
-        self.counts["saved"] += 1
-        with self._lock:
-            self._files.append((path, size))
-            self._bytes += size
-        self._prune()
+        if target is not None:
+            with self._lock:
+                self.counts["saved"] += 1
+                self.index.add(target, size)
+        self.index.prune()
+        return True
 
-    def _path(self, v: Variation, when: float) -> Path:
-        t = time.localtime(when)
+    def _path(self, entry: Entry) -> Path | None:
+        """Where the entry's PNG goes: a new name, or None when a crash came after the
+        PNG was written and before its entry was deleted (the PNG names the entry)."""
+        t = time.localtime(entry.when)
         folder = self.root / time.strftime("%Y-%m-%d", t)
-        stem = f"{time.strftime('%H%M%S', t)}-{v.number}-{_UNSAFE.sub('', v.key)}"
+        stem = f"{time.strftime('%H%M%S', t)}-{entry.number}-{_UNSAFE.sub('', entry.key)}"
         path, n = folder / f"{stem}.png", 1
         while path.exists():  # same second, same outcome: keep both
+            if shown_id(path) == entry.id:
+                return None
             n += 1
             path = folder / f"{stem}-{n}.png"
         return path
@@ -217,94 +345,12 @@ class Archive:
                 self.retry_s,
             )
 
-    def _prune(self) -> None:
-        """Delete the oldest files until within max_files and max_mb."""
-        while True:
-            with self._lock:
-                if not self._files or (
-                    len(self._files) <= self.max_files and self._bytes <= self.max_bytes
-                ):
-                    return
-                path, size = self._files.popleft()
-                self._bytes -= size
-            try:
-                inside.remove_file(self.storage, path)
-                self.counts["pruned"] += 1
-                inside.remove_empty_folder(self.storage, path.parent)
-            except inside.Refused as e:
-                self._refuse("prune", str(e))
-            except OSError:
-                pass
-
-    def _refuse(self, what: str, why: str) -> None:
-        """Counted every time, logged once per kind: the archive never leaves storage."""
-        self.counts["refused"] += 1
-        if what not in self._refusals_logged:
-            self._refusals_logged.add(what)
-            log.warning(
-                "archive: will not %s: %s; the archive stays inside %s and never follows "
-                "symlinks (make it a real folder there)",
-                what,
-                why,
-                self.storage,
-            )
-
-    def _scan(self) -> None:
-        """Index what earlier runs archived (oldest first); drop temp files a crash left.
-        Files or days deleted meanwhile (a curator tidying up) are skipped."""
-        errors: list[OSError] = []
-
-        def scan(folder: Path, wanted: Callable[[str], bool], folders: bool) -> list[Any]:
-            def other(path: Path, what: str) -> None:
-                self._refuse("index or prune", f"{path} is {what}")
-
-            return scan_folder(
-                folder, wanted, errors.append, folders=folders, storage=self.storage, on_other=other
-            )
-
-        found: list[tuple[Path, int]] = []
-        days = (
-            scan(self.root, lambda n: bool(_DAY.match(n)), True)
-            if inside.is_inside(self.storage, self.root / "-")
-            else []
-        )
-        for day in sorted(d.path for d in days):
-            pngs = scan(day, lambda name: name.endswith(".png"), False)
-            found += [(f.path, f.size) for f in sorted(pngs, key=lambda f: f.path.name)]
-        if errors:
-            log.warning(
-                "archive: %d file(s) in %s could not be read while indexing (%s); "
-                "they are left alone",
-                len(errors),
-                self.root,
-                errors[0],
-            )
-        with self._lock:
-            self._files = deque(found + list(self._files))
-            self._bytes = sum(size for _, size in self._files)
-        self._prune()
-
     # -- reading back (curator tools) -----------------------------------------------------
     def list(
         self, day: str | date | None = None, faces: str | tuple[int, ...] | None = None
     ) -> list[ArchiveEntry]:
         """Archived images, oldest first, optionally of one day and one outcome."""
-        day_name = day.isoformat() if isinstance(day, date) else day
-        if day_name is not None and not _DAY.match(day_name):
-            raise ValueError(f"day must be YYYY-MM-DD, got {day_name!r}")
-        key = faces if isinstance(faces, str) or faces is None else "-".join(map(str, faces))
-        if not self.root.is_dir():
-            return []
-        folders = [self.root / day_name] if day_name else sorted(self.root.iterdir())
-        out = []
-        for folder in folders:
-            if not _DAY.match(folder.name) or not folder.is_dir():
-                continue
-            for path in sorted(folder.glob("*.png")):
-                entry = read_entry(path)
-                if entry is not None and (key is None or entry.key == key):
-                    out.append(entry)
-        return out
+        return list_archive(self.root, day, faces)
 
 
 def archive_for(show: Any) -> Archive:

@@ -7,8 +7,14 @@ procedural FallbackEngine in a parent thread, so the wall never waits.
 
 Queueing is pull-style: the parent keeps the queue (the newest live request first,
 then de-duplicated background requests) and hands the child one job at a time. So
-superseded live requests never reach the child and the pipe can never fill up and
-block the frame.
+superseded live requests never reach the child. The pipe itself is read and written
+by two threads (pipe.py): a child stopped half-way through a message never holds the
+frame.
+
+A child that is lost in any way (its pipe ends, it exits, it hangs, it sends no hello,
+the show stops) is always ended and reaped: SIGTERM (with SIGCONT, so a stopped child
+acts on it), SIGKILL after TERMINATE_GRACE_S, then waitpid. A stopped child left alive
+would keep its GPU memory; a child not reaped would stay a zombie.
 
 The code that runs in the child, and the parent's fallback thread, live in child.py;
 what poll() returns (Result | Failure: a WorkerReply) in replies.py; when to try a
@@ -17,14 +23,12 @@ model that did not load again, in retry.py.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing import BufferTooShort, get_context
-from multiprocessing.connection import Connection
+from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -33,7 +37,8 @@ import numpy as np
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
 from installation.worker.child import FallbackRenderer, child_main
-from installation.worker.reaper import TERMINATE_GRACE_S, Reaper
+from installation.worker.pipe import ChildPipe
+from installation.worker.reap import TERMINATE_GRACE_S, Dying, close, end, terminate
 from installation.worker.replies import Failure, Result, WorkerReply
 from installation.worker.retry import RETRY_S, EngineRetry, Report
 
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
 MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
+LOST_GRACE_S = 0.25  # after its pipe ends, a child has this long to be reaped as exited
 
 
 @dataclass
@@ -49,13 +55,6 @@ class _Job:
     variation: Variation
     live: bool
     sent_at: float
-
-
-def _recv_pixels(conn: Connection, shape: tuple[int, ...]) -> bytearray:
-    """The pixels following a result header, received straight into a writable buffer."""
-    buf = bytearray(int(np.prod(shape)))
-    conn.recv_bytes_into(buf)
-    return buf
 
 
 # -- parent side --------------------------------------------------------------------------
@@ -88,7 +87,8 @@ class WorkerClient:
         self._engine = "stopped"
         self._state = "stopped"  # stopped | starting | ready | killing | down
         self._proc: BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._pipe: ChildPipe | None = None
+        self._dying = Dying()  # killed children not yet reaped
         self._job: _Job | None = None
         self._jobs = 0
         self._live: Variation | None = None
@@ -96,10 +96,10 @@ class WorkerClient:
         self._spawned_at = self._last_beat = self._kill_at = self._restart_at = 0.0
         self._streak = 0  # failures since the last good render: drives the backoff
         self._heard = False
+        self._lost_at: float | None = None  # when the pipe ended (the child may be exiting)
         self._held: list[WorkerReply] = []  # replies that arose inside request()
         self._fallback = FallbackRenderer(spec)
         self.retry = EngineRetry(spec, retry_s, report)  # a model that did not load
-        self._retiring = Reaper()  # replaced children, until reaped
 
     def __repr__(self) -> str:
         busy = self._job.variation.key if self._job else None
@@ -184,22 +184,20 @@ class WorkerClient:
         return self._proc.is_alive() and self.clock() - self._last_beat <= self.hang_timeout_s
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Ask the child to exit, then kill it. Blocks up to ~2x timeout_s: shutdown only."""
-        proc, conn = self._proc, self._conn
+        """Ask the child to exit, then end it (SIGTERM, SIGKILL) and reap it, with children
+        being killed after a loss too. Blocks up to ~3x timeout_s: shutdown only."""
+        proc, pipe = self._proc, self._pipe
         self._state, self._engine = "stopped", "stopped"
-        self._proc = self._conn = self._job = None
+        self._proc = self._pipe = self._job = None
         self._fallback.stop()
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.send(("stop",))
+        if pipe is not None:
+            pipe.send(("stop",))
         if proc is not None:
             proc.join(timeout_s)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout_s)
-        if conn is not None:
-            conn.close()
-        self._retiring.kill_all(timeout_s)
+            end(proc, timeout_s)
+        self._dying.end_all(timeout_s)
+        if pipe is not None:
+            pipe.close()
 
     # -- internals ------------------------------------------------------------------------
     def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
@@ -231,24 +229,26 @@ class WorkerClient:
             return
         finally:
             child.close()
-        self._proc, self._conn = proc, parent
+        self._proc, self._pipe, self._lost_at = proc, ChildPipe(parent), None
         self._state, self._engine = "starting", "starting"
 
     def _read(self, out: list[WorkerReply]) -> None:
-        conn = self._conn
-        for _ in range(MAX_MESSAGES_PER_POLL):
-            if conn is None or self._state not in ("starting", "ready"):
-                return
-            try:
-                if not conn.poll(0):
-                    return
-                msg = conn.recv()
-                payload = _recv_pixels(conn, msg[3]) if msg[0] == "result" else None
-            except (EOFError, OSError, BufferTooShort) as e:
-                code = self._proc.exitcode if self._proc else None
-                self._fail_child(out, "crash", f"lost its pipe ({type(e).__name__}, exit {code})")
-                return
+        pipe = self._pipe
+        if pipe is None or self._state not in ("starting", "ready"):
+            return
+        messages, lost = pipe.take(MAX_MESSAGES_PER_POLL)
+        for msg, payload in messages:
             self._handle(msg, payload, out)
+        if lost is None or self._pipe is not pipe:
+            return
+        # A child that exits closes its pipe a moment before it can be reaped: give it that
+        # moment, so the log says "exited with code N" (see _trouble), not just "lost".
+        now, proc = self.clock(), self._proc
+        self._lost_at = now if self._lost_at is None else self._lost_at
+        if proc is not None and proc.is_alive() and now - self._lost_at < LOST_GRACE_S:
+            return
+        code = proc.exitcode if proc else None
+        self._fail_child(out, "crash", f"lost its pipe ({lost}, exit {code})")
 
     def _handle(
         self, msg: tuple[Any, ...], payload: bytearray | None, out: list[WorkerReply]
@@ -281,20 +281,17 @@ class WorkerClient:
 
     def _supervise(self, out: list[WorkerReply]) -> None:
         now, proc = self.clock(), self._proc
-        if self._retiring:
-            self._retiring.reap(now)
-        if self._state == "down" and now >= self._restart_at:
+        dying = self._dying.reap(now)  # a restart waits until a killed child has ended
+        if self._state == "down" and now >= self._restart_at and not dying:
             self.restarts += 1
             self._spawn()
         elif self._state == "killing" and proc is not None:
             if not proc.is_alive():  # is_alive() reaps without waiting
-                with contextlib.suppress(ValueError):
-                    proc.close()
-                self._proc = None
-                self._state = "down"
-            elif now >= self._kill_at:
-                proc.kill()
-                self._kill_at = float("inf")
+                close(proc)
+                self._proc, self._state = None, "down"
+            elif now >= self._kill_at:  # SIGTERM was not enough (or the child is stopped)
+                self._dying.kill(proc, now)  # and reap it as soon as it has ended
+                self._proc, self._state = None, "down"
         elif self._state in ("starting", "ready") and proc is not None:
             reason, kind = self._trouble(now, proc), "hang"
             if reason is None:
@@ -339,29 +336,27 @@ class WorkerClient:
             out.append(Failure(job.variation, f"worker {reason}", kind))
             if job.live and self._live is None:
                 self._live = job.variation  # _dispatch hands it to the fallback
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
         if proc is not None and proc.is_alive():
-            with contextlib.suppress(Exception):
-                proc.terminate()
+            terminate(proc)
             self._state, self._kill_at = "killing", now + TERMINATE_GRACE_S
         elif proc is not None:
-            with contextlib.suppress(ValueError):
-                proc.close()
+            close(proc)
             self._proc = None
 
     def _try_wanted_engine(self, now: float) -> None:
         """Replace the idle fallback child by a new one that loads the wanted engine. Live
         requests go to the parent's fallback meanwhile; queued ones wait for the new child."""
-        proc, conn = self._proc, self._conn
+        proc, pipe = self._proc, self._pipe
         log.info("generation worker: trying engine %s again", self.spec.engine)
         self.retry.started()
-        self._proc = self._conn = None
-        if conn is not None:
-            conn.close()
+        self._proc = self._pipe = None
+        if pipe is not None:
+            pipe.close()
         if proc is not None:
-            self._retiring.retire(proc, now)  # it only ran the fallback: nothing to finish
+            self._dying.kill(proc, now)  # it only ran the fallback: nothing to finish
         self._spawn()
 
     def _down(self, now: float) -> float:
@@ -379,7 +374,7 @@ class WorkerClient:
                 self._fallback.submit(self._live)
                 self._live = None
             return
-        if self._job is not None or self._conn is None:
+        if self._job is not None or self._pipe is None:
             return
         if self._live is not None:
             variation, live, self._live = self._live, True, None
@@ -389,7 +384,4 @@ class WorkerClient:
             return
         self._jobs += 1
         self._job = _Job(self._jobs, variation, live, self.clock())
-        try:
-            self._conn.send(("render", self._job.id, variation))
-        except (OSError, ValueError) as e:
-            self._fail_child(out, "crash", f"could not take a job ({type(e).__name__}: {e})")
+        self._pipe.send(("render", self._job.id, variation))  # a dead pipe shows up in _read

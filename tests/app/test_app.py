@@ -26,6 +26,7 @@ from installation.display.fake import FakeKiosk
 from installation.engines.engine import EngineSpec
 from installation.show.load import load_show
 from installation.show.schema import Show
+from installation.storage.journal import Saved
 from installation.worker.fake import FakeWorker
 from tests.waiting import wait_until
 from tests.worker import engines_for_tests as engines
@@ -98,9 +99,11 @@ class Archive:
     def __init__(self) -> None:
         self.saved: list[tuple[str, str, dict[str, str]]] = []
 
-    def save(self, image: Any, variation: Any, *, engine: str, describe: dict[str, str]) -> bool:
+    def save(self, image: Any, variation: Any, *, engine: str, describe: dict[str, str]) -> Saved:
         self.saved.append((variation.key, engine, describe))
-        return True
+        saved = Saved(True)
+        saved.settle()  # on disk at once
+        return saved
 
     def start(self) -> None:
         pass

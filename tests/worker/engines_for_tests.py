@@ -4,12 +4,19 @@ The prompt picks a behaviour, so one child can serve several tests:
 'slow' sleeps SLOW_S, 'hang' sleeps forever, 'boom' raises, 'unsafe' raises
 UnsafeImage, 'oom' raises an OutOfMemoryError look-alike ('oom-wrapped': inside an
 EngineError, as the diffusers engine does), 'crash' exits the process, 'badshape'
-returns the wrong size. Anything else is a flat colour from the seed.
+returns the wrong size; 'half' writes half a message on the pipe and stops itself
+(SIGSTOP), 'vanish' has a helper process stop it and shut its pipe down. Anything else
+is a flat colour from the seed.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -59,7 +66,41 @@ class BehavingEngine:
                 os._exit(3)
             case "badshape":
                 return np.zeros((p.height, p.width), np.uint8)
+            case "half":  # a length header promising 1 MiB, 10 bytes of it, then stopped
+                os.write(_pipe_fd(), struct.pack("!i", 1 << 20) + b"\x80" * 10)
+                os.kill(os.getpid(), signal.SIGSTOP)
+            case "vanish":  # stopped first, then its pipe shut down: EOF from a live child
+                subprocess.run(
+                    [sys.executable, "-c", VANISH, str(os.getpid()), str(_pipe_fd())],
+                    pass_fds=(_pipe_fd(),),
+                    check=True,
+                    timeout=30,
+                )
+                time.sleep(30)  # never reached before the parent's kill
         return np.full((p.height, p.width, 3), colour_of(variation), np.uint8)
+
+
+VANISH = """
+import os, signal, socket, sys
+os.kill(int(sys.argv[1]), signal.SIGSTOP)
+socket.socket(fileno=int(sys.argv[2])).shutdown(socket.SHUT_RDWR)
+"""
+
+
+def _pipe_fd() -> int:
+    """The worker's end of its pipe to the parent: the one socket the child has open."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                found.append(int(name))
+        except OSError:
+            continue  # the listing's own descriptor
+    if len(found) != 1:
+        raise RuntimeError(f"expected one socket in the worker, found {found}")
+    with socket.socket(fileno=os.dup(found[0])) as s:
+        assert s.family == socket.AF_UNIX
+    return found[0]
 
 
 def behaving(spec: EngineSpec) -> BehavingEngine:

@@ -63,6 +63,7 @@ class Soak:
         self.ledger = Ledger(self.deadline_s)
         self._mounted = False
         self._quiet_status = False  # the disk is full on purpose: the status file cannot update
+        self._stall_seen = self._stale_seen = False  # reported when sampled, not only at the end
         self._stop = threading.Event()
         self._started = 0.0
 
@@ -140,9 +141,10 @@ class Soak:
             self.problem(f"throws still not shown at the end: {r.ledger.pending}")
         if r.exit_code != 0:
             self.problem(f"exit code {r.exit_code} after SIGTERM (expected a clean 0)")
-        if r.longest_gap_ms is not None and r.longest_gap_ms > self.max_gap_ms:
-            self.problem(f"frame loop stalled {r.longest_gap_ms} ms (bound {self.max_gap_ms})")
-        if r.worst_status_age_s > self.max_status_age_s:
+        gap = r.longest_gap_ms
+        if gap is not None and gap > self.max_gap_ms and not self._stall_seen:
+            self.problem(f"frame loop stalled {gap} ms (bound {self.max_gap_ms})")
+        if r.worst_status_age_s > self.max_status_age_s and not self._stale_seen:
             self.problem(f"status file {r.worst_status_age_s:.1f} s old: the frame loop stalled")
         if r.rss_start_kb and r.rss_end_kb and r.rss_end_kb - r.rss_start_kb > self.rss_growth_kb:
             self.problem(f"memory grew from {r.rss_start_kb} to {r.rss_end_kb} KiB")
@@ -169,6 +171,17 @@ class Soak:
                 r.rss_max_kb = max(r.rss_max_kb or 0, s.rss_kb)
             if s.status_age_s is not None and not self._quiet_status:
                 r.worst_status_age_s = max(r.worst_status_age_s, round(s.status_age_s, 2))
+            self._stalls(s.longest_gap_ms, r.worst_status_age_s)
+
+    def _stalls(self, gap_ms: float | None, status_age_s: float) -> None:
+        """A stall is reported when it is first seen (the progress line gives the time), not
+        only when the run is judged: `longest_gap_ms` is the longest gap since start."""
+        if gap_ms is not None and gap_ms > self.max_gap_ms and not self._stall_seen:
+            self._stall_seen = True
+            self.problem(f"frame loop stalled {gap_ms} ms (bound {self.max_gap_ms})")
+        if status_age_s > self.max_status_age_s and not self._stale_seen:
+            self._stale_seen = True
+            self.problem(f"status file {status_age_s:.1f} s old: the frame loop stalled")
 
     def wait_status(self, ok: Callable[[dict[str, Any]], object], timeout: float) -> bool:
         """Wait for a status file written from now on that satisfies `ok`."""
@@ -184,7 +197,7 @@ class Soak:
     def throw(self, faces: tuple[int, int] | None = None, *, wait: bool = True) -> str:
         """A visitor's throw on the emulated dice: 'shown', 'committed', 'late' or 'uncommitted'."""
         faces = faces or (self.rng.randint(1, 6), self.rng.randint(1, 6))
-        before = len(self.cues.times("landed"))
+        before = self.cues.count("landed")
         self.emu.throw(faces, rolling_ms=60)
         self.report.throws_driven += 1
         found: list[int] = []
@@ -200,7 +213,7 @@ class Soak:
         number = self.ledger.first_number + found[0]
         if not wait:
             return "committed"
-        if self.cues.wait(lambda: number in self.cues.shown(), self.deadline_s):
+        if self.cues.wait(lambda: self.cues.was_shown(number), self.deadline_s):
             return "shown"
         self.problem(f"throw {faces} (variation {number}) not shown within {self.deadline_s} s")
         return "late"

@@ -97,14 +97,14 @@ silence_timeout_s = {silence_s}
 seed_mode = "fresh"
 engine = "fallback"
 prompt = "a soak test"
-width = 64
-height = 64
+width = {size}
+height = {size}
 steps = 1
 [engine]
 worker_timeout_s = {worker_timeout_s}
 [display]
 fullscreen = false
-window_size = [64, 64]
+window_size = [{size}, {size}]
 transition_ms = 100
 fps = {fps}
 attract_after_s = 3600
@@ -116,6 +116,8 @@ host = "127.0.0.1"
 port = {cue_port}
 [storage]
 dir = "{storage}"
+[archive]
+max_mb = 1  # pruned to stay within the 4 MB storage tmpfs on runs of any length
 """
 
 
@@ -129,8 +131,10 @@ def write_show(
     worker_timeout_s: float = 2.0,
     silence_s: float = 1.0,
     fps: int = 30,
+    size: int = 64,
 ) -> Path:
-    """A tiny fresh-seed show (64x64, fallback engine) wired to the harness; returns show.toml."""
+    """A tiny fresh-seed show (size x size, default 64; fallback engine) wired to the
+    harness; returns show.toml."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "show.toml"
     path.write_text(
@@ -142,6 +146,7 @@ def write_show(
             worker_timeout_s=worker_timeout_s,
             silence_s=silence_s,
             fps=fps,
+            size=size,
         ),
         "utf-8",
     )
@@ -158,6 +163,11 @@ class CueLog:
         self._sock.settimeout(0.2)
         self.port = int(self._sock.getsockname()[1])
         self.events: list[tuple[float, str, list[Any]]] = []
+        # kept as they arrive, so a check on every cue costs O(1), not O(all cues so far):
+        # an hour's soak holds tens of thousands of cues
+        self._times: dict[str, list[float]] = {}
+        self._landed: list[list[Any]] = []
+        self._shown: dict[int, float] = {}
         self.undecodable = 0
         self._cv = threading.Condition()
         self._stop = threading.Event()
@@ -177,18 +187,28 @@ class CueLog:
             with self._cv:
                 now = time.monotonic()
                 for m in messages:
-                    self.events.append((now, m.address.rsplit("/", 1)[-1], list(m.params)))
+                    name, args = m.address.rsplit("/", 1)[-1], list(m.params)
+                    self.events.append((now, name, args))
+                    self._times.setdefault(name, []).append(now)
+                    if name == "landed":
+                        self._landed.append(args)
+                    elif name == "shown" and args and isinstance(args[0], int):
+                        self._shown.setdefault(args[0], now)
                 self._cv.notify_all()
 
     def times(self, event: str) -> list[float]:
         with self._cv:
-            return [t for t, name, _ in self.events if name == event]
+            return list(self._times.get(event, ()))
+
+    def count(self, event: str) -> int:
+        with self._cv:
+            return len(self._times.get(event, ()))
 
     def landed_index(self, faces: list[int], since: int) -> list[int]:
         """[index] of the first 'landed' cue with `faces` at or after landed index `since`."""
         with self._cv:
-            landed = [args for _, name, args in self.events if name == "landed"]
-        return [i for i in range(since, len(landed)) if landed[i] == faces][:1]
+            landed = self._landed
+            return [i for i in range(since, len(landed)) if landed[i] == faces][:1]
 
     def settle(self, quiet_s: float, timeout: float = 10.0) -> None:
         """Wait until no cue has arrived for `quiet_s` (a burst has been handled)."""
@@ -202,12 +222,12 @@ class CueLog:
 
     def shown(self) -> dict[int, float]:
         """Variation number -> when its 'shown' cue arrived (first time)."""
-        out: dict[int, float] = {}
         with self._cv:
-            for t, name, args in self.events:
-                if name == "shown" and args and isinstance(args[0], int):
-                    out.setdefault(args[0], t)
-        return out
+            return dict(self._shown)
+
+    def was_shown(self, number: int) -> bool:
+        with self._cv:
+            return number in self._shown
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -240,8 +260,11 @@ class Sample:
 class AppProcess:
     """`installation run SHOW --headless` as a child; stderr goes to a file."""
 
-    def __init__(self, show_dir: Path, log_path: Path, storage: Path) -> None:
+    def __init__(
+        self, show_dir: Path, log_path: Path, storage: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.show_dir = show_dir
+        self.args = args  # more `run` options (--auto-throw 0.2, say)
         self.log_path = log_path
         self.status_path = storage / "status.json"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -260,7 +283,8 @@ class AppProcess:
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         )
         cmd = [sys.executable, "-m", "installation", "run", str(self.show_dir), "--headless"]
-        with open(self.log_path, "wb") as log:
+        cmd += self.args
+        with open(self.log_path, "ab") as log:  # a restarted app adds to the same log
             self.proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )

@@ -1,12 +1,13 @@
-"""What an archived picture says about itself: its entry (read from the PNG's text chunks,
-no decoding) and the metadata written into it."""
+"""What an archived PNG says: the text chunks written for each shown variation, and
+reading them back for the curator tools (storage/archive.py writes the files)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -14,6 +15,8 @@ from PIL import Image
 from installation.core.variations import Variation
 
 log = logging.getLogger("installation.storage.archive")
+
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,39 @@ def metadata(
     return text
 
 
-def read_entry(path: Path) -> ArchiveEntry | None:
+def list_archive(
+    root: Path, day: str | date | None = None, faces: str | tuple[int, ...] | None = None
+) -> list[ArchiveEntry]:
+    """Archived images, oldest first, optionally of one day and one outcome."""
+    day_name = day.isoformat() if isinstance(day, date) else day
+    if day_name is not None and not DAY.match(day_name):
+        raise ValueError(f"day must be YYYY-MM-DD, got {day_name!r}")
+    key = faces if isinstance(faces, str) or faces is None else "-".join(map(str, faces))
+    if not root.is_dir():
+        return []
+    folders = [root / day_name] if day_name else sorted(root.iterdir())
+    out = []
+    for folder in folders:
+        if not DAY.match(folder.name) or not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.png")):
+            entry = _entry(path)
+            if entry is not None and (key is None or entry.key == key):
+                out.append(entry)
+    return out
+
+
+def shown_id(path: Path) -> str:
+    """The journal entry a PNG was made from ('' for none, or an unreadable file)."""
+    try:
+        with Image.open(path) as im:
+            value = im.info.get("shown_id", "")
+    except Exception:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _entry(path: Path) -> ArchiveEntry | None:
     """An archive file's metadata (text chunks before the pixels: no decoding)."""
     try:
         with Image.open(path) as im:

@@ -1,0 +1,140 @@
+"""The parent's end of the worker pipe, read and written by two daemon threads.
+
+The frame thread must never wait on the child. A multiprocessing Connection reads a
+whole message with blocking reads once its first bytes are there, and a send blocks
+while the socket buffer is full. So a child stopped half-way through a message (a
+SIGSTOP, a debugger, a GPU driver freezing the process mid-write) or a child that has
+stopped reading would hold the frame for as long as it stays stopped: the soak saw a
+15 s frame stall that way. Here a reader thread does the blocking reads and a writer
+thread the blocking writes; the frame thread only moves messages in and out of queues.
+
+close() shuts the socket down, which wakes both threads at once (the reader sees end
+of file, the writer a broken pipe), whatever the child does; each thread then closes
+its own descriptor, so no descriptor number is closed twice or reused under a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+from multiprocessing import BufferTooShort
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("installation.worker.client")
+
+MAX_INBOX = 64  # messages read ahead of the frame; the reader waits (the child with it)
+MAX_PIXELS = 1 << 28  # 256 MiB: a larger result header is a broken child, not an image
+
+Message = tuple[tuple[Any, ...], bytearray | None]
+
+
+class ChildPipe:
+    """Messages from the child come in through take(), messages to it go out through send();
+    neither ever blocks. `lost` says why the pipe ended (the child closed it, crashed or
+    sent garbage), once every message before that has been taken."""
+
+    def __init__(self, conn: Connection, name: str = "worker") -> None:
+        fd = conn.fileno()
+        self._out_conn = Connection(os.dup(fd))
+        self._ctl = socket.socket(fileno=os.dup(fd))  # only ever shut down, never read
+        self._inbox: queue.Queue[Message] = queue.Queue(MAX_INBOX)
+        self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._lost: str | None = None
+        self._closed = threading.Event()
+        self._reader = threading.Thread(
+            target=self._read, args=(conn,), name=f"{name}-pipe-in", daemon=True
+        )
+        self._writer = threading.Thread(target=self._write, name=f"{name}-pipe-out", daemon=True)
+        self._reader.start()
+        self._writer.start()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed.is_set() else self._lost or "open"
+        return f"<ChildPipe {state} inbox={self._inbox.qsize()}>"
+
+    # -- the frame thread's side ------------------------------------------------------
+    def send(self, message: tuple[Any, ...]) -> None:
+        """Queue a message for the child; the writer thread sends it. Never blocks."""
+        if not self._closed.is_set():
+            self._outbox.put(message)
+
+    def take(self, limit: int) -> tuple[list[Message], str | None]:
+        """Up to `limit` messages in arrival order, and why the pipe was lost (None while
+        it works, or while messages sent before the loss are still waiting)."""
+        lost = self._lost  # read first: whatever came before the loss is queued by now
+        out: list[Message] = []
+        while len(out) < limit:
+            try:
+                out.append(self._inbox.get_nowait())
+            except queue.Empty:
+                return out, lost
+        return out, None
+
+    def close(self) -> None:
+        """Shut the socket down: both threads end at once and close their descriptors."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._ctl.shutdown(socket.SHUT_RDWR)
+        self._ctl.close()
+        self._outbox.put(None)
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait for both threads to end (tests, shutdown); True when they did."""
+        for thread in (self._reader, self._writer):
+            thread.join(timeout_s)
+        return not (self._reader.is_alive() or self._writer.is_alive())
+
+    # -- the threads ------------------------------------------------------------------
+    def _read(self, conn: Connection) -> None:
+        try:
+            while True:
+                msg = conn.recv()
+                payload = None
+                if isinstance(msg, tuple) and msg and msg[0] == "result":
+                    payload = _recv_pixels(conn, msg[3])
+                if not isinstance(msg, tuple) or not msg:
+                    raise ValueError(f"not a worker message: {msg!r:.80}")
+                while not self._closed.is_set():
+                    try:
+                        self._inbox.put((msg, payload), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if self._closed.is_set():
+                    return
+        except (EOFError, OSError, BufferTooShort) as e:
+            self._lost = type(e).__name__
+        except Exception as e:  # an unpicklable or malformed message: the child is broken
+            self._lost = f"{type(e).__name__}: {e}"
+        finally:
+            conn.close()
+
+    def _write(self) -> None:
+        conn = self._out_conn
+        try:
+            while (message := self._outbox.get()) is not None:
+                conn.send(message)
+        except (OSError, ValueError) as e:
+            if not self._closed.is_set():
+                log.debug("worker pipe: send failed: %s", e)  # the reader reports the loss
+        finally:
+            conn.close()
+
+
+def _recv_pixels(conn: Connection, shape: tuple[int, ...]) -> bytearray:
+    """The pixels following a result header, received straight into a writable buffer."""
+    size = int(np.prod(shape))
+    if not 0 < size <= MAX_PIXELS:
+        raise ValueError(f"result of shape {shape!r} is not an image this worker sends")
+    buf = bytearray(size)
+    conn.recv_bytes_into(buf)
+    return buf
