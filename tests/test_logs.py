@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from installation.ops.logs import JournalFormatter, RateLimit
 
 
@@ -79,3 +81,19 @@ def test_a_blocked_stderr_never_blocks_the_thread_that_logs() -> None:
     finally:
         logger.removeHandler(handler)
         os.close(read_fd)
+
+
+def test_a_closed_stderr_costs_a_counter_not_a_traceback_per_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    from installation.ops.logs import BackgroundHandler
+
+    stream = io.StringIO()
+    handler = BackgroundHandler(stream)
+    stream.close()
+    for _ in range(3):
+        handler.handle(record("line"))
+    assert handler.flush_within(5.0)
+    assert "Traceback" not in capsys.readouterr().err

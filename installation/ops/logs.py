@@ -68,13 +68,23 @@ MAX_QUEUED_LINES = 10_000
 FLUSH_AT_EXIT_S = 2.0
 
 
+class _Out(logging.StreamHandler):
+    """Writes to the stream; a stream that is gone (closed, broken pipe) costs a counter,
+    never a traceback per line (logging's default)."""
+
+    failed = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed += 1
+
+
 class BackgroundHandler(logging.handlers.QueueHandler):
     """Formats in the caller (cheap), writes to `stream` from a daemon thread (may block)."""
 
     def __init__(self, stream: TextIO, maxsize: int = MAX_QUEUED_LINES) -> None:
         super().__init__(queue.Queue(maxsize))
         self.dropped = 0
-        self._out = logging.StreamHandler(stream)
+        self._out = _Out(stream)
         self._out.setFormatter(logging.Formatter("%(message)s"))  # formatted already
         self._thread = threading.Thread(target=self._drain, name="log-writer", daemon=True)
         self._thread.start()
