@@ -201,7 +201,12 @@ def input_edges(show: Show, app: App) -> dict[str, InputEdge]:
     if show.projectors:
         from installation.ops.pjlink import ProjectorController
 
-        edges["projectors"] = ProjectorController(list(show.projectors), app.hours.schedule)
+        status = app.status
+        edges["projectors"] = ProjectorController(
+            list(show.projectors),
+            app.hours.schedule,
+            on_fault=status.error if status is not None else None,
+        )
     if show.web.listen:
         from installation.web.console import WebConsole
 

@@ -188,8 +188,11 @@ class ProjectorController:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
         pacing: Pacing | None = None,
+        on_fault: Callable[[str, str], None] | None = None,
     ) -> None:
         self.tracks = [_Track(p) for p in projectors]
+        # told of each failure when it is logged (the status board's error(): thread-safe)
+        self.on_fault = on_fault
         self.schedule = schedule
         self.clock = clock
         self.wall = wall
@@ -285,6 +288,8 @@ class ProjectorController:
             if last is None or last[0] != t.error or now - last[1] >= LOG_EVERY_S:
                 t.logged = (t.error, now)
                 log.warning("projector %s: %s (failure %d)", t.p.name, e, t.failures)
+                if self.on_fault is not None:
+                    self.on_fault("projector", f"projector {t.p.name}: {e}")
 
     def status(self) -> dict[str, Any]:
         """Per projector: where, wanted and reported power, the last error, failures."""

@@ -7,7 +7,7 @@ import logging
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -221,13 +221,19 @@ class Clocks:
 SCHEDULE = Schedule.build("UTC", {"monday": "10:00-13:00, 14:00-18:00"}, warmup_minutes=30)
 
 
-def controller(entries: list[Entry], clocks: Clocks, **pacing: float) -> ProjectorController:
+def controller(
+    entries: list[Entry],
+    clocks: Clocks,
+    on_fault: Callable[[str, str], None] | None = None,
+    **pacing: float,
+) -> ProjectorController:
     return ProjectorController(
         entries,
         SCHEDULE,
         clock=lambda: clocks.t,
         wall=lambda: clocks.wall,
         pacing=Pacing(timeout_s=0.3, **pacing),
+        on_fault=on_fault,
     )
 
 
@@ -345,3 +351,17 @@ def test_thread_powers_on_and_stops(projector: FakeProjector) -> None:
     finally:
         c.stop()
     assert not c.running
+
+
+def test_a_projector_failure_reaches_the_status_errors_once() -> None:
+    from installation.ops.status import StatusBoard
+
+    board = StatusBoard(show="t")
+    clocks = Clocks(datetime(2026, 6, 1, 11, 0, tzinfo=UTC))
+    c = controller([Entry("gone", "127.0.0.1", free_port())], clocks, board.error)
+    for _ in range(4):
+        c.step()
+        clocks.advance(130.0)
+    snap = board.snapshot()
+    assert snap["faults"] == {"projector": 1}  # logged once: reported once
+    assert "projector gone: " in snap["last_error_by_kind"]["projector"]["message"]
