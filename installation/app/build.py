@@ -41,12 +41,14 @@ def build_app(show: Show, options: RunOptions) -> App:
         display = display.model_copy(update={"fullscreen": False})
     if options.rehearsal:
         display = display.model_copy(update={"rehearsal_keys": True})
+    inbox = Inbox()
     kiosk = Kiosk(
         display,
         title=show.show.title,
         artist=show.show.artist,
         dice=show.dice.count,
         faces=show.dice.faces,
+        wake=inbox.wake,  # a committed throw ends the frame's wait
     )
     counts = fresh_counts(show)
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
@@ -54,7 +56,6 @@ def build_app(show: Show, options: RunOptions) -> App:
     def make_worker(s: Show) -> Worker:
         return worker_for(s, director.next_variation)
 
-    inbox = Inbox()
     watcher = show_watcher(show, inbox)
     status = StatusBoard(show=show.show.name)
     notifier = Notifier()

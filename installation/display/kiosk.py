@@ -1,7 +1,7 @@
 """The kiosk: a fullscreen pygame-ce window that crossfades between pictures.
 
 The app's main loop calls `poll_input()` and `frame()` every frame; nothing here
-waits except `Clock.tick(fps)` inside `frame()`. Every picture is scaled once, when
+waits except the pacing (pacing.py) in `frame()`. Every picture is scaled once, when
 it arrives, into a screen-sized "slide" (picture, letterbox and wall label baked
 in) by a worker thread (slides.py), so present() returns at once; the next frame()
 after the slide is ready starts the crossfade. A newer present() supersedes one
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,6 +34,7 @@ from installation.display import label as wall
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
+from installation.display.pacing import FramePacer
 from installation.display.slides import SlideJob, SlidePainter, SlideStyle
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.window import open_window, parse_colour, quit_pygame
@@ -61,6 +63,7 @@ class Kiosk:
         dice: int = 2,
         faces: int = 6,
         clock: Callable[[], float] = time.monotonic,
+        wake: threading.Event | None = None,
     ) -> None:
         self.config = config
         self.title, self.artist = title, artist
@@ -68,7 +71,7 @@ class Kiosk:
         self._clock = clock
         self._background = parse_colour(config.background)
         self._screen: pygame.Surface | None = None
-        self._ticker: pygame.time.Clock | None = None
+        self._pacer = FramePacer(wake)  # wake: news for the wall ends the frame's wait early
         self.state = "attract"
         self.driver = ""
         self.vsync = False
@@ -107,10 +110,9 @@ class Kiosk:
         pygame.display.set_caption(self.title or "installation")
         pygame.mouse.set_visible(not self.config.fullscreen)
         pygame.display.set_allow_screensaver(False)
-        self._ticker = pygame.time.Clock()
         self._black = self._plain(pygame.Color(0, 0, 0))
         self._picture.new = self._black
-        self._painter = SlidePainter()
+        self._painter = SlidePainter(on_done=self._pacer.wake.set)
         cues = self._cues
         cues.invitation = wall.render_invitation(self.config.attract_text, self.size)
         cues.set_overlay(cues.overlay_text, self.size)
@@ -352,7 +354,8 @@ class Kiosk:
 
     # -- frames -------------------------------------------------------------------
     def frame(self) -> None:
-        """Draw one frame and flip; Clock.tick(fps) is the loop's only wait."""
+        """Draw one frame and flip; the pacer's wait for the next frame (or for news: a
+        throw, a finished slide) is the loop's only wait."""
         screen = self._need_screen()
         now = self._clock()
         self.times.tick(now)
@@ -363,8 +366,7 @@ class Kiosk:
             pygame.display.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
-        assert self._ticker is not None
-        self._ticker.tick(self.config.fps)
+        self._pacer.wait(self.config.fps, self.vsync)
 
     def stats(self) -> dict[str, object]:
         """For the status JSON: frames shown, fps and frame-time spread over the last frames."""
