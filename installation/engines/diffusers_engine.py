@@ -125,6 +125,17 @@ def check_tiny_vae(tiny_vae: Path, model_vae_config: dict[str, Any], family: str
         )
 
 
+def cuda_unet(pipe: Any, *, compile: bool) -> bool:
+    """The CUDA path's UNet: channels_last, and torch.compile (reduce-overhead: CUDA graphs)
+    with engine.compile; True when compiled. Device-neutral: tests run it on the CPU."""
+    import torch
+
+    pipe.unet.to(memory_format=torch.channels_last)
+    if compile:
+        pipe.unet = torch.compile(pipe.unet, mode="reduce-overhead", fullgraph=False)
+    return compile
+
+
 class DiffusersEngine:
     """Engine backed by a local diffusers pipeline (see the module docstring)."""
 
@@ -223,17 +234,12 @@ class DiffusersEngine:
 
     def _place(self, pipe: Any) -> Any:
         """Move to the device; CUDA gets channels_last and optionally a compiled UNet."""
-        import torch
-
         pipe = pipe.to(self.device)
         if self.device != "cuda":
             if self.spec.compile:
                 log.warning("engine.compile is ignored on %s (CUDA only)", self.device)
             return pipe
-        pipe.unet.to(memory_format=torch.channels_last)
-        if self.spec.compile:
-            pipe.unet = torch.compile(pipe.unet, mode="reduce-overhead", fullgraph=False)
-            self.compiled = True
+        self.compiled = cuda_unet(pipe, compile=self.spec.compile)
         return pipe
 
     # rendering ---------------------------------------------------------------
