@@ -8,6 +8,7 @@ the parts in order and unwinds on failure.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -54,7 +55,7 @@ def build_app(show: Show, options: RunOptions) -> App:
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
 
     def make_worker(s: Show) -> Worker:
-        return worker_for(s, director.next_variation)
+        return worker_for(s, director.next_variation, wake=inbox.wake)
 
     watcher = show_watcher(show, inbox)
     status = StatusBoard(show=show.show.name)
@@ -110,15 +111,21 @@ def fresh_counts(show: Show) -> FreshCounts | None:
     return FreshCounts(CountWriter(store), count, repeats)
 
 
-def worker_for(show: Show, next_variation: Callable[[Faces], Variation] | None) -> Worker:
+def worker_for(
+    show: Show,
+    next_variation: Callable[[Faces], Variation] | None,
+    wake: threading.Event | None = None,
+) -> Worker:
     """The generation worker with the outcome cache in front: known throws are answered at
     once and the rest pre-rendered in the background; fresh seed mode looks ahead through
-    the director (each outcome's next variation)."""
+    the director (each outcome's next variation). `wake`: set when the child sends something
+    (the frame pacing's event: a result is taken at once)."""
     from installation.cache.cached_worker import with_cache
     from installation.engine_spec import spec_from_show
     from installation.worker.client import WorkerClient
 
-    client = WorkerClient(spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s)
+    timeout = show.engine.worker_timeout_s
+    client = WorkerClient(spec_from_show(show), hang_timeout_s=timeout, wake=wake)
     worker: Worker = with_cache(show, client, next_variation)
     return worker
 

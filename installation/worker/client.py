@@ -13,7 +13,8 @@ reads the last result (up to a frame later); the child renders a live job before
 queued one (child.py), so a throw waits behind at most the one render in progress, and
 no background job is handed over while live work is in the child or waiting.
 The child says when it starts a job, so a hang or crash is blamed on the right one and
-the jobs it never started are asked for again.
+the jobs it never started are asked for again. With a `wake` event (the frame pacing's),
+a PipeWatcher thread (watch.py) sets it when the child has sent something.
 
 The code that runs in the child, and the parent's fallback thread, live in child.py;
 what poll() returns (Result | Failure: a WorkerReply) in replies.py.
@@ -23,10 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing import BufferTooShort, get_context
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -37,7 +38,9 @@ import numpy as np
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
 from installation.worker.child import FallbackRenderer, child_main
+from installation.worker.jobs import Job, give_back, rendering
 from installation.worker.replies import Failure, Result, WorkerReply
+from installation.worker.watch import PipeWatcher
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +48,6 @@ MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
 TERMINATE_GRACE_S = 0.5  # SIGTERM first, SIGKILL after this
 MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
 DEPTH = 2  # jobs handed to the child at once (a live one may come on top)
-
-
-@dataclass
-class _Job:
-    id: int
-    variation: Variation
-    live: bool
-    sent_at: float
-    started_at: float | None = None  # the child's "started" message came
 
 
 def _recv_pixels(conn: Connection, shape: tuple[int, ...]) -> bytearray:
@@ -75,6 +69,7 @@ class WorkerClient:
         clock: Callable[[], float] = time.monotonic,
         backoff: tuple[float, float] = (0.5, 10.0),
         start_timeout_s: float | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         if not hang_timeout_s > 0:
             raise ValueError(f"hang_timeout_s must be above 0 seconds, got {hang_timeout_s!r}")
@@ -92,7 +87,7 @@ class WorkerClient:
         self._state = "stopped"  # stopped | starting | ready | killing | down
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
-        self._flight: dict[int, _Job] = {}  # handed to the child, not answered; by id
+        self._flight: dict[int, Job] = {}  # handed to the child, not answered; by id
         self._jobs = 0
         self._live: Variation | None = None
         self._bg: OrderedDict[Variation, None] = OrderedDict()
@@ -101,6 +96,8 @@ class WorkerClient:
         self._heard = False
         self._held: list[WorkerReply] = []  # replies that arose inside request()
         self._fallback = FallbackRenderer(spec)
+        self.wake = wake  # set when the child has sent something (a result: poll now)
+        self._watcher: PipeWatcher | None = None
 
     def __repr__(self) -> str:
         job = self._current()
@@ -151,6 +148,8 @@ class WorkerClient:
             Result(v, image, "fallback", ms, fallback=True, describe=describe)
             for v, image, ms, describe in self._fallback.take()
         )
+        if self._watcher is not None:
+            self._watcher.polled()
         return out
 
     def health(self) -> dict[str, Any]:
@@ -182,6 +181,7 @@ class WorkerClient:
     def stop(self, timeout_s: float = 2.0) -> None:
         """Ask the child to exit, then kill it. Blocks up to ~2x timeout_s: shutdown only."""
         proc, conn = self._proc, self._conn
+        self._unwatch()
         self._state, self._engine = "stopped", "stopped"
         self._proc = self._conn = None
         self._flight = {}
@@ -198,14 +198,8 @@ class WorkerClient:
             conn.close()
 
     # -- internals ------------------------------------------------------------------------
-    def _current(self) -> _Job | None:
-        """The job the child is rendering: the one it said it started, else the one it
-        will pick (a live one first, else the oldest)."""
-        jobs = list(self._flight.values())
-        started = [j for j in jobs if j.started_at is not None]
-        if started:
-            return started[-1]
-        return next((j for j in jobs if j.live), jobs[0] if jobs else None)
+    def _current(self) -> Job | None:
+        return rendering(self._flight)
 
     def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
         """Run one step of poll/request; a bug here is logged, never raised into the frame."""
@@ -238,6 +232,14 @@ class WorkerClient:
             child.close()
         self._proc, self._conn = proc, parent
         self._state, self._engine = "starting", "starting"
+        if self.wake is not None:
+            self._watcher = PipeWatcher(parent, self.wake)
+
+    def _unwatch(self) -> None:
+        """Stop the pipe's watcher before the pipe closes."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
 
     def _read(self, out: list[WorkerReply]) -> None:
         conn = self._conn
@@ -333,12 +335,7 @@ class WorkerClient:
         now, job, proc = self.clock(), self._current(), self._proc
         unstarted = [j for j in self._flight.values() if j is not job]
         self._flight = {}
-        for other in reversed(unstarted):
-            if other.live:
-                self._live = self._live or other.variation
-            elif other.variation not in self._bg:
-                self._bg[other.variation] = None
-                self._bg.move_to_end(other.variation, last=False)
+        self._live = give_back(unstarted, self._live, self._bg)
         busy = f" while rendering {job.variation.key} seed {job.variation.seed}" if job else ""
         pid, engine = (proc.pid if proc else None), self._engine
         delay = self._down(now)
@@ -356,6 +353,7 @@ class WorkerClient:
             out.append(Failure(job.variation, f"worker {reason}", kind))
             if job.live and self._live is None:
                 self._live = job.variation  # _dispatch hands it to the fallback
+        self._unwatch()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -392,7 +390,7 @@ class WorkerClient:
             else:
                 return
             self._jobs += 1
-            job = self._flight[self._jobs] = _Job(self._jobs, variation, live, self.clock())
+            job = self._flight[self._jobs] = Job(self._jobs, variation, live, self.clock())
             try:
                 self._conn.send(("render", job.id, variation, live))
             except (OSError, ValueError) as e:
