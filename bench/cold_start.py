@@ -128,12 +128,11 @@ def bench_cold_start(tmp: Path, rounds: int, model: Path) -> Result:
                 runs.setdefault((kind, hidden), []).append(run)
     engines = {r[1] for key in (("app", False), ("app", True)) for r in runs[key]}
     for (kind, hidden), rs in runs.items():
-        what = ("App to READY" if kind == "app" else "bare import + load") + (
-            ", accelerate hidden" if hidden else ""
-        )
-        result.add(f"{what} p50", pct([r[0] for r in rs], 50), "s")
+        how = ", accelerate hidden" if hidden else ""
+        what = "App to READY" if kind == "app" else "bare import + load"
+        result.add(f"{what}{how} p50", pct([r[0] for r in rs], 50), "s")
         who = "worker child" if kind == "app" else "bare process"
-        result.add(f"  peak RAM of the {who} (max)", max(r[2] for r in rs) / 1024, "MB")
+        result.add(f"  peak RAM of the {who}{how} (max)", max(r[2] for r in rs) / 1024, "MB")
     app_s, bare_s = runs[("app", False)], runs[("bare", False)]
     ratio = pct([r[0] for r in app_s], 50) / pct([r[0] for r in bare_s], 50)
     result.add("ratio App / bare (accelerate installed)", ratio, "x")
