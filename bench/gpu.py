@@ -80,9 +80,10 @@ def load(model: Path, tae: Path | None, fast: bool) -> Any:
         str(model), dtype=torch.float16, local_files_only=True, **extra
     ).to("cuda")
     pipe.set_progress_bar_config(disable=True)
-    if fast:
-        pipe.unet.to(memory_format=torch.channels_last)
-        pipe.unet = torch.compile(pipe.unet, mode="reduce-overhead", fullgraph=False)
+    if fast:  # the engine's own CUDA step (tests/engines/test_compile_on_cpu.py runs it)
+        from installation.engines.diffusers_engine import cuda_unet
+
+        cuda_unet(pipe, compile=True)
     return pipe
 
 
