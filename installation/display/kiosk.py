@@ -18,7 +18,6 @@ variation and its label), standby (fades to black; errors still shown), blackout
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import time
@@ -31,6 +30,7 @@ import pygame
 
 from installation.core.events import KioskQuit
 from installation.display import label as wall
+from installation.display import readback
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
@@ -41,7 +41,6 @@ from installation.display.window import open_window, parse_colour, quit_pygame
 from installation.errors import BadImage, DisplayError
 from installation.show.changes import restart_keys
 from installation.show.schema import DisplaySection
-from installation.storage.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 __all__ = ["STATES", "BadImage", "Kiosk", "KioskQuit", "LabelInfo", "parse_colour", "to_rgb"]
@@ -157,25 +156,24 @@ class Kiosk:
         return surface
 
     def _style(self) -> SlideStyle:
-        screen = self._need_screen()
-        bg = self._background
-        masks = screen.get_masks()
-        return SlideStyle(
-            self.size,
-            screen.get_bitsize(),
-            (masks[0], masks[1], masks[2], masks[3]),
-            self.config.fit,
-            (bg.r, bg.g, bg.b),
-            self.config.label,
-            self.title,
-            self.artist,
-        )
+        c, screen = self.config, self._need_screen()
+        return SlideStyle.of(screen, c.fit, self._background, c.label, self.title, self.artist)
 
-    def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
-        """Ask the painter for a slide; only the newest per slot will be shown."""
+    def _submit(
+        self,
+        slot: str,
+        kind: str,
+        image: np.ndarray,
+        label: LabelInfo | None,
+        painted: pygame.Surface | None = None,
+    ) -> None:
+        """Ask the painter for a slide (the newest per slot is shown), or place `painted`."""
         assert self._painter is not None
         credit = slot == "artwork" or label is not None
         job = SlideJob(slot, kind, image, label, credit, self._style(), self._state_seq)
+        if painted is not None:
+            self._wanted.pop(slot, None)
+            return self._place(job, painted)
         self._wanted[slot] = job
         self._painter.submit(job)
 
@@ -209,23 +207,14 @@ class Kiosk:
         if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
             rgb = rgb.copy()
         self._last_source = (rgb, label)
-        slide = self._prepared.find(image, label, self._style())
-        if slide is None:
-            self._submit("last", "present", rgb, label)
-            return
-        self._wanted.pop("last", None)  # a present still being painted is older than this one
-        job = SlideJob("last", "present", rgb, label, True, self._style(), self._state_seq)
-        self._place(job, slide)  # up on this frame's flip
+        self._submit(
+            "last", "present", rgb, label, self._prepared.find(image, label, self._style())
+        )
 
     def prepare(self, image: np.ndarray, label: LabelInfo | None) -> None:
-        """Paint ahead, when the painter is idle, the slide of a picture that may come next
-        (a cached outcome): present() of it then puts it up on the next flip (slides.py)."""
+        """Paint ahead the slide of a picture that may come next (slides.py PreparedSlides)."""
         if self._painter is not None:
-            rgb = to_rgb(image)
-            same = rgb.shape == image.shape  # keep the caller's own array: same id next time
-            job = self._prepared.want(image if same else rgb, label, self._style())
-            if job is not None:
-                self._painter.submit(job)
+            self._prepared.ask(self._painter, to_rgb(image), image, label, self._style())
 
     # -- slides coming back from the painter -----------------------------------------
     def _collect(self) -> None:
@@ -233,8 +222,7 @@ class Kiosk:
         if self._painter is None:
             return
         for job, slide in self._painter.take():
-            if job.kind == "prepare":
-                self._prepared.done(job, slide)
+            if self._prepared.done(job, slide):  # painted ahead: kept for its present()
                 continue
             if self._wanted.get(job.slot) is not job:
                 self.dropped_slides += 1  # a newer present (or restyle) is on its way
@@ -403,17 +391,10 @@ class Kiosk:
             "banner": self._cues.banner_text,
         }
 
-    # -- reading back -------------------------------------------------------------
     def read_pixels(self) -> np.ndarray:
         """The screen as HxWx3 uint8 RGB (what the last frame() drew)."""
-        screen = self._need_screen()
-        return np.ascontiguousarray(pygame.surfarray.array3d(screen).swapaxes(0, 1))
+        return readback.read_pixels(self._need_screen())
 
     def screenshot(self, path: str | Path) -> Path:
-        """Save the screen as a PNG, atomically (the project's one write_atomic)."""
-        screen = self._need_screen()
-        target = Path(path)
-        png = io.BytesIO()
-        pygame.image.save(screen, png, "png")
-        write_atomic(target, png.getvalue())
-        return target
+        """Save the screen as a PNG, atomically."""
+        return readback.screenshot(self._need_screen(), path)

@@ -44,6 +44,22 @@ class SlideStyle:
     title: str
     artist: str
 
+    @classmethod
+    def of(
+        cls,
+        screen: pygame.Surface,
+        fit: str,
+        bg: pygame.Color,
+        label: bool,
+        title: str,
+        artist: str,
+    ) -> SlideStyle:
+        """The look of a slide for this screen (its size and pixel format) and settings."""
+        m = screen.get_masks()
+        masks = (m[0], m[1], m[2], m[3])
+        size, depth = screen.get_size(), screen.get_bitsize()
+        return cls(size, depth, masks, fit, (bg.r, bg.g, bg.b), label, title, artist)
+
 
 @dataclass(frozen=True, eq=False)
 class SlideJob:
@@ -130,9 +146,27 @@ class PreparedSlides:
             del self._slides[next(iter(self._slides))]
         return job
 
-    def done(self, job: SlideJob, slide: pygame.Surface | None) -> None:
+    def ask(
+        self,
+        painter: SlidePainter,
+        rgb: np.ndarray,
+        image: np.ndarray,
+        label: LabelInfo | None,
+        style: SlideStyle,
+    ) -> None:
+        """Have `painter` paint it when idle, unless known. `image` is the caller's array, kept
+        when it is RGB already (`rgb` a view of it): the same array next time is known."""
+        job = self.want(image if rgb.shape == image.shape else rgb, label, style)
+        if job is not None:
+            painter.submit(job)
+
+    def done(self, job: SlideJob, slide: pygame.Surface | None) -> bool:
+        """Keep a finished prepared slide; False for any other kind of job."""
+        if job.kind != "prepare":
+            return False
         if slide is not None and self._slides.get(job.slot, (None,))[0] is job:
             self._slides[job.slot] = (job, slide)
+        return True
 
     def find(
         self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
