@@ -38,7 +38,8 @@ from installation.show.web_config import WebListen
 
 # Paths are written as text in TOML; everything else is taken only as its own type.
 LaxPath = Annotated[Path, Strict(False)]
-# The serial protocol's face limit. TODO: installation.dice.protocol.MAX_FACES once it lands.
+# Faces a show may have: within the serial protocol's MAX_FACES (120, dice/protocol.py; a
+# test keeps it so); 100 is what the memory bounds were measured for (8 dice of 100 faces).
 MAX_FACES = 100
 MIN_BAUD, MAX_BAUD = 300, 4_000_000  # Linux termios runs from B300 (sanely) to B4000000
 MIN_WINDOW, MAX_WINDOW = 64, 16384  # the kiosk refuses windows under 64; 16384 is 1 GiB RGBA

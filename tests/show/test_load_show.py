@@ -300,3 +300,10 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
 def test_show_error_is_a_value_error(problems: Problems) -> None:
     with pytest.raises(ValueError):
         load_show("/nonexistent/show/folder")
+
+
+def test_the_schema_never_allows_more_faces_than_the_serial_protocol_carries() -> None:
+    from installation.dice.protocol import MAX_FACES as PROTOCOL
+    from installation.show.schema import MAX_FACES as SHOW
+
+    assert SHOW <= PROTOCOL
