@@ -42,6 +42,7 @@ def build_app(show: Show, options: RunOptions) -> App:
         display = display.model_copy(update={"fullscreen": False})
     if options.rehearsal:
         display = display.model_copy(update={"rehearsal_keys": True})
+    inbox = Inbox()  # a committed throw sets inbox.wake: the frame's wait ends at once
     kiosk: Screen
     if show.screens:  # several screens: one window each, changing on the same frame
         from installation.display.wall import Wall
@@ -54,6 +55,7 @@ def build_app(show: Show, options: RunOptions) -> App:
             artist=show.show.artist,
             dice=show.dice.count,
             faces=show.dice.faces,
+            wake=inbox.wake,
         )
     else:
         kiosk = Kiosk(
@@ -62,10 +64,10 @@ def build_app(show: Show, options: RunOptions) -> App:
             artist=show.show.artist,
             dice=show.dice.count,
             faces=show.dice.faces,
+            wake=inbox.wake,
         )
     counts = fresh_counts(show)
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
-    inbox = Inbox()
 
     def make_worker(s: Show) -> Worker:
         return worker_for(s, director.next_variation, report=faults_to(inbox))

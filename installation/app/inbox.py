@@ -6,11 +6,14 @@ exists), so operator commands and faults survive a flood; each drop is counted
 (`inbox_full`). The frame loop takes a batch per frame with `take`, in which only the
 newest throw survives: a flood of 100,000 throws costs one render and one count per
 frame, and a real throw after it goes up at once instead of queueing behind stale ones.
+A committed throw also sets `wake`, the event the kiosk's frame pacing waits on, so the
+frame loop takes it now instead of at the next frame.
 """
 
 from __future__ import annotations
 
 import queue
+import threading
 from collections import deque
 
 from installation.core import events as ev
@@ -34,6 +37,7 @@ class Inbox(queue.Queue[object]):
         self.capacity = capacity
         self.dropped = 0  # inbox_full: events dropped because the inbox was full
         self.superseded = 0  # throws replaced by a newer one in the same batch
+        self.wake = threading.Event()  # set by every committed throw (Kiosk(wake=...))
         super().__init__()  # maxsize 0: Queue never blocks; _put keeps the bound
 
     def __repr__(self) -> str:
@@ -47,6 +51,8 @@ class Inbox(queue.Queue[object]):
         if len(self.queue) >= self.capacity:
             self._drop_one()
         self.queue.append(item)
+        if isinstance(item, COMMITS):
+            self.wake.set()
 
     def _drop_one(self) -> None:
         for i, old in enumerate(self.queue):

@@ -1,7 +1,7 @@
 """The kiosk: a fullscreen pygame-ce window that crossfades between pictures.
 
 The app's main loop calls `poll_input()` and `frame()` every frame; nothing here
-waits except `Clock.tick(fps)` inside `frame()`. Every picture is scaled once, when
+waits except the pacing (pacing.py) in `frame()`. Every picture is scaled once, when
 it arrives, into a screen-sized "slide" (picture, letterbox and wall label baked
 in) by a worker thread (slides.py), so present() returns at once; the next frame()
 after the slide is ready starts the crossfade. A newer present() supersedes one
@@ -19,6 +19,7 @@ variation and its label), standby (fades to black; errors still shown), blackout
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,6 +34,7 @@ from installation.display import label as wall
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
+from installation.display.pacing import FramePacer
 from installation.display.slides import SlideJob, SlidePainter, SlideStyle, style_for
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
@@ -62,6 +64,7 @@ class Kiosk:
         dice: int = 2,
         faces: int = 6,
         clock: Callable[[], float] = time.monotonic,
+        wake: threading.Event | None = None,
     ) -> None:
         self.config = config
         self.title, self.artist = title, artist
@@ -69,7 +72,7 @@ class Kiosk:
         self._clock = clock
         self.background = parse_colour(config.background)
         self._screen: pygame.Surface | None = None
-        self._ticker: pygame.time.Clock | None = None
+        self._pacer = FramePacer(wake)  # wake: news for the wall ends the frame's wait early
         self.state = "attract"
         self.driver = ""
         self.vsync = False
@@ -107,11 +110,10 @@ class Kiosk:
     def open(self) -> None:
         """Open the fullscreen kiosk (or a window). Raises DisplayError with advice."""
         self._screen, self.driver, self.vsync = self._open_surface()
-        self._ticker = pygame.time.Clock()
         self._canvas = TurnedCanvas(self._screen, Turn(self.config.rotation, self.size))
         self._black = self._plain(pygame.Color(0, 0, 0))
         self.picture.new = self._black
-        self._painter = SlidePainter()
+        self._painter = SlidePainter(on_done=self._pacer.wake.set)
         cues = self.cues
         cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
         cues.set_overlay(cues.overlay_text, self.upright)
@@ -355,7 +357,8 @@ class Kiosk:
 
     # -- frames -------------------------------------------------------------------
     def frame(self) -> None:
-        """Draw one frame and flip; Clock.tick(fps) is the loop's only wait."""
+        """Draw one frame and flip; the pacer's wait for the next frame (or for news: a
+        throw, a finished slide) is the loop's only wait."""
         now = self._clock()
         self.times.tick(now)
         try:
@@ -364,8 +367,7 @@ class Kiosk:
             self.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
-        assert self._ticker is not None
-        self._ticker.tick(self.config.fps)
+        self._pacer.wait(self.config.fps, self.vsync)
 
     def draw(self, now: float) -> None:
         """The picture and what is drawn over it, into the screen surface (no flip)."""

@@ -161,8 +161,13 @@ class SlidePainter:
     Failures are logged and come back as None: the wall keeps what it shows.
     """
 
-    def __init__(self, render: Callable[[SlideJob], pygame.Surface] | None = None) -> None:
+    def __init__(
+        self,
+        render: Callable[[SlideJob], pygame.Surface] | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
         self._render = render or (lambda job: render_slide(job))  # looked up late: tests patch it
+        self._on_done = on_done  # e.g. wake the frame loop: the slide can go up at once
         self._cond = threading.Condition()
         self._queue: dict[str, SlideJob] = {}
         self._done: list[tuple[SlideJob, pygame.Surface | None]] = []
@@ -224,3 +229,5 @@ class SlidePainter:
                 self._done.append((job, slide))
                 self._working = False
                 self._cond.notify_all()
+                if self._on_done is not None:  # before take() can see it: no news is lost
+                    self._on_done()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ import pygame
 
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
+from installation.display.pacing import FramePacer
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.window import NO_DISPLAY_ADVICE, init_pygame, quit_pygame
 from installation.errors import DisplayError
@@ -82,8 +84,11 @@ class ScreenWindow(Kiosk):
         dice: int = 2,
         faces: int = 6,
         clock: Callable[[], float] = time.monotonic,
+        wake: threading.Event | None = None,
     ) -> None:
-        super().__init__(config, title=title, artist=artist, dice=dice, faces=faces, clock=clock)
+        super().__init__(
+            config, title=title, artist=artist, dice=dice, faces=faces, clock=clock, wake=wake
+        )
         self.entry, self.index = entry, index
         self.content = entry.content
         self.desktop = desktop  # fullscreen: the size of its display
@@ -138,6 +143,7 @@ class Wall:
         faces: int = 6,
         clock: Callable[[], float] = time.monotonic,
         displays: Callable[[], list[tuple[int, int]]] | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         if not screens:
             raise DisplayError("a Wall needs at least one [[screens]] table")
@@ -148,7 +154,7 @@ class Wall:
         self._clock = clock
         self._displays = displays or pygame.display.get_desktop_sizes  # tests: a fake list
         self.windows: list[ScreenWindow] = []
-        self._ticker: pygame.time.Clock | None = None
+        self._pacer = FramePacer(wake)  # one wait for all windows; their slides wake it too
         self._artwork: np.ndarray | None = None
         self._previous: tuple[np.ndarray, LabelInfo | None] | None = None
         self._newest: tuple[np.ndarray, LabelInfo | None] | None = None
@@ -183,6 +189,7 @@ class Wall:
                     dice=self.dice,
                     faces=self.faces,
                     clock=self._clock,
+                    wake=self._pacer.wake,
                 )
                 window.open()
                 self.windows.append(window)
@@ -192,7 +199,6 @@ class Wall:
             raise
         pygame.mouse.set_visible(not self.config.fullscreen)
         pygame.display.set_allow_screensaver(False)
-        self._ticker = pygame.time.Clock()
         for w in self.windows:
             w.set_state(self.state)
             if self._artwork is not None:
@@ -311,7 +317,7 @@ class Wall:
         return self.windows[0].poll_input() if self.windows else []
 
     def frame(self) -> None:
-        """Draw every window, flip them together, one Clock.tick(fps)."""
+        """Draw every window, flip them together, one pacer wait (see display/pacing.py)."""
         if not self.windows:
             raise DisplayError("the wall is not open: call open() first")
         now = self._clock()
@@ -324,8 +330,7 @@ class Wall:
                 w.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
-        assert self._ticker is not None
-        self._ticker.tick(self.config.fps)
+        self._pacer.wait(self.config.fps, vsync=False)
 
     def stats(self) -> dict[str, object]:
         first = self.windows[0].stats() if self.windows else {}
