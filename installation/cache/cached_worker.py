@@ -23,6 +23,7 @@ from installation.worker.replies import Failure, Result, WorkerReply
 log = logging.getLogger(__name__)
 
 _END = object()
+BACKGROUND_DEPTH = 2  # planned renders handed to the worker at once (see WorkerClient.DEPTH)
 
 
 class CachedWorker:
@@ -30,9 +31,11 @@ class CachedWorker:
 
     A hit answers at the next poll (ms 0, the cache's engine name) without the worker;
     disk hits are read by a thread so the frame never waits. Engine results (never the
-    fallback's stand-ins) are stored. While the worker is idle the Prefill plan goes to
-    it one background request at a time, so a live throw waits behind at most one
-    background render. Background results stay here: only live answers go out.
+    fallback's stand-ins) are stored. The Prefill plan goes to the worker BACKGROUND_DEPTH
+    requests at a time, so its child starts the next render as soon as one is done; the
+    child renders a live job before queued ones, so a live throw still waits behind at
+    most the one render in progress. Background results stay here: only live answers
+    go out.
     """
 
     def __init__(
@@ -196,12 +199,14 @@ class CachedWorker:
             self.prefilled += 1
 
     def _feed(self) -> None:
-        """Give the idle worker the next planned background render, if any."""
+        """Keep BACKGROUND_DEPTH planned background renders with the worker."""
         if self._bg and self._worker_idle():
             # The worker dropped them (superseded while live, say): nothing will come back.
             log.debug("cache: worker idle; forgetting background %s", [v.key for v in self._bg])
             self._bg.clear()
-        if self.prefill is None or self._bg or not self.cache.engine_known:
+        if self.prefill is None or len(self._bg) >= BACKGROUND_DEPTH:
+            return
+        if not self.cache.engine_known:
             return
         if not self.worker.ready:
             return
@@ -217,7 +222,8 @@ class CachedWorker:
             if isinstance(v, Variation) and self._plannable(v):
                 self._bg[v] = None
                 self.worker.request(v, live=False)
-                return
+                if len(self._bg) >= BACKGROUND_DEPTH:
+                    return
 
     def _plannable(self, v: Variation) -> bool:
         """Not cached and not the live request waiting: the worker would ignore it as

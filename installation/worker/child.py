@@ -2,9 +2,11 @@
 
 child_main runs inside the spawned worker process: it loads the engine (or the
 fallback engine, with the reason why as the hello's note), says hello, sends heartbeats
-from a thread and renders one job at a time. FallbackRenderer is the parent's own stand-in while
-the child cannot serve: the procedural FallbackEngine in a daemon thread. Both check
-an engine's output with checked_image.
+from a thread and renders one job at a time. A reader thread takes jobs off the pipe as
+they come (the parent may hand over two), and the next job is a live one if any waits,
+else the oldest; each job is announced ("started") before it renders. FallbackRenderer
+is the parent's own stand-in while the child cannot serve: the procedural FallbackEngine
+in a daemon thread. Both check an engine's output with checked_image.
 """
 
 from __future__ import annotations
@@ -48,15 +50,55 @@ def child_main(conn: Connection, spec: EngineSpec, heartbeat_s: float, log_level
 
     threading.Thread(target=_beat, args=(send, heartbeat_s), daemon=True).start()
     engine, note = _load_engine(spec)
+    jobs = JobQueue()
     try:
         send(("hello", engine.name, _describe(engine), note))
-        while True:
-            msg = conn.recv()
-            if msg[0] != "render":
-                return
-            send(*_render(engine, msg[1], msg[2]))
+        threading.Thread(target=_read_jobs, args=(conn, jobs), daemon=True).start()
+        while (job := jobs.next()) is not None:
+            send(("started", job[0]))
+            send(*_render(engine, job[0], job[1]))
     except (EOFError, OSError):  # the parent went away: nothing left to serve
         return
+
+
+class JobQueue:
+    """The child's jobs: put by the reader thread, taken by the render loop (live first)."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._jobs: list[tuple[int, Variation, bool]] = []
+        self._closed = False
+
+    def put(self, job_id: int, variation: Variation, live: bool) -> None:
+        with self._cv:
+            self._jobs.append((job_id, variation, live))
+            self._cv.notify()
+
+    def close(self) -> None:
+        """Stop: the render in progress finishes, queued jobs are dropped."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+
+    def next(self) -> tuple[int, Variation] | None:
+        """The next job (a live one before any background one), or None once closed."""
+        with self._cv:
+            self._cv.wait_for(lambda: self._jobs or self._closed)
+            if self._closed:
+                return None
+            i = next((i for i, job in enumerate(self._jobs) if job[2]), 0)
+            job_id, variation, _ = self._jobs.pop(i)
+            return job_id, variation
+
+
+def _read_jobs(conn: Connection, jobs: JobQueue) -> None:
+    """Reader thread: render requests into `jobs`; anything else (stop) or EOF closes it."""
+    try:
+        while (msg := conn.recv())[0] == "render":
+            jobs.put(msg[1], msg[2], bool(msg[3]) if len(msg) > 3 else True)
+    except (EOFError, OSError):
+        pass
+    jobs.close()
 
 
 def _beat(send: Callable[..., None], interval: float) -> None:

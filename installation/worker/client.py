@@ -6,10 +6,15 @@ backoff). While the child cannot serve, the newest live request is rendered by t
 procedural FallbackEngine in a parent thread, so the wall never waits.
 
 Queueing is pull-style: the parent keeps the queue (the newest live request first,
-then de-duplicated background requests) and hands the child one job at a time. So
-superseded live requests never reach the child. The pipe itself is read and written
-by two threads (pipe.py): a child stopped half-way through a message never holds the
-frame.
+then de-duplicated background requests) and hands the child at most DEPTH jobs at a
+time. So superseded live requests never reach the child. Two background jobs in the
+child keep it busy while the parent reads the last result (up to a frame later); the
+child renders a live job before any queued one (child.py), so a throw waits behind at
+most the one render in progress, and no background job is handed over while live work
+is in the child or waiting. The child says when it starts a job, so a hang or crash is
+blamed on the right one and the jobs it never started are asked for again. The pipe
+itself is read and written by two threads (pipe.py): a child stopped half-way through a
+message never holds the frame.
 
 A child that is lost in any way (its pipe ends, it exits, it hangs, it sends no hello,
 the show stops) is always ended and reaped: SIGTERM (with SIGCONT, so a stopped child
@@ -47,6 +52,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
 MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
 LOST_GRACE_S = 0.25  # after its pipe ends, a child has this long to be reaped as exited
+DEPTH = 2  # jobs handed to the child at once (a live one may come on top)
 
 
 @dataclass
@@ -55,6 +61,7 @@ class _Job:
     variation: Variation
     live: bool
     sent_at: float
+    started_at: float | None = None  # the child's "started" message came
 
 
 # -- parent side --------------------------------------------------------------------------
@@ -89,7 +96,7 @@ class WorkerClient:
         self._proc: BaseProcess | None = None
         self._pipe: ChildPipe | None = None
         self._dying = Dying()  # killed children not yet reaped
-        self._job: _Job | None = None
+        self._flight: dict[int, _Job] = {}  # handed to the child, not answered; by id
         self._jobs = 0
         self._live: Variation | None = None
         self._bg: OrderedDict[Variation, None] = OrderedDict()
@@ -102,7 +109,8 @@ class WorkerClient:
         self.retry = EngineRetry(spec, retry_s, report)  # a model that did not load
 
     def __repr__(self) -> str:
-        busy = self._job.variation.key if self._job else None
+        job = self._current()
+        busy = job.variation.key if job else None
         return (
             f"<WorkerClient {self._state} engine={self._engine} busy={busy} "
             f"restarts={self.restarts} renders={self.renders} failures={self.failures}>"
@@ -125,10 +133,10 @@ class WorkerClient:
 
     def request(self, variation: Variation, live: bool = True) -> None:
         """Ask for an image. A live request supersedes queued live ones; background ones queue."""
-        job = self._job
-        if job is not None and job.variation == variation:
+        job = next((j for j in self._flight.values() if j.variation == variation), None)
+        if job is not None:
             job.live = job.live or live
-            if live:  # the newest throw is the one rendering: any queued live one is stale
+            if live:  # the newest throw is already in the child: any queued live one is stale
                 self._live = None
         elif live:
             self._live = variation
@@ -160,6 +168,7 @@ class WorkerClient:
     def health(self) -> dict[str, Any]:
         now = self.clock()
         alive = self._proc is not None and self._proc.is_alive()
+        job = self._current()
         age = now - self._last_beat if self._state in ("starting", "ready") else None
         return {
             "alive": alive,
@@ -167,10 +176,11 @@ class WorkerClient:
             "engine": self._engine,
             "pid": self._proc.pid if self._proc is not None else None,
             "restarts": self.restarts,
-            "busy": self._job is not None,
+            "busy": bool(self._flight),
             "last_heartbeat_age_s": None if age is None else round(age, 3),
-            "in_flight": self._job.variation.key if self._job else None,
+            "in_flight": job.variation.key if job else None,
             "queued": len(self._bg) + (self._live is not None),
+            "in_child": len(self._flight),
             "renders": self.renders,
             "failures": self.failures,
             "fallback_busy": self._fallback.busy,
@@ -188,7 +198,8 @@ class WorkerClient:
         being killed after a loss too. Blocks up to ~3x timeout_s: shutdown only."""
         proc, pipe = self._proc, self._pipe
         self._state, self._engine = "stopped", "stopped"
-        self._proc = self._pipe = self._job = None
+        self._proc = self._pipe = None
+        self._flight = {}
         self._fallback.stop()
         if pipe is not None:
             pipe.send(("stop",))
@@ -200,6 +211,15 @@ class WorkerClient:
             pipe.close()
 
     # -- internals ------------------------------------------------------------------------
+    def _current(self) -> _Job | None:
+        """The job the child is rendering: the one it said it started, else the one it
+        will pick (a live one first, else the oldest)."""
+        jobs = list(self._flight.values())
+        started = [j for j in jobs if j.started_at is not None]
+        if started:
+            return started[-1]
+        return next((j for j in jobs if j.live), jobs[0] if jobs else None)
+
     def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
         """Run one step of poll/request; a bug here is logged, never raised into the frame."""
         try:
@@ -261,10 +281,16 @@ class WorkerClient:
             log.info("generation worker ready: engine %s (pid %s)", self._engine, pid)
             self.retry.hello(self._engine, note, self.clock())
             return
-        job = self._job
-        if msg[0] not in ("result", "failure") or job is None or msg[1] != job.id:
+        if msg[0] == "started":
+            started = self._flight.get(msg[1])
+            if started is not None:
+                started.started_at = self._last_beat
             return
-        self._job = None
+        if msg[0] not in ("result", "failure"):
+            return
+        job = self._flight.pop(msg[1], None)
+        if job is None:
+            return
         if msg[0] == "result":
             _, _, engine, shape, ms = msg
             image = np.frombuffer(payload or b"", np.uint8).reshape(shape)
@@ -295,7 +321,7 @@ class WorkerClient:
         elif self._state in ("starting", "ready") and proc is not None:
             reason, kind = self._trouble(now, proc), "hang"
             if reason is None:
-                if self._state == "ready" and self._job is None and self.retry.due(now):
+                if self._state == "ready" and not self._flight and self.retry.due(now):
                     self._try_wanted_engine(now)
                 return
             if reason.startswith("exited"):
@@ -310,15 +336,24 @@ class WorkerClient:
             return f"sent no hello within {self.start_timeout_s:g} s"
         if self._heard and now - self._last_beat > self.hang_timeout_s:
             return f"sent no heartbeat for {now - self._last_beat:.1f} s"
-        job = self._job
-        if job is not None and now - job.sent_at > self.hang_timeout_s:
-            return f"spent {now - job.sent_at:.1f} s rendering {job.variation.key}"
+        job = self._current()
+        since = None if job is None else job.started_at or job.sent_at
+        if job is not None and since is not None and now - since > self.hang_timeout_s:
+            return f"spent {now - since:.1f} s rendering {job.variation.key}"
         return None
 
     def _fail_child(self, out: list[WorkerReply], kind: str, reason: str) -> None:
-        """Report the in-flight job, hand the live request to the fallback, kill, restart."""
-        now, job, proc = self.clock(), self._job, self._proc
-        self._job = None
+        """Report the job being rendered, hand the live request to the fallback, ask again
+        for the jobs the child never started, kill, restart."""
+        now, job, proc = self.clock(), self._current(), self._proc
+        unstarted = [j for j in self._flight.values() if j is not job]
+        self._flight = {}
+        for other in reversed(unstarted):
+            if other.live:
+                self._live = self._live or other.variation
+            elif other.variation not in self._bg:
+                self._bg[other.variation] = None
+                self._bg.move_to_end(other.variation, last=False)
         busy = f" while rendering {job.variation.key} seed {job.variation.seed}" if job else ""
         pid, engine = (proc.pid if proc else None), self._engine
         delay = self._down(now)
@@ -374,14 +409,14 @@ class WorkerClient:
                 self._fallback.submit(self._live)
                 self._live = None
             return
-        if self._job is not None or self._pipe is None:
-            return
-        if self._live is not None:
-            variation, live, self._live = self._live, True, None
-        elif self._bg:
-            variation, live = self._bg.popitem(last=False)[0], False
-        else:
-            return
-        self._jobs += 1
-        self._job = _Job(self._jobs, variation, live, self.clock())
-        self._pipe.send(("render", self._job.id, variation))  # a dead pipe shows up in _read
+        while self._pipe is not None and self._state == "ready":
+            live_work = any(j.live for j in self._flight.values())
+            if self._live is not None and not live_work:
+                variation, live, self._live = self._live, True, None
+            elif self._live is None and not live_work and self._bg and len(self._flight) < DEPTH:
+                variation, live = self._bg.popitem(last=False)[0], False
+            else:
+                return
+            self._jobs += 1
+            job = self._flight[self._jobs] = _Job(self._jobs, variation, live, self.clock())
+            self._pipe.send(("render", job.id, variation, live))  # a dead pipe shows in _read

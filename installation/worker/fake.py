@@ -131,6 +131,7 @@ class FakeWorker:
             "last_heartbeat_age_s": 0.0 if self._hung_at is None else self._hang_age(),
             "in_flight": self._job.variation.key if self._job else None,
             "queued": self.queued,
+            "in_child": int(self._job is not None),  # the fake hands over one job at a time
             "renders": self.renders,
             "failures": self.failures,
             "fallback_busy": False,

@@ -201,8 +201,8 @@ def test_live_throw_goes_before_queued_background_work(tmp_path: Path) -> None:
     fake = FakeWorker(SolidEngine(), auto=False)
     worker = CachedWorker(fake, new_cache(tmp_path), prefill_for(RULE, 2, budget=100))
     worker.start()
-    worker.poll()  # binds, sends one background request
-    assert fake.queued == 1
+    worker.poll()  # binds, sends two background requests (BACKGROUND_DEPTH)
+    assert fake.queued == 2
     live = var((3, 3))
     worker.request(live)
     fake.step()
@@ -394,8 +394,8 @@ def test_prefill_goes_on_after_the_worker_drops_a_superseded_request(
     else:
         worker = CachedWorker(fake, new_cache(tmp_path), prefill)
         worker.start()
-        worker.poll()  # binds and sends b as background work
-        assert fake.queued == 1
+        worker.poll()  # binds and sends b (and the next outcome) as background work
+        assert fake.queued == 2
         worker.request(b)
     worker.request(c)
     fake.step()
