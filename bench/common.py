@@ -130,6 +130,7 @@ def machine() -> dict[str, str]:
         "transformers": _version("transformers"),
         "pygame-ce": _version("pygame-ce"),
         "python-osc": _version("python-osc"),
+        "SDL video driver": os.environ.get("SDL_VIDEODRIVER", "(SDL's choice)"),
         "load average at start": load_average(),
         "git": git_revision(),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),

@@ -8,6 +8,7 @@ the parts in order and unwinds on failure.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -70,7 +71,9 @@ def build_app(show: Show, options: RunOptions) -> App:
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
 
     def make_worker(s: Show) -> Worker:
-        return worker_for(s, director.next_variation, report=faults_to(inbox))
+        return worker_for(
+            s, director.next_variation, report=faults_to(inbox), wake=inbox.wake
+        )
 
     watcher = show_watcher(show, inbox)
     status = StatusBoard(show=show.show.name)
@@ -135,17 +138,22 @@ def worker_for(
     show: Show,
     next_variation: Callable[[Faces], Variation] | None,
     report: Callable[[str, str], None] | None = None,
+    wake: threading.Event | None = None,
 ) -> Worker:
     """The generation worker with the outcome cache in front: known throws are answered at
     once and the rest pre-rendered in the background; fresh seed mode looks ahead through
     the director (each outcome's next variation). A model that does not load is reported
-    through `report` (the status errors) and tried again every minute."""
+    through `report` (the status errors) and tried again every minute. `wake`: set when the
+    child sends something (the frame pacing's event: a result is taken at once)."""
     from installation.cache.cached_worker import with_cache
     from installation.engine_spec import spec_from_show
     from installation.worker.client import WorkerClient
 
     client = WorkerClient(
-        spec_from_show(show), hang_timeout_s=show.engine.worker_timeout_s, report=report
+        spec_from_show(show),
+        hang_timeout_s=show.engine.worker_timeout_s,
+        report=report,
+        wake=wake,
     )
     worker: Worker = with_cache(show, client, next_variation)
     return worker

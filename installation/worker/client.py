@@ -14,7 +14,8 @@ most the one render in progress, and no background job is handed over while live
 is in the child or waiting. The child says when it starts a job, so a hang or crash is
 blamed on the right one and the jobs it never started are asked for again. The pipe
 itself is read and written by two threads (pipe.py): a child stopped half-way through a
-message never holds the frame.
+message never holds the frame; with a `wake` event (the frame pacing's), the pipe's
+reader sets it when the child has sent something, so a result is taken at once.
 
 A child that is lost in any way (its pipe ends, it exits, it hangs, it sends no hello,
 the show stops) is always ended and reaped: SIGTERM (with SIGCONT, so a stopped child
@@ -29,10 +30,10 @@ model that did not load again, in retry.py.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -42,6 +43,7 @@ import numpy as np
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
 from installation.worker.child import FallbackRenderer, child_main
+from installation.worker.jobs import Job, enqueue, give_back, rendering
 from installation.worker.pipe import ChildPipe
 from installation.worker.reap import TERMINATE_GRACE_S, Dying, close, end, terminate
 from installation.worker.replies import Failure, Result, WorkerReply
@@ -50,18 +52,8 @@ from installation.worker.retry import RETRY_S, EngineRetry, Report
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES_PER_POLL = 8  # a flood of results must not starve a frame
-MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
 LOST_GRACE_S = 0.25  # after its pipe ends, a child has this long to be reaped as exited
 DEPTH = 2  # jobs handed to the child at once (a live one may come on top)
-
-
-@dataclass
-class _Job:
-    id: int
-    variation: Variation
-    live: bool
-    sent_at: float
-    started_at: float | None = None  # the child's "started" message came
 
 
 # -- parent side --------------------------------------------------------------------------
@@ -78,6 +70,7 @@ class WorkerClient:
         start_timeout_s: float | None = None,
         retry_s: float = RETRY_S,
         report: Report | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         if not hang_timeout_s > 0:
             raise ValueError(f"hang_timeout_s must be above 0 seconds, got {hang_timeout_s!r}")
@@ -96,7 +89,7 @@ class WorkerClient:
         self._proc: BaseProcess | None = None
         self._pipe: ChildPipe | None = None
         self._dying = Dying()  # killed children not yet reaped
-        self._flight: dict[int, _Job] = {}  # handed to the child, not answered; by id
+        self._flight: dict[int, Job] = {}  # handed to the child, not answered; by id
         self._jobs = 0
         self._live: Variation | None = None
         self._bg: OrderedDict[Variation, None] = OrderedDict()
@@ -107,6 +100,7 @@ class WorkerClient:
         self._held: list[WorkerReply] = []  # replies that arose inside request()
         self._fallback = FallbackRenderer(spec)
         self.retry = EngineRetry(spec, retry_s, report)  # a model that did not load
+        self.wake = wake  # set when the child has sent something (a result: poll now)
 
     def __repr__(self) -> str:
         job = self._current()
@@ -133,18 +127,7 @@ class WorkerClient:
 
     def request(self, variation: Variation, live: bool = True) -> None:
         """Ask for an image. A live request supersedes queued live ones; background ones queue."""
-        job = next((j for j in self._flight.values() if j.variation == variation), None)
-        if job is not None:
-            job.live = job.live or live
-            if live:  # the newest throw is already in the child: any queued live one is stale
-                self._live = None
-        elif live:
-            self._live = variation
-            self._bg.pop(variation, None)
-        elif variation != self._live and variation not in self._bg:
-            self._bg[variation] = None
-            if len(self._bg) > MAX_BACKGROUND:
-                self._bg.popitem(last=False)
+        self._live = enqueue(variation, live, self._flight, self._live, self._bg)
         self._guard(self._dispatch, self._held)
 
     def poll(self) -> list[WorkerReply]:
@@ -179,6 +162,7 @@ class WorkerClient:
             "busy": bool(self._flight),
             "last_heartbeat_age_s": None if age is None else round(age, 3),
             "in_flight": job.variation.key if job else None,
+            "started": job is not None and job.started_at is not None,  # the child said so
             "queued": len(self._bg) + (self._live is not None),
             "in_child": len(self._flight),
             "renders": self.renders,
@@ -211,14 +195,8 @@ class WorkerClient:
             pipe.close()
 
     # -- internals ------------------------------------------------------------------------
-    def _current(self) -> _Job | None:
-        """The job the child is rendering: the one it said it started, else the one it
-        will pick (a live one first, else the oldest)."""
-        jobs = list(self._flight.values())
-        started = [j for j in jobs if j.started_at is not None]
-        if started:
-            return started[-1]
-        return next((j for j in jobs if j.live), jobs[0] if jobs else None)
+    def _current(self) -> Job | None:
+        return rendering(self._flight)
 
     def _guard(self, step: Callable[[list[WorkerReply]], None], out: list[WorkerReply]) -> None:
         """Run one step of poll/request; a bug here is logged, never raised into the frame."""
@@ -249,7 +227,7 @@ class WorkerClient:
             return
         finally:
             child.close()
-        self._proc, self._pipe, self._lost_at = proc, ChildPipe(parent), None
+        self._proc, self._pipe, self._lost_at = proc, ChildPipe(parent, wake=self.wake), None
         self._state, self._engine = "starting", "starting"
 
     def _read(self, out: list[WorkerReply]) -> None:
@@ -348,12 +326,7 @@ class WorkerClient:
         now, job, proc = self.clock(), self._current(), self._proc
         unstarted = [j for j in self._flight.values() if j is not job]
         self._flight = {}
-        for other in reversed(unstarted):
-            if other.live:
-                self._live = self._live or other.variation
-            elif other.variation not in self._bg:
-                self._bg[other.variation] = None
-                self._bg.move_to_end(other.variation, last=False)
+        self._live = give_back(unstarted, self._live, self._bg)
         busy = f" while rendering {job.variation.key} seed {job.variation.seed}" if job else ""
         pid, engine = (proc.pid if proc else None), self._engine
         delay = self._down(now)
@@ -418,5 +391,5 @@ class WorkerClient:
             else:
                 return
             self._jobs += 1
-            job = self._flight[self._jobs] = _Job(self._jobs, variation, live, self.clock())
+            job = self._flight[self._jobs] = Job(self._jobs, variation, live, self.clock())
             self._pipe.send(("render", job.id, variation, live))  # a dead pipe shows in _read

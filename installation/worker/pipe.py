@@ -7,6 +7,8 @@ SIGSTOP, a debugger, a GPU driver freezing the process mid-write) or a child tha
 stopped reading would hold the frame for as long as it stays stopped: the soak saw a
 15 s frame stall that way. Here a reader thread does the blocking reads and a writer
 thread the blocking writes; the frame thread only moves messages in and out of queues.
+With a `wake` event the reader sets it for each message but a heartbeat, so the frame
+loop's pacing ends its wait and a finished image is taken at once, not a frame later.
 
 close() shuts the socket down, which wakes both threads at once (the reader sees end
 of file, the writer a broken pipe), whatever the child does; each thread then closes
@@ -40,8 +42,11 @@ class ChildPipe:
     neither ever blocks. `lost` says why the pipe ended (the child closed it, crashed or
     sent garbage), once every message before that has been taken."""
 
-    def __init__(self, conn: Connection, name: str = "worker") -> None:
+    def __init__(
+        self, conn: Connection, name: str = "worker", wake: threading.Event | None = None
+    ) -> None:
         fd = conn.fileno()
+        self._wake = wake  # set for every message but a heartbeat (the frame loop's pacing)
         self._out_conn = Connection(os.dup(fd))
         self._ctl = socket.socket(fileno=os.dup(fd))  # only ever shut down, never read
         self._inbox: queue.Queue[Message] = queue.Queue(MAX_INBOX)
@@ -106,6 +111,8 @@ class ChildPipe:
                 while not self._closed.is_set():
                     try:
                         self._inbox.put((msg, payload), timeout=0.2)
+                        if self._wake is not None and msg[0] != "beat":
+                            self._wake.set()  # after the put: the woken poll finds it
                         break
                     except queue.Full:
                         continue

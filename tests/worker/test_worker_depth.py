@@ -40,9 +40,12 @@ def test_a_live_throw_waits_behind_at_most_the_render_in_progress(worker: Worker
     live = variation(seed=113, key="3-3")
     worker.request(rendering, live=False)
     worker.request(queued, live=False)
+    # once the child says it is rendering the first, the throw comes (it is slow: SLOW_S)
+    out = collect(worker, lambda _: worker.health()["started"])
+    assert worker.health()["in_flight"] == rendering.key
     worker.request(live)  # both background jobs are in the child already
     assert worker.health()["in_child"] == 3
-    out = collect(worker, lambda out: len(out) == 3)
+    out += collect(worker, lambda more: len(out + more) == 3)
     assert [o.variation for o in out] == [rendering, live, queued]
 
 
