@@ -51,7 +51,7 @@ def run(quick: bool, only: set[str] | None) -> tuple[list[Result], bool]:
             if only and key not in only:
                 continue
             print(f"benchmark {key} ...", flush=True)
-            t0 = time.perf_counter()
+            t0, load = time.perf_counter(), load_average()
             try:
                 result = thunk()
             except Exception as e:
@@ -59,6 +59,7 @@ def run(quick: bool, only: set[str] | None) -> tuple[list[Result], bool]:
                 traceback.print_exc()
                 result = Result(key, "FAILED", f"{type(e).__name__}: {e}")
             result.seconds = time.perf_counter() - t0
+            result.notes.append(f"load average before {load}, after {load_average()}")
             print(f"benchmark {key}: {result.title} ({result.seconds:.1f} s)", flush=True)
             results.append(result)
     return sorted(results, key=lambda r: int(r.key)), ok

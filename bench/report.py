@@ -24,12 +24,25 @@ def fmt(value: float, unit: str) -> str:
 
 
 def verdict(row: Row) -> str:
+    """'≤ goal: **met**', or '**MISSED**' with the reason the benchmark gave (Row.note)."""
     met = row.met
     if met is None:
         return ""
     sign = "≤" if row.better == "lower" else "≥"
     goal = f"{sign} {fmt(row.goal or 0.0, row.unit)} {row.unit}"
-    return f"{goal}: **met**" if met else f"{goal}: **MISSED**"
+    if met:
+        return f"{goal}: **met**"
+    return f"{goal}: **MISSED**" + (f" ({row.note})" if row.note else "")
+
+
+def quiet(machine: dict[str, str]) -> bool:
+    """Load average (1 min) at start below half the usable cores: numbers worth comparing."""
+    try:
+        load = float(machine.get("load average at start", "").split()[0])
+        cores = int(machine.get("cores", "").split(",")[1].split()[0])
+    except (IndexError, ValueError):
+        return False
+    return load < cores / 2
 
 
 def table(result: Result) -> list[str]:
@@ -65,6 +78,14 @@ def render(results: list[Result], machine: dict[str, str], quick: bool) -> str:
         lines += ["**Quick run (`--quick`): tiny iteration counts, not for comparison.**", ""]
     lines += ["| machine | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine.items()]
+    if not quiet(machine):
+        lines += [
+            "",
+            "**Not a quiet machine** (load average at start "
+            f"{machine.get('load average at start')} on {machine.get('cores')} cores): "
+            "timings and verdicts below need a rerun on a quiet machine before they are "
+            "compared; each benchmark notes the load around it.",
+        ]
     lines += ["", "### Goals at a glance", "", *summary(results)]
     for r in results:
         lines += table(r)

@@ -44,6 +44,11 @@ def test_goal_verdicts_and_rewrite_keeps_the_prose(tmp_path: Path) -> None:
     assert "old numbers" not in text
     assert text.count(BEGIN) == 1 and text.count(END) == 1
     assert "**MISSED**" in text and "**met**" in text
+    assert "Not a quiet machine" in text  # no load average given: never called quiet
+    result.rows[1] = Row("too slow", 30.0, "ms", goal=21.7, note="display side 25 ms")
+    quiet = {"cores": "2 logical, 2 usable", "load average at start": "0.10 0.20 0.30"}
+    text = render([result], quiet, quick=False)
+    assert "**MISSED** (display side 25 ms)" in text and "Not a quiet machine" not in text
 
 
 def test_a_row_without_a_number_gets_no_verdict() -> None:
@@ -85,6 +90,8 @@ def test_frames_engine_and_fill(tmp_path: Path, model: Path) -> None:
     well_formed(engine, "4")
     assert "identical to the bare call: 3/3" in engine.notes[0]
     well_formed(engine_bench.bench_cache_fill(tmp_path, 1, model, count=2), "5")
+    for command in ("prerender", "sheet"):  # what bench 5 times with all 36 outcomes
+        assert engine_bench._command(command, tmp_path / command, model) > 0
 
 
 @pytest.mark.slow
