@@ -31,6 +31,7 @@ from installation.app.parts import (
     refresh_prefill,
     schedule_for,
 )
+from installation.app.prepaint import PREPAINT_EVERY_S, prepaint
 from installation.app.presenter import Presenter, cue_lead_s
 from installation.app.reloader import CuesReady, Reloader, WorkerReady
 from installation.app.room import Room
@@ -129,6 +130,7 @@ class App:
         self.arrivals = Arrivals(self.director, self.fault)
         self._rng = random.Random()
         self._next_auto = self.started_at + (options.auto_throw or 0)
+        self._next_prepaint = self.started_at  # slides of cached outcomes, painted ahead
         self._started = Started()
 
     def __repr__(self) -> str:
@@ -201,6 +203,10 @@ class App:
                 self._apply(self.arrivals.arrived(result, now), now)
             self._apply(actions, now)
         self.presenter.due(now)
+        if now >= self._next_prepaint:
+            self._next_prepaint = now + PREPAINT_EVERY_S
+            d, label = self.show.dice, self.presenter.label_for
+            prepaint(self.kiosk, self.worker, self.director.next_variation, label, d.count, d.faces)
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)

@@ -156,10 +156,13 @@ class OutcomeCache:
         self.counts["hits"] += 1
         return image
 
-    def peek(self, variation: Variation) -> np.ndarray | None:
-        """Memory only, never blocks. A miss counts only if the disk cannot answer either."""
+    def peek(self, variation: Variation, *, count: bool = True) -> np.ndarray | None:
+        """Memory only, never blocks. A miss counts only if the disk cannot answer either;
+        count=False: a look-ahead (pre-painting slides), not a throw, counts nothing."""
         key = self.key(variation)
         image = self._from_memory(key) if key else None
+        if not count:
+            return image
         if image is not None:
             self.counts["hits"] += 1
         elif not self.on_disk(variation):

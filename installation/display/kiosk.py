@@ -35,7 +35,13 @@ from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
 from installation.display.pacing import FramePacer
-from installation.display.slides import SlideJob, SlidePainter, SlideStyle, style_for
+from installation.display.slides import (
+    PreparedSlides,
+    SlideJob,
+    SlidePainter,
+    SlideStyle,
+    style_for,
+)
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
@@ -84,6 +90,7 @@ class Kiosk:
         self._last_source: tuple[np.ndarray, LabelInfo | None] | None = None  # for restyles
         self._painter: SlidePainter | None = None  # paints slides off the main thread
         self._wanted: dict[str, SlideJob] = {}  # per slot, the newest slide not yet on screen
+        self._prepared = PreparedSlides()  # painted ahead of time: prepare()
         self._state_seq = 0  # counts set_state calls: did the state change while painting?
         self.dropped_slides = 0  # painted, but superseded by a newer present before shown
         self.presents_placed = 0  # present slides painted and taken up (benches: first flip)
@@ -138,6 +145,7 @@ class Kiosk:
             if self._painter is not None:
                 self._painter.close()  # before pygame.quit(): it may be painting a slide
             self._painter, self._wanted, self._done = None, {}, []
+            self._prepared.clear()
             self._screen = self._canvas = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
             self.picture.clear()
@@ -217,7 +225,23 @@ class Kiosk:
         if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
             rgb = rgb.copy()
         self._last_source = (rgb, label)
-        self._submit("last", "present", rgb, label)
+        slide = self._prepared.find(image, label, self._style())
+        if slide is None:
+            self._submit("last", "present", rgb, label)
+            return
+        self._wanted.pop("last", None)  # a present still being painted is older than this one
+        job = SlideJob("last", "present", rgb, label, True, self._style(), self._state_seq)
+        self._place(job, slide)  # up on this frame's flip
+
+    def prepare(self, image: np.ndarray, label: LabelInfo | None) -> None:
+        """Paint ahead, when the painter is idle, the slide of a picture that may come next
+        (a cached outcome): present() of it then puts it up on the next flip (slides.py)."""
+        if self._painter is not None:
+            rgb = to_rgb(image)
+            same = rgb.shape == image.shape  # keep the caller's own array: same id next time
+            job = self._prepared.want(image if same else rgb, label, self._style())
+            if job is not None:
+                self._painter.submit(job)
 
     # -- slides coming back from the painter -----------------------------------------
     def collect(self, hold: bool = False) -> None:
@@ -225,7 +249,11 @@ class Kiosk:
         keeps a finished present back (a Wall waits until every window has painted its)."""
         if self._painter is None:
             return
-        self._done.extend(self._painter.take())
+        for job, slide in self._painter.take():
+            if job.kind == "prepare":
+                self._prepared.done(job, slide)
+            else:
+                self._done.append((job, slide))
         kept: list[tuple[SlideJob, pygame.Surface | None]] = []
         for job, slide in self._done:
             if self._wanted.get(job.slot) is not job:

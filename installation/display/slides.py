@@ -153,6 +153,53 @@ def _byte_aligned(surface: pygame.Surface) -> bool:
     return all(m in (0xFF, 0xFF00, 0xFF0000, 0xFF000000) for m in surface.get_masks()[:3])
 
 
+PREPARED_MB = 320  # slides painted ahead, newest kept: 38 at 1920x1080, 9 at 3840x2160
+
+
+class PreparedSlides:
+    """Slides painted ahead of time for pictures that may be presented next (cached
+    outcomes), within PREPARED_MB; the oldest asked for go first. Main thread only."""
+
+    def __init__(self, budget_mb: int = PREPARED_MB) -> None:
+        self.budget = budget_mb * 2**20
+        self._slides: dict[str, tuple[SlideJob, pygame.Surface | None]] = {}
+        self.used = 0  # presents that found their slide here
+
+    def clear(self) -> None:
+        self._slides.clear()
+
+    def want(
+        self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
+    ) -> SlideJob | None:
+        """The job to paint, or None when this picture is known in this style already."""
+        slot = f"prepare:{id(image)}:{hash(label)}"
+        known = self._slides.get(slot)
+        if known is not None and known[0].image is image and known[0].style == style:
+            return None
+        job = SlideJob(slot, "prepare", image, label, label is not None, style)
+        self._slides[slot] = (job, None)
+        w, h = style.size
+        while len(self._slides) * w * h * 4 > self.budget:
+            del self._slides[next(iter(self._slides))]
+        return job
+
+    def done(self, job: SlideJob, slide: pygame.Surface | None) -> None:
+        if slide is not None and self._slides.get(job.slot, (None,))[0] is job:
+            self._slides[job.slot] = (job, slide)
+
+    def find(
+        self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
+    ) -> pygame.Surface | None:
+        """The painted slide of this picture (same array or same pixels) and label."""
+        for job, slide in self._slides.values():
+            if slide is None or job.label != label or job.style != style:
+                continue
+            if job.image is image or np.array_equal(job.image, image):
+                self.used += 1
+                return slide
+        return None
+
+
 class SlidePainter:
     """One worker thread painting SlideJobs; per slot only the newest job counts.
 
@@ -213,7 +260,9 @@ class SlidePainter:
             self._cond.wait_for(lambda: self._queue or self._closed)
             if self._closed:
                 return None
-            slot = next(iter(self._queue))
+            # slides asked for ahead of time (kind 'prepare') never delay one to show now
+            slot = next((s for s, j in self._queue.items() if j.kind != "prepare"), None)
+            slot = slot or next(iter(self._queue))
             self._working = True
             return self._queue.pop(slot)
 
