@@ -142,11 +142,13 @@ def _command(name: str, folder: Path, model: Path) -> float:
 
     show = write_show(folder, port="", settle_ms=100, size=64, model=model)
     if name == "prerender":
-        args = argparse.Namespace(show=str(show), limit=None)
+        args = argparse.Namespace(show=str(show), limit=None, parents=False)
         run = cmd_prerender
     else:
         out = str(folder / "sheet.png")
-        args = argparse.Namespace(show=str(show), output=out, sample=216, tile=64, no_cache=True)
+        args = argparse.Namespace(
+            show=str(show), output=out, sample=216, tile=64, no_cache=True, parents=False
+        )
         run = run_sheet
     t0 = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):

@@ -179,7 +179,7 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
         if name == "cache":
             app.worker = with_cache(app.show, app.worker)
         runs[name] = throw_run(app, emulator, n, ready=_all_cached(app, name == "cache"))
-        prepared = app.kiosk._prepared.used  # slides painted ahead (cached outcomes only)
+        prepared = app.kiosk.stats()["prepared_used"]  # slides painted ahead (cached outcomes only)
         result.notes.append(f"{name}: {prepared} of {n} pictures went up on a pre-painted slide")
     w, c, m = runs["worker"], runs["cache"], runs["memory"]
     result.add("settle window (configured, reported separately)", SETTLE_MS, "ms")

@@ -31,7 +31,7 @@ from installation.app.parts import (
     refresh_prefill,
     schedule_for,
 )
-from installation.app.prepaint import PREPAINT_EVERY_S, prepaint
+from installation.app.prepaint import prepaint_due
 from installation.app.presenter import Presenter, cue_lead_s
 from installation.app.reloader import CuesReady, Reloader, WorkerReady
 from installation.app.room import Room
@@ -203,10 +203,7 @@ class App:
                 self._apply(self.arrivals.arrived(result, now), now)
             self._apply(actions, now)
         self.presenter.due(now)
-        if now >= self._next_prepaint:
-            self._next_prepaint = now + PREPAINT_EVERY_S
-            d, label = self.show.dice, self.presenter.label_for
-            prepaint(self.kiosk, self.worker, self.director.next_variation, label, d.count, d.faces)
+        self._next_prepaint = prepaint_due(self, now, self._next_prepaint)
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)
@@ -371,9 +368,6 @@ class App:
         for edge in self.edges.values():  # projectors follow the new hours
             if isinstance(edge, ProjectorController):
                 edge.schedule = self.hours.schedule
-        self._refresh_prefill()
-
-    def _refresh_prefill(self) -> None:
         refresh_prefill(self.worker, self.show, self.director.next_variation)
 
     def _swap(self, event: WorkerReady | CuesReady) -> None:
@@ -385,7 +379,7 @@ class App:
         old: c.Part | None
         if isinstance(event, WorkerReady):
             old, self.worker = self.worker, event.part
-            self._refresh_prefill()
+            refresh_prefill(self.worker, self.show, self.director.next_variation)
             if self.director.pending is not None:
                 self.worker.request(self.director.pending)
         else:

@@ -19,6 +19,16 @@ PREPAINT_EVERY_S = 1.0
 MAX_OUTCOMES = 216  # three six-sided dice; larger shows pre-paint the first ones
 
 
+def prepaint_due(app: Any, now: float, due: float) -> float:
+    """From the frame loop: pre-paint when `due`; returns the next due time."""
+    if now < due:
+        return due
+    d = app.show.dice
+    label_for = app.presenter.label_for
+    prepaint(app.kiosk, app.worker, app.director.next_variation, label_for, d.count, d.faces)
+    return now + PREPAINT_EVERY_S
+
+
 def prepaint(
     screen: Any,
     worker: Any,

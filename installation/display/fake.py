@@ -160,6 +160,9 @@ class FakeKiosk:
             "ignored_keys": 0,
             "overlay": self.overlay is not None,
             "banner": self.banner,
+            "woken": 0,
+            "late": 0,
+            "prepared_used": 0,
         }
 
     @property

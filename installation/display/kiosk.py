@@ -31,17 +31,12 @@ import pygame
 from installation.core.events import KioskQuit
 from installation.display import kiosk_io
 from installation.display import label as wall
+from installation.display.desk import SlideDesk
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import CueLayer, PictureLayer
 from installation.display.pacing import FramePacer
-from installation.display.slides import (
-    PreparedSlides,
-    SlideJob,
-    SlidePainter,
-    SlideStyle,
-    style_for,
-)
+from installation.display.slides import SlideJob, SlideStyle, style_for
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
@@ -78,7 +73,7 @@ class Kiosk:
         self._clock = clock
         self.background = parse_colour(config.background)
         self._screen: pygame.Surface | None = None
-        self._pacer = FramePacer(wake)  # wake: news for the wall ends the frame's wait early
+        self.pacer = FramePacer(wake)  # wake: news for the wall ends the frame's wait early
         self.state = "attract"
         self.driver = ""
         self.vsync = False
@@ -88,17 +83,13 @@ class Kiosk:
         self._artwork_slide: pygame.Surface | None = None
         self._last: pygame.Surface | None = None  # the last presented slide
         self._last_source: tuple[np.ndarray, LabelInfo | None] | None = None  # for restyles
-        self._painter: SlidePainter | None = None  # paints slides off the main thread
-        self._wanted: dict[str, SlideJob] = {}  # per slot, the newest slide not yet on screen
-        self._prepared = PreparedSlides()  # painted ahead of time: prepare()
+        self.desk = SlideDesk()  # the painter thread and the slides asked of it
         self._state_seq = 0  # counts set_state calls: did the state change while painting?
-        self.dropped_slides = 0  # painted, but superseded by a newer present before shown
         self.presents_placed = 0  # present slides painted and taken up (benches: first flip)
         self._black: pygame.Surface | None = None
         self.picture = PictureLayer()
         self.cues = CueLayer()
         self._canvas: TurnedCanvas | None = None  # the cues draw upright through it
-        self._done: list[tuple[SlideJob, pygame.Surface | None]] = []  # painted, not yet placed
         self.keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self.times = FrameTimes(STATS_WINDOW)
 
@@ -120,7 +111,7 @@ class Kiosk:
         self._canvas = TurnedCanvas(self._screen, Turn(self.config.rotation, self.size))
         self._black = self._plain(pygame.Color(0, 0, 0))
         self.picture.new = self._black
-        self._painter = SlidePainter(on_done=self._pacer.wake.set)
+        self.desk.start(on_done=self.pacer.wake.set)
         cues = self.cues
         cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
         cues.set_overlay(cues.overlay_text, self.upright)
@@ -142,10 +133,7 @@ class Kiosk:
     def close(self) -> None:
         """Release the display. Safe to call twice."""
         if self._screen is not None:
-            if self._painter is not None:
-                self._painter.close()  # before pygame.quit(): it may be painting a slide
-            self._painter, self._wanted, self._done = None, {}, []
-            self._prepared.clear()
+            self.desk.close()  # before pygame.quit(): it may be painting a slide
             self._screen = self._canvas = None
             # Slides belong to this display session; a reopen rebuilds the artwork.
             self.picture.clear()
@@ -184,13 +172,21 @@ class Kiosk:
         screen = self.need_screen()
         return style_for(self.config, screen, self.background, self.title, self.artist)
 
-    def _submit(self, slot: str, kind: str, image: np.ndarray, label: LabelInfo | None) -> None:
-        """Ask the painter for a slide; only the newest per slot will be shown."""
-        assert self._painter is not None
+    def _submit(
+        self,
+        slot: str,
+        kind: str,
+        image: np.ndarray,
+        label: LabelInfo | None,
+        painted: pygame.Surface | None = None,
+    ) -> None:
+        """Ask the painter for a slide (the newest per slot is shown), or place `painted`."""
         credit = slot == "artwork" or label is not None
         job = SlideJob(slot, kind, image, label, credit, self._style(), self._state_seq)
-        self._wanted[slot] = job
-        self._painter.submit(job)
+        if painted is not None:
+            self.desk.placed_now(slot)
+            return self._place(job, painted)
+        self.desk.submit(job)
 
     def _show(self, slide: pygame.Surface, fade_s: float) -> None:
         """Crossfade from whatever is on screen (even a running fade) to `slide`."""
@@ -225,54 +221,29 @@ class Kiosk:
         if np.may_share_memory(rgb, image):  # the caller may reuse its array: paint a copy
             rgb = rgb.copy()
         self._last_source = (rgb, label)
-        slide = self._prepared.find(image, label, self._style())
-        if slide is None:
-            self._submit("last", "present", rgb, label)
-            return
-        self._wanted.pop("last", None)  # a present still being painted is older than this one
-        job = SlideJob("last", "present", rgb, label, True, self._style(), self._state_seq)
-        self._place(job, slide)  # up on this frame's flip
+        self._submit("last", "present", rgb, label, self.desk.find(image, label, self._style()))
 
     def prepare(self, image: np.ndarray, label: LabelInfo | None) -> None:
-        """Paint ahead, when the painter is idle, the slide of a picture that may come next
-        (a cached outcome): present() of it then puts it up on the next flip (slides.py)."""
-        if self._painter is not None:
-            rgb = to_rgb(image)
-            same = rgb.shape == image.shape  # keep the caller's own array: same id next time
-            job = self._prepared.want(image if same else rgb, label, self._style())
-            if job is not None:
-                self._painter.submit(job)
+        """Paint ahead the slide of a picture that may come next (slides.py PreparedSlides)."""
+        if self.desk.open:
+            self.desk.prepare(image, to_rgb(image), label, self._style())
 
     # -- slides coming back from the painter -----------------------------------------
     def collect(self, hold: bool = False) -> None:
         """Show the slides that finished painting (main thread, once per frame). `hold`
         keeps a finished present back (a Wall waits until every window has painted its)."""
-        if self._painter is None:
-            return
-        for job, slide in self._painter.take():
-            if job.kind == "prepare":
-                self._prepared.done(job, slide)
-            else:
-                self._done.append((job, slide))
-        kept: list[tuple[SlideJob, pygame.Surface | None]] = []
-        for job, slide in self._done:
-            if self._wanted.get(job.slot) is not job:
-                self.dropped_slides += 1  # a newer present (or restyle) is on its way
-                continue
-            if hold and job.kind == "present":
-                kept.append((job, slide))
-                continue
-            del self._wanted[job.slot]
+        for job, slide in self.desk.finished(hold):
             if slide is not None:
                 self._place(job, slide)
-        self._done = kept
 
     def painting_present(self) -> bool:
         """A present was asked for and its slide is still being painted."""
-        job = self._wanted.get("last")
-        return (
-            job is not None and job.kind == "present" and all(j is not job for j, _ in self._done)
-        )
+        return self.desk.painting_present()
+
+    @property
+    def dropped_slides(self) -> int:
+        """Slides painted but superseded by a newer present before shown."""
+        return self.desk.dropped
 
     def _place(self, job: SlideJob, slide: pygame.Surface) -> None:
         """What a finished slide does, as if it had been made at once when asked for."""
@@ -306,16 +277,16 @@ class Kiosk:
     def settled(self) -> bool:
         """Nothing being painted or waiting to be shown, and no fade running."""
         fading = self.picture.old is not None and self.picture.progress(self._clock()) < 1.0
-        return not self._wanted and not fading
+        return not self.desk.wanted and not fading
 
     def wait_painted(self, timeout: float) -> bool:
         """Block until the slide painter is idle (tests, tools and a Wall's wait_ready)."""
-        return self._painter is None or self._painter.wait_idle(timeout)
+        return self.desk.wait_idle(timeout)
 
     @property
     def waiting(self) -> bool:
         """Slides asked for and not yet put up."""
-        return bool(self._wanted)
+        return bool(self.desk.wanted)
 
     @property
     def is_open(self) -> bool:
@@ -324,11 +295,9 @@ class Kiosk:
     def wait_ready(self, timeout: float = 10.0) -> bool:
         """Tests and tools (main thread): wait for the slides asked for and put them up, as a
         frame() would. False if they were not ready within `timeout` seconds."""
-        if self._painter is None:
-            return not self._wanted
-        self._painter.wait_idle(timeout)
+        self.desk.wait_idle(timeout)
         self.collect()
-        return not self._wanted
+        return not self.desk.wanted
 
     def set_state(self, state: str) -> None:
         """attract | rolling | presenting | standby | blackout (see the module docstring)."""
@@ -374,12 +343,9 @@ class Kiosk:
             self._submit("artwork", "artwork", self._artwork, None)
         if self._poster is not None:
             self._submit("poster", "poster", self._poster, None)
-        pending = self._wanted.get("last")
+        pending = self.desk.wanted.get("last")
         if pending is not None and pending.kind == "present":
-            job = replace(pending, style=self._style())
-            self._wanted["last"] = job
-            assert self._painter is not None
-            self._painter.submit(job)
+            self.desk.submit(replace(pending, style=self._style()))
         elif self._last_source is not None and self._last is not None:
             self._submit("last", "restyle", *self._last_source)
 
@@ -395,7 +361,7 @@ class Kiosk:
             self.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
-        self._pacer.wait(self.config.fps, self.vsync)
+        self.pacer.wait(self.config.fps, self.vsync)
 
     def draw(self, now: float) -> None:
         """The picture and what is drawn over it, into the screen surface (no flip)."""

@@ -56,6 +56,9 @@ def stats(kiosk: Kiosk) -> dict[str, object]:
         "ignored_keys": kiosk.ignored_keys,
         "overlay": kiosk.cues.overlay_text is not None,
         "banner": kiosk.cues.banner_text,
+        "woken": kiosk.pacer.woken,  # frame waits cut short by news (a throw, a slide)
+        "late": kiosk.pacer.late,  # frames that missed their deadline
+        "prepared_used": kiosk.desk.prepared.used,  # presents whose slide was painted ahead
     }
 
 

@@ -168,6 +168,10 @@ class PreparedSlides:
     def clear(self) -> None:
         self._slides.clear()
 
+    def images(self) -> list[np.ndarray]:
+        """The pictures kept (painted or asked for), the oldest first."""
+        return [job.image for job, _ in self._slides.values()]
+
     def want(
         self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
     ) -> SlideJob | None:
@@ -183,9 +187,27 @@ class PreparedSlides:
             del self._slides[next(iter(self._slides))]
         return job
 
-    def done(self, job: SlideJob, slide: pygame.Surface | None) -> None:
+    def ask(
+        self,
+        painter: SlidePainter,
+        rgb: np.ndarray,
+        image: np.ndarray,
+        label: LabelInfo | None,
+        style: SlideStyle,
+    ) -> None:
+        """Have `painter` paint it when idle, unless known. `image` is the caller's array, kept
+        when it is RGB already (`rgb` a view of it): the same array next time is known."""
+        job = self.want(image if rgb.shape == image.shape else rgb, label, style)
+        if job is not None:
+            painter.submit(job)
+
+    def done(self, job: SlideJob, slide: pygame.Surface | None) -> bool:
+        """Keep a finished prepared slide; False for any other kind of job."""
+        if job.kind != "prepare":
+            return False
         if slide is not None and self._slides.get(job.slot, (None,))[0] is job:
             self._slides[job.slot] = (job, slide)
+        return True
 
     def find(
         self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle

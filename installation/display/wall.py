@@ -154,7 +154,7 @@ class Wall:
         self._clock = clock
         self._displays = displays or pygame.display.get_desktop_sizes  # tests: a fake list
         self.windows: list[ScreenWindow] = []
-        self._pacer = FramePacer(wake)  # one wait for all windows; their slides wake it too
+        self.pacer = FramePacer(wake)  # one wait for all windows; their slides wake it too
         self._artwork: np.ndarray | None = None
         self._previous: tuple[np.ndarray, LabelInfo | None] | None = None
         self._newest: tuple[np.ndarray, LabelInfo | None] | None = None
@@ -189,7 +189,7 @@ class Wall:
                     dice=self.dice,
                     faces=self.faces,
                     clock=self._clock,
-                    wake=self._pacer.wake,
+                    wake=self.pacer.wake,
                 )
                 window.open()
                 self.windows.append(window)
@@ -330,7 +330,7 @@ class Wall:
                 w.flip()
         except pygame.error as e:
             raise DisplayError(f"drawing a frame failed: {e}") from e
-        self._pacer.wait(self.config.fps, vsync=False)
+        self.pacer.wait(self.config.fps, vsync=False)
 
     def stats(self) -> dict[str, object]:
         first = self.windows[0].stats() if self.windows else {}
@@ -344,6 +344,9 @@ class Wall:
             "ignored_keys": first.get("ignored_keys", 0),
             "overlay": first.get("overlay", False),
             "banner": first.get("banner"),
+            "woken": self.pacer.woken,
+            "late": self.pacer.late,
+            "prepared_used": sum(w.desk.prepared.used for w in self.windows),
             "screens": [
                 {"content": w.content, "display": w.entry.display, "size": list(w.size)}
                 for w in self.windows

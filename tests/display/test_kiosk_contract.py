@@ -80,6 +80,9 @@ def test_status_has_the_same_keys(kiosk: Kiosk | FakeKiosk) -> None:
         "ignored_keys",
         "overlay",
         "banner",
+        "woken",
+        "late",
+        "prepared_used",
     }
     stats = kiosk.stats()
     assert set(stats) == real_keys and stats["frames"] == 1

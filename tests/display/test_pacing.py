@@ -107,4 +107,4 @@ def test_a_finished_slide_wakes_the_kiosk_so_it_goes_up_without_waiting_a_frame(
     kiosk.frame()
     while kiosk.presents_placed == before:
         kiosk.frame()
-    assert kiosk._pacer.woken >= 1
+    assert kiosk.stats()["woken"] >= 1

@@ -38,7 +38,7 @@ def test_a_prepared_picture_goes_up_on_the_next_flip_without_painting(
     assert kiosk.presents_placed == placed + 1  # placed inside present(): no painter trip
     kiosk.frame()
     assert centre(kiosk) == RED
-    assert kiosk._prepared.used == 1
+    assert kiosk.stats()["prepared_used"] == 1
 
 
 @pytest.mark.parametrize("change", ["pixels", "label", "look"])
@@ -60,7 +60,7 @@ def test_a_prepared_slide_is_only_used_for_the_same_pixels_label_and_look(
     assert kiosk.presents_placed == placed  # painted for this present, not taken from stock
     assert kiosk.wait_ready()
     kiosk.frame()
-    assert kiosk._prepared.used == 0
+    assert kiosk.stats()["prepared_used"] == 0
     assert centre(kiosk) == tuple(int(v) for v in image[0, 0])
 
 
@@ -113,5 +113,5 @@ def test_the_budget_keeps_the_newest_prepared_slides() -> None:
     jobs = [prepared.want(image, None, style) for image in images]
     assert all(job is not None for job in jobs)
     assert prepared.want(images[-1], None, style) is None  # known: not painted twice
-    kept = [job.image for job, _ in prepared._slides.values()]
+    kept = prepared.images()
     assert len(kept) == 26 and kept[0] is images[4] and kept[-1] is images[-1]

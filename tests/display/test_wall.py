@@ -18,7 +18,7 @@ from conftest import FakeClock
 from kiosk_helpers import BLUE, GREEN, RED, solid
 
 from installation.display.label import LabelInfo
-from installation.display.slides import SlideJob, SlidePainter, render_slide
+from installation.display.slides import SlideJob, render_slide
 from installation.display.wall import Wall
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
@@ -104,14 +104,13 @@ def test_no_screen_takes_up_a_present_before_every_screen_has_painted_it(
             assert release.wait(10)
         return render_slide(job)
 
-    assert slow._painter is not None
-    slow._painter.close()
-    slow._painter = SlidePainter(held)  # the variation's screen paints slowly
+    slow.desk.close()
+    slow.desk.start(lambda: None, render=held)  # the variation's screen paints slowly
     wall.set_state("presenting")
     clock.advance(1)
     wall.present(solid(RED), None, solid(BLUE))
     fast = wall.windows[0]
-    assert fast._painter is not None and fast._painter.wait_idle(10)  # its slide is ready
+    assert fast.desk.wait_idle(10)  # its slide is ready
     for _ in range(3):
         wall.frame()
         assert centres(wall) == [WHITE, WHITE]  # held back: the painting waits for the variation
