@@ -71,9 +71,7 @@ def build_app(show: Show, options: RunOptions) -> App:
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
 
     def make_worker(s: Show) -> Worker:
-        return worker_for(
-            s, director.next_variation, report=faults_to(inbox), wake=inbox.wake
-        )
+        return worker_for(s, director.next_variation, report=faults_to(inbox), wake=inbox.wake)
 
     watcher = show_watcher(show, inbox)
     status = StatusBoard(show=show.show.name)
