@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ def test_spans_cover_the_axis_and_share_at_least_the_overlap(
     s = spans(length, tile, overlap)
     assert s[0][0] == 0 and s[-1][1] == length
     assert all(b - a == min(tile, length) for a, b in s)
-    for (_, end), (start, _) in zip(s, s[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(s):
         assert end - start >= overlap
 
 
