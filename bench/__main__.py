@@ -18,7 +18,15 @@ from bench.common import REPO, Result, headless, load_average, machine
 
 def plan(tmp: Path, quick: bool) -> dict[str, Callable[[], Result]]:
     """Each benchmark as a thunk, with iteration counts for a full or a quick run."""
-    from bench import cold_start, engine_bench, io_bench, latency, screens_bench, web_bench
+    from bench import (
+        cold_start,
+        engine_bench,
+        io_bench,
+        latency,
+        screens_bench,
+        upscale_bench,
+        web_bench,
+    )
     from bench.common import tiny_model
 
     model_cache: list[Path] = []
@@ -40,6 +48,7 @@ def plan(tmp: Path, quick: bool) -> dict[str, Callable[[], Result]]:
         "8": lambda: web_bench.bench_web_burst(tmp, 100 if q else 1000, 1.0 if q else 3.0),
         "9": lambda: screens_bench.bench_two_screens(tmp, 1.0 if q else 10.0, model()),
         "10": lambda: screens_bench.bench_upscale(3 if q else 30),
+        "11": lambda: upscale_bench.bench_upscale_pass(tmp, 2 if q else 10, model()),
     }
 
 
@@ -74,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
-    if only and not only <= {str(i) for i in range(1, 11)}:
-        parser.error(f"--only takes numbers 1..10, got {args.only!r}")
+    if only and not only <= {str(i) for i in range(1, 12)}:
+        parser.error(f"--only takes numbers 1..11, got {args.only!r}")
     headless()
     # One torch thread in the worker child and in the bare calls alike: on a 2-core machine
     # the default (one per core) fights the display loop and other load, and the spread of

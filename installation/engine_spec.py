@@ -6,8 +6,9 @@ Kept apart from engines/ so the engines do not depend on the show schema.
 from __future__ import annotations
 
 from installation.core.variations import Variation
-from installation.engines.engine import EngineSpec
+from installation.engines.engine import EngineSpec, UpscaleSpec
 from installation.show.schema import Show, variation_rule
+from installation.show.schema_upscale import X4_GUIDANCE, X4_STEPS
 
 
 def spec_from_show(show: Show) -> EngineSpec:
@@ -25,6 +26,26 @@ def spec_from_show(show: Show) -> EngineSpec:
         safety_checker=show.resolve(show.safety.checker) if show.safety.checker else None,
         safety_required=show.safety.required,
         warmup=(_warmup_variation(show),),
+        upscale=upscale_spec(show),
+    )
+
+
+def upscale_spec(show: Show) -> UpscaleSpec | None:
+    """The [upscale] table as the engine's plain data (None: no upscale pass)."""
+    up, v = show.upscale, show.variations
+    if up is None:
+        return None
+    x4 = up.mode == "x4"
+    guidance = up.guidance if up.guidance is not None else (X4_GUIDANCE if x4 else v.guidance)
+    return UpscaleSpec(
+        mode=up.mode,
+        model=show.resolve(up.model) if up.model is not None else None,
+        steps=up.steps or (X4_STEPS if x4 else v.steps),
+        guidance=guidance,
+        noise_level=up.noise_level,
+        strength=up.strength,
+        tile=up.tile,
+        overlap=up.overlap,
     )
 
 

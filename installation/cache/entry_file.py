@@ -37,15 +37,16 @@ class Rejected(Exception):
 def max_file_bytes(params: RenderParams) -> int:
     """The largest cache PNG of this size: the raw pixels (PNG's worst case is a little
     above them: a filter byte a row, zlib's stored blocks), plus room for the text."""
-    raw = params.width * params.height * 3
-    return raw + raw // 64 + params.height + TEXT_ALLOWANCE
+    width, height = params.output_size()
+    raw = width * height * 3
+    return raw + raw // 64 + height + TEXT_ALLOWANCE
 
 
 def read_entry(path: Path, key: str, params: RenderParams) -> np.ndarray:
     """The checked, decoded image (read-only HxWx3 uint8). Rejected for a file that fails
     a check; FileNotFoundError when gone; other OSError for the disk's own trouble."""
     data = bounded_read(path, max_file_bytes(params))
-    want = (params.width, params.height)
+    want = params.output_size()
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
             if im.size != want:
@@ -60,7 +61,7 @@ def read_entry(path: Path, key: str, params: RenderParams) -> np.ndarray:
         raise
     except Exception as e:  # truncated, not a PNG, bad chunks, a bomb Pillow refuses ...
         raise Rejected("unreadable", f"{type(e).__name__}: {e}") from None
-    if image.shape != (params.height, params.width, 3):
+    if image.shape != (want[1], want[0], 3):
         raise Rejected("wrong_size", f"decoded as {image.shape}")
     image.flags.writeable = False
     return image

@@ -1,8 +1,10 @@
 """Cache keys: a digest over everything that shapes the pixels, and nothing else.
 
 The key covers the engine's description (model fingerprint, library versions), the
-variation's seed, prompt, negative prompt, params, painting index and that painting's
-content stamp. Faces, number and label are left out: they do not change the pixels.
+variation's seed, prompt, negative prompt, params (with the upscaled output size when
+[upscale] is on), painting index and that painting's content stamp. The upscaler's model
+and settings are in the engine's description. Faces, number and label are left out: they
+do not change the pixels.
 """
 
 from __future__ import annotations
@@ -52,4 +54,6 @@ def cache_key(variation: Variation, engine: str, painting: str) -> str:
     p = variation.params
     data = [engine, painting, variation.painting, variation.seed, variation.prompt]
     data += [variation.negative_prompt, p.strength, p.steps, p.guidance, p.width, p.height]
+    if (out := p.output_size()) != (p.width, p.height):  # [upscale]; old keys stay as they were
+        data.append(list(out))
     return _digest(data)[:32]

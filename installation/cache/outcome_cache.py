@@ -224,8 +224,9 @@ class OutcomeCache:
         """Keep an engine's image (memory now; disk unless disk=False). False if not kept."""
         key = self.key(variation)
         p = variation.params
-        if as_rgb_array(image).shape != (p.height, p.width, 3):
-            raise ValueError(f"image of shape {image.shape} does not fit {p.width}x{p.height}")
+        w, h = p.output_size()
+        if as_rgb_array(image).shape != (h, w, 3):
+            raise ValueError(f"image of shape {image.shape} does not fit {w}x{h}")
         if key is None:
             return False
         self.counts["puts"] += 1
@@ -355,7 +356,8 @@ class OutcomeCache:
     # -- for the status and the prefill budget -----------------------------------------
     def capacity(self, params: RenderParams) -> int:
         """How many images of this size fit (disk if usable, else memory)."""
-        raw = params.width * params.height * 3
+        w, h = params.output_size()
+        raw = w * h * 3
         with self._lock:
             each = self._disk_bytes // len(self._disk) if len(self._disk) >= 4 else raw
         disk = self.disk_budget // max(1, each) if self._disk_usable() else 0

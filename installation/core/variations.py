@@ -34,6 +34,24 @@ class RenderParams:
     guidance: float
     width: int
     height: int
+    # The worker's upscale pass ([upscale]): the picture the engine returns is
+    # output_size(), the generation size times `upscale`, its long side at most
+    # `max_side` (0: no bound). 1.0: no upscale, the picture is width x height.
+    upscale: float = 1.0
+    max_side: int = 0
+
+    def output_size(self) -> tuple[int, int]:
+        """(width, height) of the picture the engine returns: the generation size, or its
+        upscale (multiples of 8, never smaller than the generation size)."""
+        w, h = self.width, self.height
+        if self.upscale <= 1.0:
+            return w, h
+        factor = self.upscale
+        if self.max_side > 0:
+            factor = min(factor, self.max_side / max(w, h))
+        if factor <= 1.0:
+            return w, h
+        return max(w, int(w * factor) // 8 * 8), max(h, int(h * factor) // 8 * 8)
 
 
 @dataclass(frozen=True)

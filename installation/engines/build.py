@@ -29,9 +29,16 @@ def wanted_engine(spec: EngineSpec) -> Engine:
         return FallbackEngine(spec.paintings)
     if gone := missing_paths(spec):  # said before the seconds a torch import costs
         raise ModelError(f"not found: {', '.join(str(p) for p in gone)}")
-    from installation.engines.diffusers_engine import DiffusersEngine
+    from installation.engines.diffusers_engine import WARMUP, DiffusersEngine
 
-    return DiffusersEngine(spec)
+    if spec.upscale is None:
+        return DiffusersEngine(spec)
+    from installation.engines.upscale import UpscalingEngine
+
+    # a broken upscaler never costs the model: pictures are then enlarged with Lanczos
+    engine = UpscalingEngine(DiffusersEngine(spec, warm_up=False), spec.upscale)
+    engine.warm_up(spec.warmup or (WARMUP,))
+    return engine
 
 
 def missing_paths(spec: EngineSpec) -> list[Path]:

@@ -242,6 +242,11 @@ class DiffusersEngine:
         self.compiled = cuda_unet(pipe, compile=self.spec.compile)
         return pipe
 
+    @property
+    def pipe(self) -> Any:
+        """The loaded pipeline (the img2img upscale pass derives its own from it)."""
+        return self._pipe
+
     # rendering ---------------------------------------------------------------
 
     def warm_up(self) -> None:

@@ -20,12 +20,32 @@ class Engine(Protocol):
     name: str  # "diffusers" or "fallback": the engine actually in use
 
     def render(self, variation: Variation) -> np.ndarray:
-        """HxWx3 uint8 RGB image of size variation.params.width x height."""
+        """HxWx3 uint8 RGB image of variation.params.output_size() (width x height, or
+        its upscale when the show has [upscale])."""
         ...
 
     def describe(self) -> dict[str, str]:
         """Model name, fingerprint, versions: what the archive and status record."""
         ...
+
+
+@dataclass(frozen=True)
+class UpscaleSpec:
+    """The worker's upscale pass after generation ([upscale] in the show; engines/upscale.py).
+
+    mode "x4": a diffusers StableDiffusionUpscalePipeline folder (`model`), conditioned on
+    the prompt and `noise_level`; mode "img2img": the show's own model over overlapping
+    tiles at `strength`. The output size is in the variation (RenderParams.output_size).
+    """
+
+    mode: str  # x4 | img2img
+    model: Path | None = None
+    steps: int = 20
+    guidance: float = 9.0
+    noise_level: int = 20
+    strength: float = 0.3
+    tile: int = 512  # tile side in output pixels
+    overlap: int = 64  # output pixels shared by neighbouring tiles, blended
 
 
 @dataclass(frozen=True)
@@ -43,5 +63,6 @@ class EngineSpec:
     safety_checker: Path | None = None
     safety_required: bool = False
     warmup: tuple[Variation, ...] = field(default=())
+    upscale: UpscaleSpec | None = None
     # "module:callable" taking the spec and returning an Engine: for tests and plugins.
     factory: str | None = None

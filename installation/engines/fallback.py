@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from installation.core.variations import Variation
-from installation.engines.images import load_rgb
+from installation.engines.images import enlarge, load_rgb
 from installation.engines.words import Look, look_for
 from installation.errors import EngineError
 
@@ -66,17 +66,18 @@ class FallbackEngine:
         }
 
     def render(self, variation: Variation) -> np.ndarray:
-        """HxWx3 uint8 of variation.params.height x width; never raises for a valid size."""
+        """HxWx3 uint8 of variation.params.output_size(); never raises for a valid size."""
         w, h = _size(variation)
+        out = variation.params.output_size()  # [upscale]: enlarged like the display would
         try:
             base = self._base(variation, w, h)
             look = look_for(variation.prompt)
-            return vary(base, variation.seed, variation.params.strength, look)
+            return enlarge(vary(base, variation.seed, variation.params.strength, look), out)
         except Exception:  # the safety net itself must not fail: flat colour, logged once
             if not self._broke:
                 log.exception("fallback render failed for %s; showing a flat colour", variation.key)
                 self._broke = True
-            return _flat(variation.seed, w, h)
+            return _flat(variation.seed, *out)
 
     # -- the base image ------------------------------------------------------------------
     def _base(self, variation: Variation, w: int, h: int) -> np.ndarray:

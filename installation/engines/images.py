@@ -90,3 +90,16 @@ def canvas_weave(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
     slub = rng.normal(0, 1, (h, w)).astype(np.float32)
     out: np.ndarray = 1 + 0.025 * threads + 0.012 * slub
     return out
+
+
+def enlarge(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` resized to size=(width, height) with Lanczos; the same array when it fits.
+
+    The size every engine owes the worker when [upscale] asks for more than it generated
+    (the fallback engine, or an upscaler that failed): what the display would do anyway.
+    """
+    _check_size(size)
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    resized = Image.fromarray(image).resize(size, Image.Resampling.LANCZOS)
+    return np.asarray(resized, dtype=np.uint8).copy()

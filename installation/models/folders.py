@@ -112,7 +112,7 @@ def _component_problem(folder: Path, name: str, library: str) -> str | None:
     if name.startswith("tokenizer"):
         ok = "tokenizer.json" in files or {"vocab.json", "merges.txt"} <= files
         return None if ok else f"{name}/ (needs vocab.json + merges.txt or tokenizer.json)"
-    if name.startswith("scheduler"):
+    if name.startswith("scheduler") or name.endswith("_scheduler"):  # low_res_scheduler (x4)
         return None if "scheduler_config.json" in files else f"{name}/scheduler_config.json"
     if name == "feature_extractor":
         return None if "preprocessor_config.json" in files else f"{name}/preprocessor_config.json"

@@ -235,3 +235,66 @@ def make_tiny_vae(dest: Path, *, latent_channels: int = 4, seed: int = 0) -> Pat
     )
     tae.save_pretrained(str(dest), safe_serialization=True)
     return Path(dest)
+
+
+MAX_NOISE_LEVEL = 350  # the real x4 upscaler's (its UNet has 1000 class embeddings)
+
+
+def make_tiny_upscaler(dest: Path, *, seed: int = 0) -> Path:
+    """Build and save a tiny random StableDiffusionUpscalePipeline (the x4 upscaler's
+    layout: a UNet taking 7 channels, 4 latent + the 3 of the low-res picture, with the
+    noise level as its class label; a VAE that scales by 4; DDPM low-res scheduler)."""
+    ensure_offline()
+    import tempfile
+
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        StableDiffusionUpscalePipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTokenizer
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=32,
+        in_channels=7,
+        out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=32,
+        num_class_embeds=MAX_NOISE_LEVEL + 1,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(32, 32, 64),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=32,
+        sample_size=64,
+        scaling_factor=0.08333,  # the real x4 upscaler's
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = CLIPTokenizer.from_pretrained(
+            str(write_tiny_tokenizer(Path(tmp))), model_max_length=77
+        )
+    pipe = StableDiffusionUpscalePipeline(
+        vae=vae,
+        text_encoder=_text_model(tokenizer),
+        tokenizer=tokenizer,
+        unet=unet,
+        low_res_scheduler=DDPMScheduler(beta_schedule="scaled_linear"),
+        scheduler=DDIMScheduler(prediction_type="v_prediction", beta_schedule="scaled_linear"),
+        max_noise_level=MAX_NOISE_LEVEL,
+    )
+    pipe.save_pretrained(str(dest), safe_serialization=True)
+    return Path(dest)

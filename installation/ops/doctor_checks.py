@@ -315,3 +315,29 @@ def check_groups(ctx: Context) -> Check:
     note = f" ({', '.join(absent)} does not exist on this machine)" if absent else ""
     fix = f"sudo usermod -aG {','.join(missing)} {user}, then log in again"
     return warn("groups", f"{user} is not in {', '.join(missing)}{note}", fix)
+
+
+def check_upscale(ctx: Context) -> Check:
+    """[upscale] mode x4: its upscaler folder, checked like the model (not loaded)."""
+    if ctx.show is None:
+        return skipped("upscale")
+    up = ctx.show.upscale
+    if up is None:
+        return ok("upscale", "off: the screen enlarges the picture ([display] upscale)")
+    if up.model is None:
+        return ok("upscale", f"{up.mode} with the show's model")
+    path = ctx.show.resolve(up.model)
+    fallback = "pictures are enlarged with Lanczos instead"
+    if not path.exists():
+        fix = "mount the model disk or fix upscale.model"
+        return fail("upscale", f"{path} not found: {fallback}", fix)
+    from installation.models.folders import ModelError, require_model
+
+    try:
+        report = require_model(path)
+    except ModelError as e:
+        return fail("upscale", f"{e}: {fallback}", f"installation models check {path}")
+    if report.pipeline_class != "StableDiffusionUpscalePipeline":
+        fix = "set upscale.model to a stable-diffusion-x4-upscaler folder"
+        return fail("upscale", f"{path} is a {report.pipeline_class}: {fallback}", fix)
+    return ok("upscale", f"x4 {path}")

@@ -20,7 +20,14 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", "
 MAX_LISTED_OUTCOMES = 10_000  # above this, a prompt change marks every outcome stale
 
 # What each key needs when it changes. Keys are "section.key" or a whole "section".
-RENDER = ("variations", "artwork", "engine.device", "engine.tiny_vae", "engine.compile")
+RENDER = (
+    "variations",
+    "artwork",
+    "engine.device",
+    "engine.tiny_vae",
+    "engine.compile",
+    "upscale",
+)
 ENGINE = (
     "variations.engine",
     "variations.model",
@@ -29,6 +36,7 @@ ENGINE = (
     "engine",
     "safety.checker",
     "safety.required",
+    "upscale",
 )
 DISPLAY = ("display", "show")
 LIVE = (

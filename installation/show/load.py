@@ -14,7 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from installation.errors import ShowError, ShowIssue
-from installation.show import curation, path_rules, rules, screen_rules  # noqa: F401 (they register)
+from installation.show import (  # noqa: F401 (they register)
+    curation,
+    path_rules,
+    rules,
+    screen_rules,
+    upscale_rules,
+)
 from installation.show.files import SHOW_FILE_LIMIT, FileProblem, read_regular
 from installation.show.messages import clean_loc, dotted, message, unknown_key
 from installation.show.schema import Show

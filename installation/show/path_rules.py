@@ -147,6 +147,7 @@ def _model_disk(show: Show) -> list[tuple[tuple[str, str], Path | None]]:
         (("variations", "model_config_dir"), show.variations.model_config_dir),
         (("engine", "tiny_vae"), show.engine.tiny_vae),
         (("safety", "checker"), show.safety.checker),
+        (("upscale", "model"), show.upscale.model if show.upscale else None),
     ]
 
 
@@ -161,18 +162,29 @@ def model_warnings(show: Show) -> list[Issue]:
     minute and on reload), but worth a line in `validate`."""
     out: list[Issue] = []
     for loc, value in _model_disk(show):
-        if value is None or (loc[1] == "model" and _looks_like_repo_id(show, value)):
+        if value is None or (loc == ("variations", "model") and _looks_like_repo_id(show, value)):
             continue
         if missing := _not_found(show, value):
             out.append(
                 (
                     loc,
-                    f"{str(value)!r} {missing}: the fallback engine renders until it appears "
-                    "(the model is tried again every minute and on reload); mount the model "
+                    f"{str(value)!r} {missing}: {_meanwhile(loc)}; mount the model "
                     "disk or fix the path",
                 )
             )
     return out
+
+
+def _meanwhile(loc: tuple[str, str]) -> str:
+    if loc[0] == "upscale":
+        return (
+            "pictures are enlarged with Lanczos instead of upscaled until it appears (it "
+            "is tried again whenever the generation worker starts)"
+        )
+    return (
+        "the fallback engine renders until it appears (the model is tried again every "
+        "minute and on reload)"
+    )
 
 
 def _looks_like_repo_id(show: Show, model: Path) -> bool:
@@ -238,7 +250,7 @@ def model_present(show: Show) -> Iterator[Issue]:
 def optional_paths(show: Show) -> Iterator[Issue]:
     """Folders that, when set, must be usable (anywhere: models live on data disks). One
     that is not there at all is model_warnings', not an error."""
-    for loc, value in _model_disk(show)[1:]:
+    for loc, value in _model_disk(show)[1:4]:  # upscale.model: upscale_rules
         missing = None if value is None else _missing(_resolve(show, value))
         if missing and not missing.startswith("not found"):
             yield loc, f"{str(value)!r} {missing}"

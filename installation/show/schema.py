@@ -34,6 +34,7 @@ from installation.show.schema_screens import (
     ScreenEntry,
     Upscale,
 )
+from installation.show.schema_upscale import UpscaleSection
 from installation.show.web_config import WebListen
 
 # Paths are written as text in TOML; everything else is taken only as its own type.
@@ -329,6 +330,11 @@ class Show(Section):
         description="Several screens from this one process ([[screens]] tables, docs/screens.md); "
         "none: the one screen of [display].",
     )
+    upscale: UpscaleSection | None = Field(
+        None,
+        description="The worker's upscale pass after generation (docs/screens.md); none: "
+        "the picture stays at its generation size and the screen enlarges it ([display] upscale).",
+    )
     osc: OscSection = Field(default_factory=OscSection)  # type: ignore[arg-type]
     cache: CacheSection = Field(default_factory=CacheSection)  # type: ignore[arg-type]
     archive: ArchiveSection = Field(default_factory=ArchiveSection)  # type: ignore[arg-type]
@@ -360,13 +366,15 @@ def variation_rule(show: Show) -> VariationRule:
     v = show.variations
     sizes = generation_sizes(show)
     (width, height) = sizes[0]
+    up = show.upscale
+    scale, max_side = (up.scale, up.max_side) if up is not None else (1.0, 0)
     return VariationRule(
         seed_mode=v.seed_mode,
         salt=v.salt,
         prompt=v.prompt,
         variants=tuple(tuple(x) for x in v.variants),
         negative_prompt=v.negative_prompt,
-        params=RenderParams(v.strength, v.steps, v.guidance, width, height),
+        params=RenderParams(v.strength, v.steps, v.guidance, width, height, scale, max_side),
         sizes=sizes if len(set(sizes)) > 1 else (),
         faces_per_die=show.dice.faces,
         paintings=max(1, len(show.artwork.paintings)),

@@ -52,6 +52,30 @@ def hours_line(section: ScheduleSection, now: datetime) -> str:
     return f"{state} ({section.timezone}); {plan}"
 
 
+def upscale_line(show: Show) -> str:
+    """What the worker's upscale pass will do, in one line."""
+    up = show.upscale
+    if up is None:
+        return f"off: the screen enlarges the picture ({show.display.upscale})"
+    from installation.core.variations import RenderParams
+
+    sizes = sorted(set(generation_sizes(show)))
+    grown = ", ".join(
+        "{}x{} -> {}x{}".format(
+            w, h, *RenderParams(0, 1, 0, w, h, up.scale, up.max_side).output_size()
+        )
+        for w, h in sizes
+    )
+    if up.mode == "x4":
+        how = f"x4 upscaler {show.resolve(up.model)}, noise_level {up.noise_level}"  # type: ignore[arg-type]
+    else:
+        how = f"img2img with the show's model, strength {up.strength:g}"
+    return (
+        f"{grown}: {how}, {up.steps or ('20' if up.mode == 'x4' else show.variations.steps)} "
+        f"steps, tiles {up.tile} overlapping {up.overlap} (Lanczos if it fails)"
+    )
+
+
 def summarize(show: Show, now: datetime | None = None) -> str:
     """A few lines a curator can check at a glance after validating."""
     s, d, v, o = show.show, show.dice, show.variations, show.osc
@@ -83,6 +107,7 @@ def summarize(show: Show, now: datetime | None = None) -> str:
             f"engine    {engine}",
             f"render    {size} {mode}, {v.steps} steps, strength {v.strength:g}, "
             f"guidance {v.guidance:g}",
+            f"upscale   {upscale_line(show)}",
             f"osc       control {o.listen or 'off'}; targets: {targets or 'none'}",
             f"hours     {hours}",
         ]

@@ -163,7 +163,7 @@ def _is_oom(e: BaseException | None) -> bool:
 def checked_image(image: object, variation: Variation) -> np.ndarray:
     """The engine's output as a contiguous HxWx3 uint8 array of the asked size, or ValueError."""
     arr = np.ascontiguousarray(image)
-    want = (variation.params.height, variation.params.width, 3)
+    want = (*variation.params.output_size()[::-1], 3)
     if arr.dtype != np.uint8 or arr.shape != want:
         raise ValueError(
             f"engine returned a {arr.dtype} array of shape {arr.shape}; expected uint8 {want}"
@@ -249,4 +249,4 @@ def _flat(variation: Variation) -> np.ndarray:
     """Last resort: a mid-tone flat colour from the seed (never black)."""
     seed = variation.seed
     colour = [64 + (seed >> s) % 128 for s in (0, 8, 16)]
-    return np.full((variation.params.height, variation.params.width, 3), colour, np.uint8)
+    return np.full((*variation.params.output_size()[::-1], 3), colour, np.uint8)

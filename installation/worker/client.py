@@ -168,6 +168,7 @@ class WorkerClient:
             "renders": self.renders,
             "failures": self.failures,
             "fallback_busy": self._fallback.busy,
+            "upscale": self.describe.get("upscale", "off"),  # "FAIL: ..." when it did not load
             **self.retry.health(now),
         }
 

@@ -114,7 +114,7 @@ def test_main_writes_the_tables_and_refuses_unknown_benchmarks(
     data = json.loads(raw.read_text())
     assert [r["key"] for r in data["results"]] == ["6"]
     with pytest.raises(SystemExit):
-        main(["--only", "11", "--out", str(out), "--json", str(raw)])
+        main(["--only", "12", "--out", str(out), "--json", str(raw)])
 
 
 def test_gpu_bench_skips_cleanly_without_cuda(capsys: pytest.CaptureFixture[str]) -> None:

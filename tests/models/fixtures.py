@@ -106,3 +106,11 @@ def copy_model(tmp_path: Path) -> Callable[[Path], Path]:
         return Path(shutil.copytree(src, tmp_path / src.name))
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def tiny_upscaler(models_dir: Path) -> Path:
+    """A tiny StableDiffusionUpscalePipeline folder (the x4 upscaler's layout)."""
+    from installation.models.tiny import make_tiny_upscaler
+
+    return make_tiny_upscaler(models_dir / "tiny-x4")

@@ -55,6 +55,7 @@ def test_valid_show_prints_the_summary_and_exits_0(
         "outcomes  64 (fresh seeds)",
         "engine    fallback (no model)",
         "render    768x768 (the painting's shape) img2img, 4 steps, strength 0.6, guidance 1",
+        "upscale   off: the screen enlarges the picture (smooth)",
         "osc       control 127.0.0.1:9000; targets: sound 10.0.0.5:9001 (bundle)",
         "hours     always open (no [schedule])",
     ]
