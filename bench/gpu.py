@@ -81,7 +81,7 @@ def load(model: Path, tae: Path | None, fast: bool) -> Any:
     ).to("cuda")
     pipe.set_progress_bar_config(disable=True)
     if fast:  # the engine's own CUDA step (tests/engines/test_compile_on_cpu.py runs it)
-        from installation.engines.diffusers_engine import cuda_unet
+        from installation.engines.placement import cuda_unet
 
         cuda_unet(pipe, compile=True)
     return pipe

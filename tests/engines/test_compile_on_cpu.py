@@ -21,8 +21,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from installation.core.variations import RenderParams, Variation  # noqa: E402
-from installation.engines.diffusers_engine import DiffusersEngine, cuda_unet  # noqa: E402
+from installation.engines.diffusers_engine import DiffusersEngine  # noqa: E402
 from installation.engines.engine import EngineSpec  # noqa: E402
+from installation.engines.placement import cuda_unet  # noqa: E402
 
 V = Variation((2, 6), "2-6", 3, 4321, "a lighthouse", "", RenderParams(0.5, 2, 1.0, 64, 64))
 

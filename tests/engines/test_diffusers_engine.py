@@ -20,7 +20,8 @@ from installation.errors import EngineError, ModelError
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from installation.engines.diffusers_engine import DiffusersEngine, check_tiny_vae  # noqa: E402
+from installation.engines.diffusers_engine import DiffusersEngine  # noqa: E402
+from installation.engines.placement import check_tiny_vae  # noqa: E402
 
 PARAMS = RenderParams(strength=0.6, steps=2, guidance=1.0, width=64, height=64)
 
