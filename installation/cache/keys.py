@@ -53,3 +53,8 @@ def cache_key(variation: Variation, engine: str, painting: str) -> str:
     data = [engine, painting, variation.painting, variation.seed, variation.prompt]
     data += [variation.negative_prompt, p.strength, p.steps, p.guidance, p.width, p.height]
     return _digest(data)[:32]
+
+
+def entry_key(variation: Variation, engine: str, paintings: Sequence[str]) -> str:
+    """The key of a variation's file: its painting's stamp is the one at its index."""
+    return cache_key(variation, engine, paintings[variation.painting % len(paintings)])
