@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 # With no screen (a server, CI), the demo renders offscreen, throws by itself and saves screenshots.
 ifeq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
-DEMO_FLAGS ?= --headless --auto-throw 3 --exit-after 20 --screenshot-dir var/demo-shots
+DEMO_FLAGS ?= --headless --auto-throw 3 --exit-after 20 --screenshot-dir var/demo-shots --parents
 else
 DEMO_FLAGS ?= --window --rehearsal
 endif

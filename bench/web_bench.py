@@ -9,12 +9,12 @@ the main thread, one connection per request, as fast as the console answers.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
 
 from bench.common import Result, spread
+from installation.ops.soak.inject import send_raw_http
 
 MALFORMED = [
     b"GARBAGE\r\n\r\n",
@@ -37,19 +37,6 @@ def _show(folder: Path) -> Path:
         "utf-8",
     )
     return folder
-
-
-def _send(port: int, data: bytes) -> int:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(data)
-        answer = b""
-        while b"\r\n" not in answer:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    parts = answer.split(b" ", 2)
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
 def bench_web_burst(tmp: Path, requests: int = 1000, idle_s: float = 3.0) -> Result:
@@ -87,7 +74,7 @@ def bench_web_burst(tmp: Path, requests: int = 1000, idle_s: float = 3.0) -> Res
         burst_start = time.perf_counter()
         answers: dict[int, int] = {}
         for i in range(requests):
-            status = _send(console.address[1], MALFORMED[i % len(MALFORMED)])
+            status = send_raw_http(console.address[1], MALFORMED[i % len(MALFORMED)])
             answers[status] = answers.get(status, 0) + 1
         burst_end = time.perf_counter()
     finally:

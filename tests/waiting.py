@@ -7,6 +7,7 @@ process makes true and fail, saying what they waited for, when the deadline pass
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -68,3 +69,21 @@ def next_from(inbox: queue.Queue[Any], match: Callable[[Any], bool], timeout: fl
             return item
         seen.append(item)
     raise AssertionError(f"nothing matching within {timeout:g} s; got {seen[:20]}")
+
+
+def within(fn: Callable[[], T], timeout: float, what: str = "") -> T | BaseException:
+    """fn()'s result, or what it raised, from a thread joined with a deadline: a hang
+    fails the test (saying what still ran) instead of hanging the suite."""
+    out: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(fn())
+        except BaseException as e:  # handed to the test thread
+            out.append(e)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"{what or 'still'} running after {timeout:g} s"
+    return out[0]

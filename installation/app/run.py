@@ -1,7 +1,9 @@
 """`installation run`: load the show, build the real edges, run the app.
 
 Exit codes (systemd's units know them): 0 a clean stop, 1 a burst of failing frames
-(systemd restarts), 2 an invalid show (a restart would not help), 3 no display,
+(systemd restarts), 2 an invalid show or a bad argument (a restart would not help;
+`--screenshot-dir` follows the rules of every user-named output, storage/outputs.py:
+a folder, never a link, made only if its parent exists unless `--parents`), 3 no display,
 4 another part could not start (a port in use, storage read-only, not writable or not
 creatable ...), 5 already running: another kiosk holds this storage folder's lock
 (storage/lock.py; taken before any window or worker). Every predictable failure is one
@@ -24,6 +26,7 @@ from installation.app.app import RunOptions
 from installation.errors import (
     DisplayError,
     InstallationError,
+    OutputPathError,
     ShowError,
     StorageBusy,
     StorageError,
@@ -65,17 +68,31 @@ def run(args: argparse.Namespace) -> int:
         _one_line(str(e))
         return EXIT_START
     with lock:
-        return _run(show, args)
+        try:  # only now: a refused start makes no folder
+            shots = _screenshot_dir(args)
+        except OutputPathError as e:
+            _one_line(str(e))
+            return EXIT_SHOW
+        return _run(show, args, shots)
 
 
-def _run(show: Show, args: argparse.Namespace) -> int:
+def _screenshot_dir(args: argparse.Namespace) -> Path | None:
+    """--screenshot-dir as a checked folder (made when missing), like `--to DIR`."""
+    from installation.storage.outputs import checked_output_dir
+
+    if not args.screenshot_dir:
+        return None
+    return checked_output_dir(args.screenshot_dir, parents=args.parents, option="--screenshot-dir")
+
+
+def _run(show: Show, args: argparse.Namespace, screenshot_dir: Path | None) -> int:
     from installation.app.build import build_app
 
     options = RunOptions(
         window=args.window or args.headless,
         rehearsal=args.rehearsal,
         exit_after=args.exit_after,
-        screenshot_dir=Path(args.screenshot_dir) if args.screenshot_dir else None,
+        screenshot_dir=screenshot_dir,
         auto_throw=args.auto_throw,
     )
     try:
@@ -119,5 +136,6 @@ def register(sub: Any) -> None:
     p.add_argument("--headless", action="store_true", help="no screen: SDL's dummy driver")
     p.add_argument("--exit-after", type=float, metavar="SECONDS", help="stop after this long")
     p.add_argument("--screenshot-dir", metavar="DIR", help="save each variation as shown")
+    p.add_argument("--parents", action="store_true", help="create --screenshot-dir's parents")
     p.add_argument("--auto-throw", type=float, metavar="SECONDS", help="a random throw every N s")
     p.set_defaults(func=run)

@@ -8,6 +8,11 @@ It walks the plan lazily, so any show the schema accepts (8 dice of 100 faces: 1
 outcomes) costs the same memory. How many are already cached is counted first only when
 the plan is small enough to walk twice quickly (COUNT_FIRST); beyond that, cached
 outcomes are skipped as the walk reaches them and `--limit N` stops after N renders.
+
+It holds the storage lock (storage/lock.py) while it runs, as the kiosk does: the cache
+has one writer. While a kiosk runs it refuses with exit status 5, the status `run` gives
+when another kiosk holds the lock, and a kiosk started during a prerender is refused
+naming it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from installation.progress import ProgressBar
 log = logging.getLogger(__name__)
 
 COUNT_FIRST = 100_000  # plans up to this many outcomes are counted before rendering (~1 s)
+EXIT_RUNNING = 5  # as `installation run`: the storage lock is held (a kiosk runs)
 
 
 # -- `installation prerender SHOW` ------------------------------------------------------
@@ -37,7 +43,8 @@ def register(sub: Any) -> None:
         help="fill the show's disk cache before opening",
         description="Render the show's outcomes into <storage>/cache with the show's engine, "
         "so the kiosk answers throws at once. Resumable: cached outcomes are skipped. "
-        "Exit status 0 when done, 1 when renders or the disk failed, 2 for an invalid show.",
+        "Exit status 0 when done, 1 when renders or the disk failed, 2 for an invalid show, "
+        "5 while a kiosk runs on the show's storage (stop it first).",
     )
     p.add_argument("show", help="show folder containing show.toml, or a .toml file")
     p.add_argument("--limit", type=_count, metavar="N", help="render at most N outcomes")
@@ -65,12 +72,12 @@ def _fresh_lookahead(show: Any, rule: VariationRule) -> Callable[[Faces], Variat
 
 
 def cmd_prerender(args: argparse.Namespace) -> int:
-    """Load the show, build its engine here, render what the cache lacks."""
-    from installation.engine_spec import spec_from_show
-    from installation.engines.build import build_engine
-    from installation.errors import InstallationError, ShowError
+    """Load the show, take the storage lock, build its engine here, render what the cache
+    lacks."""
+    from installation.errors import ShowError, StorageBusy, StorageError
     from installation.show.load import load_show
     from installation.show.schema import variation_rule
+    from installation.storage.lock import StorageLock
 
     err = sys.stderr
     try:
@@ -82,6 +89,27 @@ def cmd_prerender(args: argparse.Namespace) -> int:
     if show.cache.disk_mb <= 0:
         print("[cache] disk_mb is 0: there is no disk cache to fill", file=err)
         return 1
+    try:  # the cache's one writer, before the engine loads
+        lock = StorageLock.acquire(show.storage_dir, f"{show.show.name} (installation prerender)")
+    except StorageBusy as e:
+        print(
+            f"prerender: {e}; the cache has one writer: stop that one first (the kiosk: "
+            "systemctl stop installation), then prerender again",
+            file=err,
+        )
+        return EXIT_RUNNING
+    except StorageError as e:
+        print(f"prerender: {e}", file=err)
+        return 1
+    with lock:
+        return _prerender(show, rule, err, args.limit)
+
+
+def _prerender(show: Any, rule: VariationRule, err: TextIO, limit: int | None) -> int:
+    from installation.engine_spec import spec_from_show
+    from installation.engines.build import build_engine
+    from installation.errors import InstallationError
+
     try:
         engine = build_engine(spec_from_show(show))
     except (InstallationError, OSError, ImportError) as e:
@@ -94,21 +122,21 @@ def cmd_prerender(args: argparse.Namespace) -> int:
         rule, show.dice.count, cache.capacity(rule.params), _fresh_lookahead(show, rule)
     )
     assert prefill is not None
-    todo = prefill.pending(cache.contains, args.limit)
+    todo = prefill.pending(cache.contains, limit)
     head = f"engine {engine.name} ({info.get('model', info.get('algorithm', ''))}); "
     head += f"{prefill.target} of {len(prefill.outcomes)} outcomes fit the cache"
     total: int | None = None
     if prefill.target <= COUNT_FIRST:
         waiting = sum(1 for _ in prefill.pending(cache.contains))
-        total = waiting if args.limit is None else min(waiting, args.limit)
+        total = waiting if limit is None else min(waiting, limit)
         head += f", {prefill.target - waiting} already cached, {total} to render"
     else:
         head += "; cached ones are skipped as the walk reaches them"
-        if args.limit is not None:
-            head += f"; at most {args.limit} to render"
+        if limit is not None:
+            head += f"; at most {limit} to render"
     print(head, file=err)
     if total is None:
-        total = prefill.target if args.limit is None else min(prefill.target, args.limit)
+        total = prefill.target if limit is None else min(prefill.target, limit)
     return _render_all(engine, cache, todo, total, err)
 
 

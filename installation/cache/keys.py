@@ -57,3 +57,8 @@ def cache_key(variation: Variation, engine: str, painting: str) -> str:
     if (out := p.output_size()) != (p.width, p.height):  # [upscale]; old keys stay as they were
         data.append(list(out))
     return _digest(data)[:32]
+
+
+def entry_key(variation: Variation, engine: str, paintings: Sequence[str]) -> str:
+    """The key of a variation's file: its painting's stamp is the one at its index."""
+    return cache_key(variation, engine, paintings[variation.painting % len(paintings)])

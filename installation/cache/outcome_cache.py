@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from installation.cache.entry_file import KEY_TEXT, Rejected, read_entry
-from installation.cache.keys import VOLATILE, cache_key, engine_stamp
+from installation.cache.keys import VOLATILE, engine_stamp, entry_key
 from installation.core.variations import RenderParams, Variation
 from installation.storage.diskutil import DiskPause, scan_folder
 from installation.storage.inside import Refused, is_inside, make_folders, remove_file
@@ -130,8 +130,7 @@ class OutcomeCache:
         """The variation's cache key, or None while the engine is unknown."""
         if not self.engine:
             return None
-        painting = self._paintings[variation.painting % len(self._paintings)]
-        return cache_key(variation, self.engine, painting)
+        return entry_key(variation, self.engine, self._paintings)
 
     def path(self, key: str) -> Path:
         return self.dir / f"{key}.png"

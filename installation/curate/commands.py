@@ -47,8 +47,9 @@ def _sheet(sub: Any) -> None:
     p = sub.add_parser(
         "sheet",
         help="contact sheet of every outcome, labelled",
-        description="Render every outcome of the show (filling the cache as it goes) onto one "
-        "labelled page. Above --sample outcomes a stated, repeatable sample is drawn.",
+        description="Render every outcome of the show onto one labelled page, filling the "
+        "cache as it goes (while a kiosk runs, only reading it). Above --sample outcomes a "
+        "stated, repeatable sample is drawn.",
     )
     p.add_argument("show", help="show folder (or its show.toml)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="sheet file to write")
@@ -60,7 +61,7 @@ def _sheet(sub: Any) -> None:
 
 
 def run_sheet(args: argparse.Namespace) -> int:
-    from installation.curate.preview import ShowRenderer
+    from installation.curate.preview import ShowRenderer, claim_cache
     from installation.curate.sheet import make_sheet
     from installation.show.load import load_show
     from installation.storage.outputs import checked_output
@@ -71,8 +72,11 @@ def run_sheet(args: argparse.Namespace) -> int:
     try:
         show = load_show(args.show)
         out = checked_output(args.output, parents=args.parents)  # before any rendering
-        renderer = ShowRenderer(show, use_cache=not args.no_cache)
-        result = make_sheet(show, out, sample=args.sample, tile_width=args.tile, renderer=renderer)
+        with claim_cache(show, "sheet", not args.no_cache) as fill:
+            renderer = ShowRenderer(show, use_cache=not args.no_cache, fill_cache=fill)
+            result = make_sheet(
+                show, out, sample=args.sample, tile_width=args.tile, renderer=renderer
+            )
     except ShowError as e:
         print(e, file=sys.stderr)
         return 2

@@ -5,16 +5,20 @@ Same derivation (variation_rule + derive_variation; blocked seeds and unsafe ima
 re-rolled the way the app does), same engine (build_engine(spec_from_show(show))), same
 size. The engine runs in this process: a curator tool may wait, and the worker's child
 builds its engine from the very same spec, so the pixels are identical (checked by a test
-against the app and the real worker). The outcome cache is used and filled when it exists.
+against the app and the real worker). The outcome cache is used when it exists, and filled
+only while the tool holds the storage lock (claim_cache): while a kiosk runs it is the
+cache's one writer, and a tool beside it only reads (cache/reader.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +89,20 @@ class Rendered:
 
 
 class ShowRenderer:
-    """The show's engine (built once, lazily) plus its outcome cache when there is one."""
+    """The show's engine (built once, lazily) plus its outcome cache when there is one.
+    fill_cache=False: the cache is only read (a kiosk holds the storage lock)."""
 
-    def __init__(self, show: Show, *, use_cache: bool = True, engine: Engine | None = None):
+    def __init__(
+        self,
+        show: Show,
+        *,
+        use_cache: bool = True,
+        fill_cache: bool = True,
+        engine: Engine | None = None,
+    ):
         self.show = show
         self.use_cache = use_cache
+        self.fill_cache = fill_cache
         self._engine = engine
         self._cache: Any = None
         self._cache_tried = False
@@ -109,11 +122,15 @@ class ShowRenderer:
 
     @property
     def cache(self) -> Any:
-        """Engineer I's OutcomeCache for this show and engine, or None when unavailable."""
+        """The show's OutcomeCache (a CacheReader when not filling), or None without one."""
         if not self._cache_tried:
             self._cache_tried = True
-            if self.use_cache:
+            if self.use_cache and self.fill_cache:
                 self._cache = open_cache(self.show, self.describe())
+            elif self.use_cache:
+                from installation.cache.reader import open_reader
+
+                self._cache = open_reader(self.show, self.describe())
         return self._cache
 
     def render(self, variation: Variation) -> Rendered:
@@ -148,7 +165,7 @@ class ShowRenderer:
 
     def _store(self, variation: Variation, image: np.ndarray) -> None:
         cache = self.cache
-        if cache is not None:
+        if cache is not None and self.fill_cache:
             try:
                 cache.put(variation, image)
             except Exception as e:
@@ -174,6 +191,28 @@ def open_cache(show: Show, engine_info: dict[str, str]) -> Any:
     except Exception as e:
         log.warning("outcome cache unavailable (%s); rendering without it", e)
         return None
+
+
+@contextlib.contextmanager
+def claim_cache(show: Show, tool: str, use_cache: bool = True) -> Iterator[bool]:
+    """Whether `tool` may fill the show's cache: while it holds the storage lock, as the
+    kiosk does (a kiosk started meanwhile is refused, naming the tool). When a kiosk or
+    prerender holds it, or storage cannot be locked, one line on stderr says the cache is
+    only read."""
+    from installation.errors import StorageError
+    from installation.storage.lock import StorageLock
+
+    if not use_cache:
+        yield False
+        return
+    try:
+        lock = StorageLock.acquire(show.storage_dir, f"{show.show.name} (installation {tool})")
+    except StorageError as e:  # StorageBusy: a kiosk runs
+        print(f"{tool}: {e}; reading the cache, not filling it", file=sys.stderr)
+        yield False
+        return
+    with lock:
+        yield True
 
 
 def provenance(
@@ -207,10 +246,15 @@ def provenance(
 
 
 def preview(
-    show: Show, faces: tuple[int, ...], repeat: int | None = None, *, use_cache: bool = True
+    show: Show,
+    faces: tuple[int, ...],
+    repeat: int | None = None,
+    *,
+    use_cache: bool = True,
+    fill_cache: bool = True,
 ) -> tuple[Rendered, dict[str, str]]:
     """Render one throw as the kiosk would; returns the image and its provenance."""
-    renderer = ShowRenderer(show, use_cache=use_cache)
+    renderer = ShowRenderer(show, use_cache=use_cache, fill_cache=fill_cache)
     result = renderer.render(kiosk_variation(show, faces, repeat))
     info = provenance(show, result.variation, renderer.describe(), made_by="installation preview")
     return result, info
@@ -226,7 +270,10 @@ def run_preview(args: argparse.Namespace) -> int:
         show = load_show(args.show)
         faces = parse_faces(args.dice, show.dice.count, show.dice.faces)
         given = args.output and checked_output(args.output, parents=args.parents)  # before work
-        result, info = preview(show, faces, args.repeat, use_cache=not args.no_cache)
+        with claim_cache(show, "preview", not args.no_cache) as fill:
+            result, info = preview(
+                show, faces, args.repeat, use_cache=not args.no_cache, fill_cache=fill
+            )
         picture = result.image
         if getattr(args, "screen", None):
             from installation.curate.screen_preview import parse_screen, screen_picture

@@ -28,36 +28,17 @@ from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.storage.journal import Saved
 from installation.worker.fake import FakeWorker
+from tests import shows
 from tests.waiting import wait_until
 from tests.worker import engines_for_tests as engines
 
 
 def make_show(tmp_path: Path, extra: str = "", *, seed_mode: str = "fixed") -> Show:
-    folder = tmp_path / "show"
-    folder.mkdir(exist_ok=True)
-    (folder / "show.toml").write_text(
-        f"""
-[show]
-name = "t"
-[dice]
-count = 2
-faces = 6
-[variations]
-seed_mode = "{seed_mode}"
-prompt = "flat"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-fit = "cover"
-transition_ms = 0
-label = false
-[osc]
-listen = ""
-{extra}
-""",
-        "utf-8",
+    folder = shows.write_show(
+        tmp_path / "show",
+        extra,
+        variations={"seed_mode": seed_mode},
+        display={"fit": "cover", "label": False},
     )
     return load_show(folder)
 

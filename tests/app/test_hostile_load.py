@@ -27,33 +27,18 @@ from installation.osc.control import ControlServer
 from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.worker.fake import FakeWorker
+from tests import shows
 
 PIDS = Path("/sys/fs/cgroup/pids")
 
 
 def write_show(folder: Path, listen: str, seed_mode: str = "fresh") -> Show:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "show.toml").write_text(
-        f"""
-[show]
-name = "flood"
-[dice]
-count = 2
-faces = 6
-[variations]
-seed_mode = "{seed_mode}"
-prompt = "flat"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-transition_ms = 0
-label = false
-[osc]
-listen = "{listen}"
-""",
-        "utf-8",
+    shows.write_show(
+        folder,
+        show={"name": "flood"},
+        variations={"seed_mode": seed_mode},
+        display={"label": False},
+        osc={"listen": listen},
     )
     return load_show(folder)
 

@@ -29,24 +29,8 @@ from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.show.watch import ShowWatcher
 from installation.worker.client import WorkerClient
+from tests import shows
 from tests.worker import engines_for_tests as engines
-
-SHOW = """
-[show]
-name = "late-model"
-[variations]
-engine = "auto"
-model = "{model}"
-prompt = "flat"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-transition_ms = 0
-[osc]
-listen = ""
-"""
 
 
 def run_until(app: App, done: Any, timeout: float = 30.0) -> None:
@@ -71,8 +55,8 @@ def test_a_missing_model_keeps_the_wall_lit_says_fail_and_a_reload_brings_it_in(
 ) -> None:
     model = tmp_path / "models-disk" / "sd"
     folder = tmp_path / "show"
-    folder.mkdir()
-    (folder / "show.toml").write_text(SHOW.format(model=model))
+    tables = {"show": {"name": "late-model"}, "dice": None}
+    shows.write_show(folder, **tables, variations={"engine": "auto", "model": model})
     show = load_show(folder)  # a missing model is no error: the show loads
     inbox = Inbox()
 

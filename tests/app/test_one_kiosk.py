@@ -19,33 +19,15 @@ import pytest
 
 from installation.ops.soak import inject
 from installation.storage.lock import LOCK_NAME
+from tests import shows
 
 ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-
-SHOW = """
-[show]
-name = "{name}"
-[dice]
-count = 2
-faces = 6
-[variations]
-prompt = "flat"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-transition_ms = 0
-[osc]
-listen = ""
-{storage}
-"""
 
 
 def show_file(path: Path, name: str, storage: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    section = f'[storage]\ndir = "{storage}"' if storage else ""
-    path.write_text(SHOW.format(name=name, storage=section), "utf-8")
+    tables = {"show": {"name": name}, "storage": {"dir": storage} if storage else None}
+    path.write_text(shows.show_toml(**tables), "utf-8")
     return path
 
 

@@ -15,6 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from installation.storage.outputs import DIR_ACCEPTS
+from tests import shows
+
 REPO = Path(__file__).resolve().parents[2]
 ENV = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
 ENV |= {"PYTHONPATH": str(REPO), "SDL_AUDIODRIVER": "dummy"}
@@ -24,15 +27,9 @@ FIX = (
 )
 
 
-def write_show(folder: Path, variations: str = "") -> Path:
-    folder.mkdir(parents=True)
-    (folder / "show.toml").write_text(
-        '[show]\nname = "one-line"\n'
-        f'[variations]\nprompt = "flat"\nwidth = 64\nheight = 64\n{variations}\n'
-        "[display]\nfullscreen = false\nwindow_size = [160, 120]\ntransition_ms = 0\n"
-        '[osc]\nlisten = ""\n'
-    )
-    return folder
+def write_show(folder: Path, **variations: str | Path) -> Path:
+    """A small show without a [dice] table (its defaults)."""
+    return shows.write_show(folder, show={"name": "one-line"}, dice=None, variations=variations)
 
 
 def run(show: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -102,7 +99,7 @@ def test_a_missing_model_is_one_fail_line_and_the_show_runs_on(tmp_path: Path) -
     """Not an exit at all: the fallback renders, one line says FAIL with the fix, and a
     clean stop exits 0."""
     model = tmp_path / "models-disk" / "sd"
-    show = write_show(tmp_path / "show", f'engine = "diffusers"\nmodel = "{model}"')
+    show = write_show(tmp_path / "show", engine="diffusers", model=model)
     proc = subprocess.Popen(
         [sys.executable, "-m", "installation", "run", str(show), "--headless"],
         stdout=subprocess.PIPE,
@@ -133,3 +130,33 @@ def test_a_missing_model_is_one_fail_line_and_the_show_runs_on(tmp_path: Path) -
         "mount the model disk or fix the show's model paths. The fallback engine renders "
         "meanwhile; tried again every 60 s and on reload"
     ]
+
+
+def test_a_screenshot_dir_is_a_folder_never_a_link_and_made_only_with_parents(
+    tmp_path: Path,
+) -> None:
+    """--screenshot-dir follows the rules of every user-named output: a link, a file or
+    a missing parent is one line and exit 2 before any window, and nothing is made."""
+    show = write_show(tmp_path / "show")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "link").symlink_to(elsewhere)
+    (tmp_path / "file").write_text("notes")
+    missing = tmp_path / "no" / "shots"
+    refused = {
+        tmp_path / "link": f"is a symlink (to {elsewhere}); --screenshot-dir takes {DIR_ACCEPTS}",
+        tmp_path / "file": f"is a regular file; --screenshot-dir takes {DIR_ACCEPTS}",
+        missing: f"the folder {missing.parent} does not exist; create it first or add --parents",
+    }
+    for path, why in refused.items():
+        done = run(show, "--headless", "--exit-after", "5", "--screenshot-dir", str(path))
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert our_lines(done.stderr) == [f"installation run: --screenshot-dir {path}: {why}"]
+    assert list(elsewhere.iterdir()) == [] and not missing.parent.exists()
+    assert (tmp_path / "file").read_text() == "notes"
+    made = run(
+        show, "--headless", "--exit-after", "1", "--screenshot-dir", str(missing), "--parents"
+    )
+    assert made.returncode == 0, made.stderr
+    assert missing.is_dir()

@@ -19,6 +19,7 @@ from installation.osc.cues import CueSender
 from installation.show.load import load_show
 from installation.show.schema import OscTarget, Show
 from installation.worker.client import WorkerClient
+from tests import shows
 from tests.waiting import poll
 from tests.worker import engines_for_tests as engines
 
@@ -44,27 +45,7 @@ class BrokenEdge:
 
 
 def write_show(folder: Path, osc_listen: str = "") -> Show:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "show.toml").write_text(
-        f"""
-[show]
-name = "unwind"
-[dice]
-count = 2
-faces = 6
-[variations]
-prompt = "flat"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-transition_ms = 0
-[osc]
-listen = "{osc_listen}"
-""",
-        "utf-8",
-    )
+    shows.write_show(folder, show={"name": "unwind"}, osc={"listen": osc_listen})
     return load_show(folder)
 
 

@@ -16,32 +16,15 @@ from installation.ops.status import StatusBoard
 from installation.show.load import load_show
 from installation.storage.state import StateStore
 from installation.worker.fake import FakeWorker
+from tests import shows
 
 ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
 
 def fresh_show(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "show.toml").write_text(
-        """
-[show]
-name = "counted"
-[dice]
-count = 2
-faces = 6
-[variations]
-prompt = "flat"
-seed_mode = "fresh"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-transition_ms = 0
-""",
-        "utf-8",
-    )
-    return folder
+    """No [osc] table: the kiosk listens where a show without one does."""
+    tables = {"show": {"name": "counted"}, "osc": None}
+    return shows.write_show(folder, **tables, variations={"seed_mode": "fresh"})
 
 
 def damaged_state(show: Path) -> Path:

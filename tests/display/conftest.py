@@ -1,27 +1,18 @@
-"""Kiosk fixtures: SDL's dummy driver, a fake clock and a factory for opened kiosks."""
+"""Kiosk fixtures: SDL's dummy driver, a fake clock and a factory for opened kiosks.
+
+What tests import lives in kiosk_helpers.py (as tests.display.kiosk_helpers): a module
+named conftest would be whichever folder's conftest was imported first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from installation.display.kiosk import Kiosk
 from installation.show.schema import DisplaySection
-
-
-class FakeClock:
-    """A clock the test moves by hand: fades and pulses are exact, nothing sleeps."""
-
-    def __init__(self, t: float = 100.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
+from tests.display.kiosk_helpers import FakeClock, KioskFactory
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +25,6 @@ def headless_sdl(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-KioskFactory = Callable[..., Kiosk]
 
 
 @pytest.fixture

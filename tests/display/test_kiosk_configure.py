@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeClock, KioskFactory
-from kiosk_helpers import BLUE, GREEN, RED, solid
 
 from installation.display.fake import FakeKiosk
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
+from tests.display.kiosk_helpers import BLUE, GREEN, RED, FakeClock, KioskFactory, solid
 
 
 def settings(kiosk: Kiosk | FakeKiosk, **changes: object) -> DisplaySection:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeClock
-from kiosk_helpers import BLUE, RED, solid
 from PIL import Image
 
 from installation.core.events import RandomThrow
@@ -17,6 +15,7 @@ from installation.display.kiosk import STATES, BadImage, Kiosk
 from installation.display.label import LabelInfo
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
+from tests.display.kiosk_helpers import BLUE, RED, FakeClock, solid
 
 CONFIG = DisplaySection(fullscreen=False, window_size=(64, 64), transition_ms=0, fit="cover",
                         label=False)  # fmt: skip

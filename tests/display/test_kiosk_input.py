@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pygame
-from conftest import KioskFactory
 
 from installation.core.dice import Throw
 from installation.core.events import RandomThrow, ThrowCommitted
 from installation.display.kiosk import KioskQuit
+from tests.display.kiosk_helpers import KioskFactory
 
 
 def press(*keys: int) -> None:

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeClock, KioskFactory
-from kiosk_helpers import RED, solid
 from PIL import Image
 
 from installation.display.kiosk import BadImage, Kiosk
 from installation.display.label import LabelInfo
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
+from tests.display.kiosk_helpers import RED, FakeClock, KioskFactory, solid
 
 
 def test_display_index_out_of_range_names_how_many_exist() -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import FakeClock, KioskFactory
 from PIL import Image
 
 from installation.display.label import LabelInfo
+from tests.display.kiosk_helpers import FakeClock, KioskFactory
 
 
 def painting(w: int = 512, h: int = 512) -> np.ndarray:

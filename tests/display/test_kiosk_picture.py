@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import FakeClock, KioskFactory
-from kiosk_helpers import BLUE, GREEN, RED, solid
 
 from installation.display.label import LabelInfo
+from tests.display.kiosk_helpers import BLUE, GREEN, RED, FakeClock, KioskFactory, solid
 
 
 def centre(pixels: np.ndarray) -> tuple[int, ...]:

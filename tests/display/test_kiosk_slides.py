@@ -9,12 +9,11 @@ from collections.abc import Iterator
 import numpy as np
 import pygame
 import pytest
-from conftest import FakeClock, KioskFactory
-from kiosk_helpers import BLUE, GREEN, RED, solid
 
 from installation.display import slides
 from installation.display.label import LabelInfo
 from installation.display.slides import SlideJob, SlideStyle, render_slide
+from tests.display.kiosk_helpers import BLUE, GREEN, RED, FakeClock, KioskFactory, solid
 
 
 class Gate:

@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import pygame
 import pytest
-from conftest import FakeClock
-from kiosk_helpers import BLUE, GREEN, RED, solid
 
 from installation.display.label import LabelInfo
 from installation.display.slides import SlideJob, render_slide
@@ -23,6 +21,7 @@ from installation.display.wall import Wall
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 from installation.show.schema_screens import ScreenEntry
+from tests.display.kiosk_helpers import BLUE, GREEN, RED, FakeClock, solid
 
 YELLOW, WHITE = (255, 255, 0), (255, 255, 255)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from test_kiosk_x11 import start_xvfb
-from xwd import read_xwd
 
 from tests.conftest import need_tool
+from tests.display.xwd import read_xwd
 
 RED, BLUE = (220, 40, 40), (40, 60, 220)
 SHOW = """

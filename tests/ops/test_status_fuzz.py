@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,24 +16,15 @@ from hypothesis import strategies as st
 from installation.ops.status import StatusBoard, format_status, read_status
 from installation.ops.status_sections import KNOWN
 from installation.ops.status_text import StatusProblem
+from tests import waiting
+from tests.ops.test_status_files import FIELDS as STATUS_FIELDS
 
 DEADLINE_S = 10.0  # per example; reading and formatting take milliseconds
 
 
 def within(fn: Callable[[], Any]) -> Any:
-    out: list[Any] = []
-
-    def run() -> None:
-        try:
-            out.append(fn())
-        except BaseException as e:  # handed to the test thread
-            out.append(e)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(DEADLINE_S)
-    assert not thread.is_alive(), f"still running after {DEADLINE_S} s"
-    return out[0]
+    """fn() with the deadline (tests/waiting.py): its result or what it raised."""
+    return waiting.within(fn, DEADLINE_S)
 
 
 def read_bytes(raw: bytes) -> object:
@@ -66,23 +56,7 @@ _json = st.recursive(
     ),
     max_leaves=40,
 )
-FIELDS = [
-    "show",
-    "pid",
-    "state",
-    "engine",
-    "written_at",
-    "started_at",
-    "uptime_s",
-    "frames",
-    "fps",
-    "latency_ms",
-    "last_throw",
-    "last_variation",
-    "faults",
-    "errors",
-    "last_error_by_kind",
-]
+FIELDS = [f for f in STATUS_FIELDS if f != "sections"]  # sections: their own strategy
 _sections = st.dictionaries(st.sampled_from([*KNOWN, "cluster", "odd"]), _json, max_size=8)
 _status = st.fixed_dictionaries(
     {"written_at": _json},

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
-import threading
 import tomllib
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from installation.show.load import load_show
 from installation.show.rules import LABEL_SAMPLES
 from installation.show.schema import Show
 from installation.show.toml_bounds import TomlProblem, parse, prescan
+from tests.waiting import within
 
 DEADLINE_S = 20.0  # per example; a load takes milliseconds, only a hang comes near this
 
@@ -103,19 +103,7 @@ def _document(draw: st.DrawFn) -> str:
 def load_within_deadline(folder: Path) -> Show | ShowError:
     """load_show in a thread: a Show or a ShowError; any other exception is re-raised,
     and a load still running at the deadline fails the test instead of hanging it."""
-    result: list[object] = []
-
-    def run() -> None:
-        try:
-            result.append(load_show(folder))
-        except BaseException as e:  # handed to the test thread
-            result.append(e)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(DEADLINE_S)
-    assert not thread.is_alive(), f"load_show still running after {DEADLINE_S} s"
-    (outcome,) = result
+    outcome = within(lambda: load_show(folder), DEADLINE_S, "load_show still")
     if isinstance(outcome, ShowError):
         assert outcome.issues and all(str(i) for i in outcome.issues)
         return outcome

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,25 +15,14 @@ from hypothesis import strategies as st
 
 from installation.storage.bounded import Damage
 from installation.storage.state import MAX_COUNT, StateStore, encode_counts, parse_counts
+from tests import waiting
 
 DEADLINE_S = 10.0  # per example; a read takes well under a millisecond, only a hang comes near
 
 
 def within(fn: Callable[[], Any]) -> Any:
-    """fn() in a thread joined with a deadline: a hang fails the example, never the suite."""
-    out: list[Any] = []
-
-    def run() -> None:
-        try:
-            out.append(fn())
-        except BaseException as e:  # handed to the test thread
-            out.append(e)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(DEADLINE_S)
-    assert not thread.is_alive(), f"still running after {DEADLINE_S} s"
-    return out[0]
+    """fn() with the deadline (tests/waiting.py): its result or what it raised."""
+    return waiting.within(fn, DEADLINE_S)
 
 
 def check_parse(raw: bytes) -> None:

@@ -25,6 +25,7 @@ from installation.storage.archive import archive_for
 from installation.web.console import WebConsole
 from installation.web.users import add_user
 from installation.worker.fake import FakeWorker
+from tests import shows
 
 ROLES = ("viewer", "technician", "curator", "artist")
 
@@ -36,31 +37,13 @@ def password(role: str) -> str:
 def make_show(tmp_path: Path, extra: str = "") -> Show:
     folder = tmp_path / "show"
     folder.mkdir(exist_ok=True)
-    (folder / "show.toml").write_text(
-        f"""
-# the curator's comment stays
-[show]
-name = "webtest"
-[dice]
-count = 2
-faces = 6
-[variations]
-prompt = "flat"
-width = 64
-height = 64
-[display]
-fullscreen = false
-window_size = [160, 120]
-transition_ms = 0
-label = false
-[osc]
-listen = ""
-[web]
-listen = "127.0.0.1:0"
-{extra}
-""",
-        "utf-8",
+    toml = shows.show_toml(
+        extra,
+        show={"name": "webtest"},
+        display={"label": False},
+        web={"listen": "127.0.0.1:0"},
     )
+    (folder / "show.toml").write_text("# the curator's comment stays\n" + toml, "utf-8")
     show = load_show(folder)
     for role in ROLES:
         add_user(show.storage_dir, role, role, password(role))

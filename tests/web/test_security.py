@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 from pathlib import Path
 
+from installation.ops.soak.inject import send_raw_http
 from tests.web.helpers import Client, Running, api, basic, password
 
 
@@ -117,20 +117,6 @@ MALFORMED = [
 ]
 
 
-def send_raw(port: int, data: bytes) -> int:
-    """One request on its own connection; the status code of the answer (0: closed)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(data)
-        answer = b""
-        while b"\r\n" not in answer:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    parts = answer.split(b" ", 2)
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-
-
 def test_a_burst_of_malformed_requests_gets_4xx_and_the_wall_goes_on(running: Running) -> None:
     port = running.port
     steps_before = running.steps[0]
@@ -138,7 +124,7 @@ def test_a_burst_of_malformed_requests_gets_4xx_and_the_wall_goes_on(running: Ru
     answers: dict[int, int] = {}
     for i in range(1000):
         assert time.monotonic() < deadline, "the burst took too long"
-        status = send_raw(port, MALFORMED[i % len(MALFORMED)])
+        status = send_raw_http(port, MALFORMED[i % len(MALFORMED)])
         answers[status] = answers.get(status, 0) + 1
     assert all(400 <= s < 500 for s in answers), answers
     assert running.steps[0] > steps_before  # the frame loop kept stepping

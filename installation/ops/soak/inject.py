@@ -1,4 +1,5 @@
-"""Low-level fault injection: bad datagrams, a full disk, a tmpfs, a UDP sender.
+"""Low-level fault injection: bad datagrams, a full disk, a tmpfs, a UDP sender, a raw
+HTTP request (the console's security test and its bench).
 
 The dice faults (unplug, silence, noise) are the emulator's own; these are the rest.
 """
@@ -65,6 +66,21 @@ def send_udp(port: int, datagrams: list[bytes], host: str = "127.0.0.1") -> None
                 s.sendto(d, (host, port))
             if i % 50 == 0:
                 time.sleep(0.01)
+
+
+def send_raw_http(port: int, data: bytes, host: str = "127.0.0.1") -> int:
+    """One request as raw bytes on its own connection; the answer's status code (0: the
+    server closed it without one)."""
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(data)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    parts = answer.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
 def fill_disk(path: Path) -> int:
