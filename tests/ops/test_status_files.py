@@ -3,13 +3,15 @@ the real CLI in a child process with a deadline, so a hang fails instead of stal
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,26 @@ def good_status(path: Path, age_s: float = 0.0) -> Path:
     board.set_state("presenting")
     board.write(path)
     return path
+
+
+@contextlib.contextmanager
+def kept_fresh(path: Path) -> Iterator[Path]:
+    """A status file rewritten every half second, as a running kiosk does: a command that a
+    loaded machine takes over 10 s to start still finds it fresh."""
+    stop = threading.Event()
+
+    def keep() -> None:
+        while not stop.wait(0.5):
+            good_status(path)
+
+    good_status(path)
+    thread = threading.Thread(target=keep, daemon=True)
+    thread.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        thread.join(10)
 
 
 def _sparse(path: Path) -> None:
@@ -134,13 +156,13 @@ def test_a_show_toml_that_is_a_fifo_or_deep_falls_back_to_var(tmp_path: Path) ->
     """`status SHOW` reads [storage] dir from show.toml, bounded like the loader."""
     show = tmp_path / "show"
     (show / "var").mkdir(parents=True)
-    good_status(show / "var" / "status.json")
     os.mkfifo(show / "show.toml")
-    proc = installation("status", str(show))
-    assert proc.returncode == 0, proc.stderr
-    (show / "show.toml").unlink()
-    (show / "show.toml").write_text("x = " + "[" * 10_000)
-    proc = installation("status", str(show))
+    with kept_fresh(show / "var" / "status.json"):
+        proc = installation("status", str(show))
+        assert proc.returncode == 0, proc.stderr
+        (show / "show.toml").unlink()
+        (show / "show.toml").write_text("x = " + "[" * 10_000)
+        proc = installation("status", str(show))
     assert proc.returncode == 0, proc.stderr
 
 
@@ -223,8 +245,8 @@ def test_status_without_show_finds_the_show_the_service_runs(tmp_path: Path) -> 
     (show / "var").mkdir(parents=True)
     (show / "show.toml").write_text('[show]\nname = "x"\n')
     write_unit(root, show)
-    good_status(show / "var" / "status.json")
-    proc = installation("status", "--root", str(root))
+    with kept_fresh(show / "var" / "status.json"):
+        proc = installation("status", "--root", str(root))
     assert proc.returncode == 0, proc.stderr
     assert "the kiosk is running" in proc.stdout
     unit = root / "etc/systemd/system/installation.service"
@@ -261,8 +283,9 @@ def test_without_show_or_unit_one_line_says_how_to_name_it(tmp_path: Path) -> No
 def test_the_variable_names_the_show(tmp_path: Path) -> None:
     show = tmp_path / "show"
     (show / "var").mkdir(parents=True)
-    good_status(show / "var" / "status.json")
-    proc = installation("status", "--root", str(tmp_path), env={"INSTALLATION_SHOW": str(show)})
+    with kept_fresh(show / "var" / "status.json"):
+        env = {"INSTALLATION_SHOW": str(show)}
+        proc = installation("status", "--root", str(tmp_path), env=env)
     assert proc.returncode == 0 and "$INSTALLATION_SHOW" in proc.stderr, proc.stderr
 
 
