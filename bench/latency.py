@@ -100,7 +100,7 @@ def throw_run(
         try:
             link = dice_link(app)
             up = lambda: link.status()["connected"] and app.worker.ready and ready()  # noqa: E731
-            ok = wait_until(app.step, up, 60)
+            ok = wait_until(app.step, up, 180)  # the tiny model loads in 40-50 s under load
             if not ok:
                 raise RuntimeError(f"not ready: dice {link.status()}, worker {app.worker!r}")
             thread = threading.Thread(target=visitor.run, daemon=True)
