@@ -103,4 +103,9 @@ class StorageError(InstallationError):
 
 
 class StorageBusy(StorageError):
-    """Another kiosk holds the storage folder's lock: one kiosk per storage."""
+    """Another kiosk holds the storage folder's lock: one kiosk per storage. `tool` names
+    the command holding it when that is a tool (prerender, preview, sheet), not a kiosk."""
+
+    def __init__(self, message: str, tool: str | None = None) -> None:
+        super().__init__(message)
+        self.tool = tool

@@ -5,8 +5,9 @@ Exit codes (systemd's units know them): 0 a clean stop, 1 a burst of failing fra
 `--screenshot-dir` follows the rules of every user-named output, storage/outputs.py:
 a folder, never a link, made only if its parent exists unless `--parents`), 3 no display,
 4 another part could not start (a port in use, storage read-only, not writable or not
-creatable ...), 5 already running: another kiosk holds this storage folder's lock
-(storage/lock.py; taken before any window or worker). Every predictable failure is one
+creatable, or a tool such as `installation sheet` holds the storage lock for a while),
+5 already running: another kiosk holds this storage folder's lock (storage/lock.py; taken
+before any window or worker). Every predictable failure is one
 line naming what failed and the fix, never a Python traceback: on stderr as
 `installation run: ...`, or, when stderr is the journal (systemd's JOURNAL_STREAM names
 it), as one log line at error priority. A model that does not load is no exit at all: the
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     try:  # one kiosk per storage, before any window, port or worker
         lock = StorageLock.acquire(show.storage_dir, show.show.name)
     except StorageBusy as e:
+        if e.tool is not None:  # a tool ends by itself: systemd starts us again (code 4)
+            _one_line(f"{e}; the kiosk starts once `installation {e.tool}` has finished")
+            return EXIT_START
         _one_line(str(e))
         return EXIT_RUNNING
     except StorageError as e:

@@ -66,8 +66,10 @@ class StorageLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 pid, holder = _holder(fd)
+                who = holder or "another show"
                 raise StorageBusy(
-                    f"already running (pid {pid or '?'}): {holder or 'another show'} uses {storage}"
+                    f"already running (pid {pid or '?'}): {who} uses {storage}",
+                    tool=_tool(holder),
                 ) from None
             except OSError as e:  # a filesystem without locks: the wall stays lit anyway
                 log.warning(
@@ -107,6 +109,13 @@ def _holder(fd: int) -> tuple[int, str]:
         if time.monotonic() >= deadline:
             return 0, ""
         time.sleep(0.02)  # the owner is between its flock and its write
+
+
+def _tool(holder: str) -> str | None:
+    """'sheet' for a holder written as 'demo (installation sheet)': a tool, not a kiosk."""
+    if holder.endswith(")") and " (installation " in holder:
+        return holder.rsplit(" (installation ", 1)[1][:-1] or None
+    return None
 
 
 def _write_holder(fd: int, show: str) -> None:

@@ -27,7 +27,7 @@ HOLD = """
 import sys
 from pathlib import Path
 from installation.storage.lock import StorageLock
-with StorageLock.acquire(Path(sys.argv[1]), "wall"):
+with StorageLock.acquire(Path(sys.argv[1]), sys.argv[2]):
     print("held", flush=True)
     sys.stdin.read()  # until the test closes our stdin
 """
@@ -49,10 +49,10 @@ def show(tmp_path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def holding(storage: Path) -> Iterator[subprocess.Popen[str]]:
+def holding(storage: Path, holder: str = "wall") -> Iterator[subprocess.Popen[str]]:
     """Another process holding `storage`'s lock (as a kiosk does), once it says it does."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(storage)],
+        [sys.executable, "-c", HOLD, str(storage), holder],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -134,3 +134,17 @@ def test_sheet_with_the_lock_free_fills_the_cache(show: Path, tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert "not filling" not in done.stderr
     assert len(cache_files(show)) == 9
+
+
+def test_a_kiosk_started_during_a_sheet_exits_4_so_systemd_starts_it_again(show: Path) -> None:
+    """A tool ends by itself: `run` says it waits for it and exits 4 (restarted by the
+    units), not 5 (RestartPreventExitStatus: the wall would stay dark until someone came)."""
+    with holding(show / "var", "writers (installation sheet)") as sheet:
+        done = cli("run", show, "--headless", "--exit-after", "1")
+    assert done.returncode == 4, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"installation run: already running (pid {sheet.pid}): writers (installation sheet) "
+        f"uses {show / 'var'}; the kiosk starts once `installation sheet` has finished"
+    )
+    assert cli("run", show, "--headless", "--exit-after", "1").returncode == 0  # it has
