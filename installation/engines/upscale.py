@@ -187,6 +187,9 @@ def read_pipeline_class(folder: Path) -> str:
         return ""
 
 
+NOT_UPSCALED = "diffusers, not upscaled"  # the engine's name once the pass failed mid-run
+
+
 class UpscalingEngine:
     """The diffusers engine with the upscale pass after it (the Engine protocol)."""
 
@@ -225,6 +228,10 @@ class UpscalingEngine:
             except Exception as e:  # OOM or a broken model: the wall still gets its picture
                 _free_cuda()
                 self._give_up(f"failed on variation {variation.key}: {type(e).__name__}: {e}")
+                # The worker's hello already described this engine as upscaling, and the
+                # cache keys its pictures by that: a result under another engine name is
+                # shown but never stored, so no Lanczos picture passes for an upscaled one.
+                self.name = NOT_UPSCALED
         return enlarge(image, size)
 
     def describe(self) -> dict[str, str]:

@@ -222,6 +222,24 @@ def test_fallback_stand_ins_are_never_cached(tmp_path: Path) -> None:
     assert not worker.cache.contains(v)
 
 
+def test_results_of_an_engine_that_renamed_itself_are_shown_not_stored(tmp_path: Path) -> None:
+    """An upscaler that failed mid-run renames its engine (engines/upscale.py NOT_UPSCALED):
+    the cache keyed its pictures by the engine the hello described, so it keeps none."""
+    solid = SolidEngine()
+    worker = CachedWorker(FakeWorker(solid), new_cache(tmp_path, {"engine": "fake"}))
+    worker.start()
+    first, second = var((1, 1)), var((1, 2))
+    worker.request(first)
+    poll_until(worker, 1)
+    assert worker.cache.contains(first)
+    solid.name = "fake, not upscaled"
+    worker.request(second)
+    (out,) = poll_until(worker, 1)
+    assert isinstance(out, Result) and out.engine == "fake, not upscaled" and not out.fallback
+    assert not worker.cache.contains(second)
+    worker.stop()
+
+
 def test_with_cache_builds_from_the_show(tmp_path: Path) -> None:
     (tmp_path / "show.toml").write_text(SHOW_TOML)
     show = load_show(tmp_path)

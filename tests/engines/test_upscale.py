@@ -14,6 +14,7 @@ import pytest
 
 from installation.cache.keys import cache_key, engine_stamp
 from installation.core.variations import RenderParams, Variation
+from installation.engines import upscale
 from installation.engines.build import build_engine
 from installation.engines.engine import EngineSpec, UpscaleSpec
 from installation.engines.fallback import FallbackEngine
@@ -114,6 +115,21 @@ def test_a_corrupt_upscaler_falls_back_and_changes_the_cache_key(
     assert eng.render(variation()).shape == (64, 64, 3)
     v = variation()
     assert cache_key(v, _stamp(eng), "p") != cache_key(v, _stamp(x4_engine), "p")
+
+
+def test_an_upscaler_failing_mid_run_renames_the_engine_so_the_cache_skips_its_pictures(
+    tiny_model: Path, tiny_upscaler: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eng = engine(tiny_model, replace(X4, model=tiny_upscaler))
+    assert eng.name == "diffusers" and not eng.describe()["upscale"].startswith("FAIL")
+
+    def out_of_memory(*_: object) -> None:
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(upscale.X4Upscaler, "upscale", out_of_memory)
+    assert eng.render(variation()).shape == (64, 64, 3)  # Lanczos: the wall gets a picture
+    assert eng.name == upscale.NOT_UPSCALED  # CachedWorker stores only its engine's results
+    assert eng.describe()["upscale"].startswith("FAIL: failed on variation 3-5")
 
 
 def test_a_base_model_folder_is_not_an_upscaler(tiny_model: Path) -> None:
