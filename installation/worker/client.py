@@ -259,6 +259,7 @@ class WorkerClient:
             pid = self._proc.pid if self._proc else None
             log.info("generation worker ready: engine %s (pid %s)", self._engine, pid)
             self.retry.hello(self._engine, note, self.clock())
+            self.retry.upscale(self.describe.get("upscale", ""))
             return
         if msg[0] == "started":
             started = self._flight.get(msg[1])
@@ -275,6 +276,7 @@ class WorkerClient:
             image = np.frombuffer(payload or b"", np.uint8).reshape(shape)
             self.renders += 1
             self._streak = 0
+            self.retry.upscale("" if engine == self._engine else f"FAIL: {engine} (see the log)")
             out.append(Result(job.variation, image, engine, ms, describe=dict(self.describe)))
             return
         _, _, kind, reason = msg

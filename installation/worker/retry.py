@@ -41,6 +41,7 @@ class EngineRetry:
         self.problem = ""  # why the wanted engine is not running; "" while it is
         self.tries = 0  # children started to try the wanted engine again
         self._reported = ""
+        self._upscale_reported = ""
         self._retry_at = math.inf
         self._asked = False
 
@@ -70,6 +71,16 @@ class EngineRetry:
             f"FAIL: engine {wanted} did not load: {note}. The fallback engine renders "
             f"meanwhile; tried again every {self.period_s:g} s and on reload",
         )
+
+    def upscale(self, state: str) -> None:
+        """The [upscale] pass as the child describes it (or as a result's engine name shows
+        it): a FAIL is reported once per distinct reason, like a model that did not load.
+        The pictures still come, enlarged with Lanczos; the child tries the upscaler again
+        when it restarts (a reload that changes the engine or [upscale], or a crash)."""
+        if not state.startswith("FAIL") or state == self._upscale_reported:
+            return
+        self._upscale_reported = state
+        self.report("upscale", f"{state}; pictures are enlarged with Lanczos instead")
 
     def ask(self) -> bool:
         """Try the wanted engine again at the next idle moment (a show reload asks)."""

@@ -107,6 +107,23 @@ def behaving(spec: EngineSpec) -> BehavingEngine:
     return BehavingEngine()
 
 
+class LosingUpscaler(BehavingEngine):
+    """Describes an upscale pass that did not load; the prompt 'lose' renames the engine as
+    engines/upscale.py does when the pass fails mid-run."""
+
+    def describe(self) -> dict[str, str]:
+        return {**super().describe(), "upscale": "FAIL: upscale.model /mnt/x4 not found"}
+
+    def render(self, variation: Variation) -> np.ndarray:
+        if variation.prompt == "lose":
+            self.name = "test, not upscaled"
+        return super().render(variation)
+
+
+def losing_upscaler(spec: EngineSpec) -> BehavingEngine:
+    return LosingUpscaler()
+
+
 def broken(spec: EngineSpec) -> BehavingEngine:
     raise FileNotFoundError("model folder /nowhere/model is missing")
 

@@ -221,6 +221,25 @@ def test_a_worker_whose_engine_loads_has_nothing_to_retry(
     assert reports == []
 
 
+def test_an_upscaler_that_did_not_load_or_failed_mid_run_is_reported_once_each(
+    worker_for: Callable[..., WorkerClient], reports: list[tuple[str, str]]
+) -> None:
+    w = worker_for(EngineSpec(factory=f"{engines.__name__}:losing_upscaler"))
+    collect(w, lambda _: w.ready)
+    assert reports == [
+        (
+            "upscale",
+            "FAIL: upscale.model /mnt/x4 not found; pictures are enlarged with Lanczos instead",
+        )
+    ]
+    lose = Variation((1, 1), "1-1", 1, 7, "lose", "", variation(1).params)
+    for v in (variation(1), lose, variation(2)):
+        w.request(v)
+        collect(w, lambda out, v=v: any(o.variation == v for o in out))
+    assert [kind for kind, _ in reports] == ["upscale", "upscale"]  # the second: once
+    assert reports[1][1].startswith("FAIL: test, not upscaled (see the log)")
+
+
 def test_a_bad_retry_period_is_named() -> None:
     with pytest.raises(ValueError, match="retry_s must be above 0 seconds, got 0"):
         WorkerClient(EngineSpec(), retry_s=0)
