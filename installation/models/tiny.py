@@ -51,12 +51,13 @@ def write_tiny_tokenizer(dest: Path) -> Path:
     return dest
 
 
-def _unet(inpaint: bool) -> Any:
+def _unet(in_channels: int, **extra: Any) -> Any:
+    """The tiny UNet: 4 latent channels in (9 for inpainting, 7 for the x4 upscaler)."""
     from diffusers import UNet2DConditionModel
 
     return UNet2DConditionModel(
         sample_size=32,
-        in_channels=9 if inpaint else 4,
+        in_channels=in_channels,
         out_channels=4,
         block_out_channels=(32, 64),
         layers_per_block=2,
@@ -65,6 +66,7 @@ def _unet(inpaint: bool) -> Any:
         cross_attention_dim=32,
         attention_head_dim=8,
         norm_num_groups=32,
+        **extra,
     )
 
 
@@ -123,7 +125,7 @@ def _components(workdir: Path, inpaint: bool) -> dict[str, Any]:
         str(write_tiny_tokenizer(workdir)), model_max_length=77
     )
     return {
-        "unet": _unet(inpaint),
+        "unet": _unet(9 if inpaint else 4),
         "vae": _vae(),
         "text_encoder": _text_model(tokenizer),
         "tokenizer": tokenizer,
@@ -253,24 +255,11 @@ def make_tiny_upscaler(dest: Path, *, seed: int = 0) -> Path:
         DDIMScheduler,
         DDPMScheduler,
         StableDiffusionUpscalePipeline,
-        UNet2DConditionModel,
     )
     from transformers import CLIPTokenizer
 
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        sample_size=32,
-        in_channels=7,
-        out_channels=4,
-        block_out_channels=(32, 64),
-        layers_per_block=2,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        attention_head_dim=8,
-        norm_num_groups=32,
-        num_class_embeds=MAX_NOISE_LEVEL + 1,
-    )
+    unet = _unet(7, num_class_embeds=MAX_NOISE_LEVEL + 1)
     vae = AutoencoderKL(
         block_out_channels=(32, 32, 64),
         in_channels=3,
