@@ -56,9 +56,11 @@ class SlideDesk:
         self.wanted[job.slot] = job
         self._painter.submit(job)
 
-    def placed_now(self, slot: str) -> None:
-        """A slide for `slot` goes up without painting: what was being painted is older."""
-        self.wanted.pop(slot, None)
+    def ready(self, job: SlideJob, slide: pygame.Surface) -> None:
+        """`job`'s slide is painted already (ahead of time): it comes back from the next
+        finished() like any other, so a Wall still holds it until every window has its."""
+        self.wanted[job.slot] = job
+        self._done.append((job, slide))
 
     def find(
         self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle

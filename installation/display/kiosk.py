@@ -180,13 +180,14 @@ class Kiosk:
         label: LabelInfo | None,
         painted: pygame.Surface | None = None,
     ) -> None:
-        """Ask the painter for a slide (the newest per slot is shown), or place `painted`."""
+        """Ask the painter for a slide (the newest per slot is shown), or hand the desk
+        `painted` (painted ahead): the next collect() places it, as it would a fresh one."""
         credit = slot == "artwork" or label is not None
         job = SlideJob(slot, kind, image, label, credit, self._style(), self._state_seq)
         if painted is not None:
-            self.desk.placed_now(slot)
-            return self._place(job, painted)
-        self.desk.submit(job)
+            self.desk.ready(job, painted)
+        else:
+            self.desk.submit(job)
 
     def _show(self, slide: pygame.Surface, fade_s: float) -> None:
         """Crossfade from whatever is on screen (even a running fade) to `slide`."""

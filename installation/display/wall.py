@@ -261,12 +261,24 @@ class Wall:
         for w in self.windows:
             if w.content == "painting" and source is not None:
                 w.present(source, credit)
+                # the same painting comes again: keep its slide (the caller's array: known)
+                w.prepare(painting if painting is not None else source, credit)
             elif w.content == "previous":
                 before = self._previous or ((source, credit) if source is not None else None)
                 w.present(*(before or (rgb, label)))
+                w.prepare(rgb, label)  # what it shows after the next throw
             else:
                 w.present(rgb, label)
         self.presents += 1
+
+    def prepare(self, image: np.ndarray, label: LabelInfo | None) -> None:
+        """Paint ahead, in every variation screen, the slide of a picture that may come next
+        (a cached outcome; app/prepaint.py). The painting and previous screens prepare
+        theirs as each picture goes up. A screen whose slide is ready still waits, as
+        always, until every screen has its own: they change on the same frame."""
+        for w in self.windows:
+            if w.content == "variation":
+                w.prepare(image, label)
 
     def settled(self) -> bool:
         return all(w.settled() for w in self.windows)

@@ -121,6 +121,66 @@ def test_no_screen_takes_up_a_present_before_every_screen_has_painted_it(
     assert fast.picture.start == slow.picture.start  # both fades began at one instant
 
 
+def test_slides_painted_ahead_go_up_on_every_screen_on_the_next_frame(
+    walls: list[Wall], clock: FakeClock
+) -> None:
+    wall = make_wall(
+        walls,
+        clock,
+        [
+            {"display": 0, "content": "painting"},
+            {"display": 0, "content": "variation"},
+            {"display": 0, "content": "previous"},
+        ],
+    )
+    wall.set_artwork(solid(WHITE))
+    painting, green = solid(YELLOW), solid(GREEN)
+    wall.set_state("presenting")
+    wall.present(solid(RED), None, painting)
+    assert show(wall) == [YELLOW, RED, YELLOW]
+    wall.prepare(green, None)  # a cached outcome, as app/prepaint.py asks
+    assert wall.wait_ready()  # the painters had time for the slides asked ahead
+    wall.present(green, None, painting)
+    # the painting came again, the previous screen kept RED's slide, the variation GREEN's
+    assert wall.stats()["prepared_used"] == 3
+    wall.frame()  # no wait for any painter
+    assert centres(wall) == [YELLOW, GREEN, RED]
+
+
+def test_a_screen_with_its_slide_ready_still_waits_for_the_others(
+    walls: list[Wall], clock: FakeClock
+) -> None:
+    wall = make_wall(
+        walls,
+        clock,
+        [{"display": 0, "content": "painting"}, {"display": 0, "content": "variation"}],
+    )
+    wall.set_artwork(solid(WHITE))
+    assert show(wall) == [WHITE, WHITE]
+    red = solid(RED)
+    wall.prepare(red, None)
+    assert wall.wait_ready()
+    slow, release = wall.windows[0], threading.Event()
+
+    def held(job: SlideJob) -> pygame.Surface:
+        if job.kind == "present":
+            assert release.wait(10)
+        return render_slide(job)
+
+    slow.desk.close()
+    slow.desk.start(lambda: None, render=held)  # a new painting: painted slowly
+    wall.set_state("presenting")
+    wall.present(red, None, solid(BLUE))
+    assert wall.stats()["prepared_used"] == 1  # the variation's slide was ready at once
+    for _ in range(3):
+        wall.frame()
+        assert centres(wall) == [WHITE, WHITE]  # held back until the painting is painted
+    release.set()
+    assert wall.wait_ready()
+    wall.frame()
+    assert centres(wall) == [BLUE, RED]
+
+
 def test_screens_keep_their_own_settings(walls: list[Wall], clock: FakeClock) -> None:
     wall = make_wall(
         walls,
