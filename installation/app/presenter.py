@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from installation.app import pictures
 from installation.app.contracts import ArchiveOut, Journaled, Screen, Status
 from installation.core.variations import Variation
 from installation.display.label import LabelInfo, fill_label
@@ -29,7 +30,6 @@ log = logging.getLogger("installation.app")
 
 DURABLE_WAIT_S = 2.0  # a hung disk holds a picture back at most this long (count, journal)
 KEEP_PRESENTED = 100
-KEEP_PAINTINGS = 8  # source paintings kept in memory for screens that show them
 
 
 def cue_lead_s(show: Show) -> float:
@@ -75,31 +75,29 @@ class Presenter:
         self.shown_at = 0.0  # wall time the newest present goes up (the `shown` cue's time)
         self.presented: list[Variation] = []
         self._paintings: dict[int, np.ndarray] = {}  # painting index -> image, for screens
+        self._pictures = pictures.PictureLoader()  # a reloaded show's pictures, off-thread
 
     def __repr__(self) -> str:
         return f"<Presenter durable={len(self._durable)} held={len(self._held)}>"
 
     def dress(self, state: str) -> None:
-        """The opened screen gets the painting (attract), the standby poster and its state."""
-        self.redress()
+        """The opened screen gets the painting (attract), the standby poster and its state
+        (read now: start-up, before the first frame)."""
+        self._put_up(pictures.read(self.show))
         self.screen.set_state(state)
 
     def redress(self) -> None:
         """The painting (attract) and the standby poster of the show now running: after a
-        live swap of the painting, attract and standby show the new one."""
-        from installation.app.parts import artwork_for
+        live swap of the painting, attract and standby show the new one once it is read
+        (pictures.py, off the frame thread; due() puts it up)."""
+        self._pictures.request(self.show)
 
-        artwork = artwork_for(self.show, self._fault)
-        self._paintings = {0: artwork} if self.show.artwork.paintings else {}
-        self.screen.set_artwork(artwork)
-        poster = self.show.display.standby_image
-        if poster is not None:  # checked by the loader; a file removed since means black
-            from installation.engines.images import load_rgb
-
-            try:
-                self.screen.set_poster(load_rgb(self.show.resolve(poster)))
-            except Exception as e:
-                self._fault("standby-image", f"cannot read {poster}: {e}; standby is black")
+    def _put_up(self, read: pictures.Pictures) -> None:
+        for kind, message in read.faults:
+            self._fault(kind, message)
+        self._paintings = dict(read.paintings)
+        self.screen.set_artwork(read.artwork)
+        self.screen.set_poster(read.poster)
 
     # -- inputs -----------------------------------------------------------------------
     def throw_started(self, now: float) -> None:
@@ -136,6 +134,8 @@ class Presenter:
         up, `lead_s` later: so receivers never fire before the picture, however long the
         writes took. Then show those whose moment has come
         (monotonic clock: a wall-clock step must not hold a picture back)."""
+        if (read := self._pictures.take()) is not None:
+            self._put_up(read)
         counts = self.counts
         if counts is not None:
             for error in counts.take_errors():
@@ -206,7 +206,8 @@ class Presenter:
 
     def painting_for(self, variation: Variation) -> np.ndarray | None:
         """The source painting of `variation`, when a screen shows paintings ([[screens]]
-        with content painting or previous); loaded once per show and painting."""
+        with content painting or previous): read with the show's pictures (pictures.py);
+        one beyond KEEP_PAINTINGS is read here when first needed."""
         paintings = self.show.artwork.paintings
         if not paintings or all(s.content == "variation" for s in self.show.screens):
             return None
@@ -219,7 +220,7 @@ class Presenter:
             except Exception as e:  # removed since the show loaded: the screen keeps its picture
                 self._fault("artwork", f"cannot read {paintings[index]}: {e}")
                 return None
-            if len(self._paintings) >= KEEP_PAINTINGS:
+            if len(self._paintings) >= pictures.KEEP_PAINTINGS:
                 self._paintings.pop(next(iter(self._paintings)))
             self._paintings[index] = image
         return self._paintings[index]
