@@ -61,7 +61,6 @@ RESTART = (
     "archive",
     "projectors",
     "variations.seed_mode",
-    "display.standby_image",
     "display.fullscreen",
     "display.display",
     "display.window_size",

@@ -1,8 +1,8 @@
 """The show's pictures after a live reload: read off the frame thread, then put up.
 
 A real show folder, the real watcher and reloader, the fake kiosk: a painting replaced on
-disk reaches attract (standby_image applies on restart: show/changes.py), and the frame
-loop never waits for a picture being read.
+disk reaches attract, a new standby_image reaches standby (a removed one turns it black),
+and the frame loop never waits for a picture being read.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def colour(image: np.ndarray | None) -> tuple[int, ...] | None:
     return None if image is None else tuple(int(v) for v in image[0, 0])
 
 
-def test_a_replaced_painting_reaches_the_wall(tmp_path: Path) -> None:
+def test_a_replaced_painting_and_a_new_poster_reach_the_wall(tmp_path: Path) -> None:
     folder = tmp_path / "show"
     folder.mkdir()
     png(folder / "painting.png", RED)
@@ -76,6 +76,14 @@ def test_a_replaced_painting_reaches_the_wall(tmp_path: Path) -> None:
         png(folder / "painting.png", BLUE)
         wait_until(lambda: colour(kiosk.artwork) == BLUE, 15, "the new painting", step=app.step)
         assert colour(kiosk.poster) == GREEN  # re-read with the painting, unchanged
+        png(folder / "open-soon.png", RED)
+        text = (folder / "show.toml").read_text()
+        (folder / "show.toml").write_text(text.replace('"closed.png"', '"open-soon.png"'))
+        wait_until(lambda: colour(kiosk.poster) == RED, 15, "the new poster", step=app.step)
+        text = (folder / "show.toml").read_text().replace('standby_image = "open-soon.png"', "")
+        (folder / "show.toml").write_text(text)
+        wait_until(lambda: kiosk.poster is None, 15, "standby to turn black", step=app.step)
+        assert colour(kiosk.artwork) == BLUE
     finally:
         app.stop()
 
