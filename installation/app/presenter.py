@@ -20,6 +20,7 @@ from installation.app.contracts import ArchiveOut, Journaled, Screen, Status
 from installation.core.variations import Variation
 from installation.display.label import LabelInfo, fill_label
 from installation.show.schema import Show
+from installation.worker.trace import stamp
 
 if TYPE_CHECKING:
     from installation.storage.state import CountWriter
@@ -118,6 +119,8 @@ class Presenter:
     def present(self, result: Result, now: float) -> None:
         """Put a picture on its way: first its count (fresh mode) and the picture itself
         (the archive's journal) on disk, then the cue lead, then the wall."""
+        if result.trace is not None:
+            result.trace.presented = stamp()
         ticket = None
         if self.archive is not None:
             describe = dict(result.describe)
@@ -178,6 +181,8 @@ class Presenter:
     def _show(self, result: Result, now: float) -> None:
         """The picture goes on the wall; the archive gets it with how it was made."""
         variation, image, engine = result.variation, result.image, result.engine
+        if result.trace is not None:
+            result.trace.shown = stamp()
         self.screen.present(image, self.label_for(variation, engine), self.painting_for(variation))
         self._presented_at = now
         self.presented.append(variation)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -222,6 +223,9 @@ class PreparedSlides:
         return None
 
 
+Painted = tuple[SlideJob, pygame.Surface | None, tuple[float, float]]  # slide, (began, ended)
+
+
 class SlidePainter:
     """One worker thread painting SlideJobs; per slot only the newest job counts.
 
@@ -239,7 +243,7 @@ class SlidePainter:
         self._on_done = on_done  # e.g. wake the frame loop: the slide can go up at once
         self._cond = threading.Condition()
         self._queue: dict[str, SlideJob] = {}
-        self._done: list[tuple[SlideJob, pygame.Surface | None]] = []
+        self._done: list[Painted] = []
         self._working = False
         self._closed = False
         self.failures = 0
@@ -252,8 +256,9 @@ class SlidePainter:
             self._queue[job.slot] = job
             self._cond.notify_all()
 
-    def take(self) -> list[tuple[SlideJob, pygame.Surface | None]]:
-        """Finished slides (None where painting failed), oldest first."""
+    def take(self) -> list[Painted]:
+        """Finished slides (None where painting failed) with when painting began and ended
+        (monotonic), oldest first."""
         with self._cond:
             done, self._done = self._done, []
         return done
@@ -291,13 +296,15 @@ class SlidePainter:
     def _run(self) -> None:
         while (job := self._next()) is not None:
             slide: pygame.Surface | None = None
+            began = time.monotonic()
             try:
                 slide = self._render(job)
             except Exception:  # never kill the painter: the wall keeps its picture
                 self.failures += 1
                 log.exception("painting a %s slide failed; the wall keeps its picture", job.kind)
+            times = (began, time.monotonic())
             with self._cond:
-                self._done.append((job, slide))
+                self._done.append((job, slide, times))
                 self._working = False
                 self._cond.notify_all()
                 if self._on_done is not None:  # before take() can see it: no news is lost

@@ -23,18 +23,31 @@ import os
 import queue
 import socket
 import threading
+from dataclasses import dataclass
 from multiprocessing import BufferTooShort
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 
+from installation.worker.trace import stamp
+
 log = logging.getLogger("installation.worker.client")
 
 MAX_INBOX = 64  # messages read ahead of the frame; the reader waits (the child with it)
 MAX_PIXELS = 1 << 28  # 256 MiB: a larger result header is a broken child, not an image
 
-Message = tuple[tuple[Any, ...], bytearray | None]
+
+@dataclass(frozen=True)
+class Pixels:
+    """A result's pixels as the reader thread received them, and when (worker/trace.py)."""
+
+    data: bytearray
+    header_read: float  # the header was in (monotonic)
+    pixels_read: float  # and the pixels after it
+
+
+Message = tuple[tuple[Any, ...], Pixels | None]
 
 
 class ChildPipe:
@@ -105,7 +118,8 @@ class ChildPipe:
                 msg = conn.recv()
                 payload = None
                 if isinstance(msg, tuple) and msg and msg[0] == "result":
-                    payload = _recv_pixels(conn, msg[3])
+                    header_read = stamp()
+                    payload = Pixels(_recv_pixels(conn, msg[3]), header_read, stamp())
                 if not isinstance(msg, tuple) or not msg:
                     raise ValueError(f"not a worker message: {msg!r:.80}")
                 while not self._closed.is_set():
@@ -129,6 +143,8 @@ class ChildPipe:
         conn = self._out_conn
         try:
             while (message := self._outbox.get()) is not None:
+                if message[0] == "render":  # the child sends the stamp back (worker/trace.py)
+                    message = (*message, stamp())
                 conn.send(message)
         except (OSError, ValueError) as e:
             if not self._closed.is_set():
