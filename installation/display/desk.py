@@ -56,6 +56,7 @@ class SlideDesk:
         self.dropped = 0  # painted, but superseded by a newer job before shown
         self._asked: dict[str, float] = {}  # per slot, when its wanted job was asked for
         self._times: dict[SlideJob, tuple[float, float]] = {}  # painted: (began, ended)
+        self._adopted: dict[SlideJob, SlideJob] = {}  # prepare job -> the present it serves
         self.last_present: SlideTimes | None = None  # the newest present handed out
 
     @property
@@ -77,14 +78,24 @@ class SlideDesk:
             self._painter.close()
         self._painter, self.wanted, self._done = None, {}, []
         self._times.clear()
+        self._adopted.clear()
         self.prepared.clear()
 
     def submit(self, job: SlideJob) -> None:
-        """Have `job` painted; it replaces whatever its slot was waiting for."""
+        """Have `job` painted; it replaces whatever its slot was waiting for. A present whose
+        slide is being painted ahead (prepare) waits for that one instead of a second."""
         assert self._painter is not None, "the kiosk is not open"
         self.wanted[job.slot] = job
         self._asked[job.slot] = time.monotonic()
-        self._painter.submit(job)
+        ahead = None
+        if job.kind == "present":
+            ahead = self.prepared.pending(job.image, job.label, job.style)
+        if ahead is None:
+            self._painter.submit(job)
+            return
+        self._adopted[ahead] = job
+        self._painter.hurry(ahead.slot)  # before other slides painted ahead
+        self._painter.drop(job.slot)  # an older present still queued for the slot
 
     def placed_now(self, slot: str) -> None:
         """A slide for `slot` goes up without painting: what was being painted is older."""
@@ -111,6 +122,10 @@ class SlideDesk:
         if self._painter is None:
             return []
         for job, slide, times in self._painter.take():
+            present = self._adopted.pop(job, None)  # painted ahead for a present now due
+            if present is not None:
+                self._done.append((present, slide))
+                self._times[present] = times
             if not self.prepared.done(job, slide):  # painted ahead: kept for its present()
                 self._done.append((job, slide))
                 self._times[job] = times

@@ -181,6 +181,8 @@ class PreparedSlides:
         known = self._slides.get(slot)
         if known is not None and known[0].image is image and known[0].style == style:
             return None
+        if self._same(image, label, style) is not None:  # other array, same pixels
+            return None
         job = SlideJob(slot, "prepare", image, label, label is not None, style)
         self._slides[slot] = (job, None)
         w, h = style.size
@@ -209,6 +211,25 @@ class PreparedSlides:
         if slide is not None and self._slides.get(job.slot, (None,))[0] is job:
             self._slides[job.slot] = (job, slide)
         return True
+
+    def pending(
+        self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
+    ) -> SlideJob | None:
+        """The job painting this picture (same array or same pixels), label and look ahead
+        of time and not finished yet: a present can wait for it instead of painting again."""
+        same = self._same(image, label, style)
+        return same[0] if same is not None and same[1] is None else None
+
+    def _same(
+        self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
+    ) -> tuple[SlideJob, pygame.Surface | None] | None:
+        """The kept entry for this picture (same array or same pixels), label and look."""
+        for job, slide in self._slides.values():
+            if job.label != label or job.style != style:
+                continue
+            if job.image is image or np.array_equal(job.image, image):
+                return job, slide
+        return None
 
     def find(
         self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
@@ -255,6 +276,18 @@ class SlidePainter:
             self._queue.pop(job.slot, None)  # re-insert: slots are painted in request order
             self._queue[job.slot] = job
             self._cond.notify_all()
+
+    def hurry(self, slot: str) -> None:
+        """Paint the job queued for `slot` before other jobs of its kind (a present waits)."""
+        with self._cond:
+            job = self._queue.pop(slot, None)
+            if job is not None:
+                self._queue = {slot: job, **self._queue}
+
+    def drop(self, slot: str) -> None:
+        """Forget the job queued for `slot`, if not begun (a newer one needs no painting)."""
+        with self._cond:
+            self._queue.pop(slot, None)
 
     def take(self) -> list[Painted]:
         """Finished slides (None where painting failed) with when painting began and ended

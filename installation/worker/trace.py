@@ -46,6 +46,18 @@ class Trace:
             (f"{a} -> {b}", (tb - ta) * 1000.0) for (a, ta), (b, tb) in itertools.pairwise(stamps)
         ]
 
+    def summary(self) -> dict[str, float]:
+        """The status's view, in ms: to the child and its start, the engine call, back to
+        the frame loop, and held for the disk and the cue lead; None-free (NaN dropped)."""
+        spans = {
+            "to_child_ms": (self.handed, self.child_started),
+            "render_ms": (self.call_began, self.call_ended),
+            "from_child_ms": (self.call_ended, self.taken),
+            "held_ms": (self.presented, self.shown),
+        }
+        out = {k: round((b - a) * 1000.0, 2) for k, (a, b) in spans.items()}
+        return {k: v for k, v in out.items() if math.isfinite(v)}
+
     def child(self, stamps: tuple[float, ...] | list[float]) -> None:
         """Take the child's stamps from a result header (CHILD_STAMPS floats; others ignored)."""
         if len(stamps) == CHILD_STAMPS and all(isinstance(s, float) for s in stamps):
