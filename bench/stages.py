@@ -50,6 +50,7 @@ class StageProbe:
         self.requested = math.nan
         self.result: Any = None
         self.rows: list[list[float]] = []
+        self.per_throw: list[list[float] | None] = []  # aligned with the shown throws
         real_handle, real_request = app.handle_event, app.worker.request
         real_present = app.presenter.present
 
@@ -79,6 +80,7 @@ class StageProbe:
         by the flip at `flip`; None when a stage's stamps are missing (not a live render)."""
         trace = getattr(self.result, "trace", None)
         slide = self.app.kiosk.desk.last_present
+        self.per_throw.append(None)
         if trace is None or slide is None:
             return None
         stamps = [
@@ -91,10 +93,12 @@ class StageProbe:
         if any(math.isnan(v) for v in row):
             return None
         self.rows.append(row)
+        self.per_throw[-1] = row
         return row
 
-    def report(self, result: Result) -> None:
-        """A p50 and a p95 row per stage, and how much of the total they cover."""
+    def report(self, result: Result, bare: list[float]) -> None:
+        """A p50 and a p95 row per stage, what they add up to outside the engine call, and
+        the engine call against the bare call timed after the same throw (`bare`)."""
         if not self.rows:
             result.notes.append("stage breakdown: no throw had every stamp")
             return
@@ -105,6 +109,10 @@ class StageProbe:
         ours = [sum(row) - row[STAGES.index("engine.render() in the child")] for row in self.rows]
         result.add("stages but the engine call, summed, p50", pct(ours, 50), "ms")
         result.add("stages but the engine call, summed, p95", pct(ours, 95), "ms")
+        call = STAGES.index("engine.render() in the child")
+        paired = [r[call] - b for r, b in zip(self.per_throw, bare, strict=False) if r]
+        result.add("engine.render() in the child - bare call, paired, p50", pct(paired, 50), "ms")
+        result.add("engine.render() in the child - bare call, paired, p95", pct(paired, 95), "ms")
         result.notes.append(
             f"stage breakdown over {len(self.rows)} throws: inbox -> flip, the stages add "
             "up to the display side per throw; the child's stamps ride in the result "
