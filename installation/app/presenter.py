@@ -4,9 +4,7 @@ A present may be held back: by the largest cue lead (so cue receivers told in
 advance act on the very frame the image appears), for a fresh-mode count this
 node persisted until that count is on disk, and until the archive has the picture
 in its journal on disk (so a kill -9 never loses a shown picture). Then the picture
-goes up with its label, and the status and the log learn of it. A present that waits
-has its slide painted meanwhile (Screen.prepare, where the screen has it), so the wait for
-the disk and the painting overlap and the picture goes up on the frame it is released.
+goes up with its label, and the status and the log learn of it.
 """
 
 from __future__ import annotations
@@ -67,9 +65,9 @@ class Presenter:
         self.screenshot_dir = screenshot_dir
         self._fault = fault
         self._wall = wall
-        # (asked at, result, its archive ticket, label): count and picture on disk yet?
-        self._durable: list[tuple[float, Result, Journaled | None, LabelInfo | None]] = []
-        self._held: list[tuple[float, Result, LabelInfo | None]] = []  # (due, ...): cue lead
+        # (asked at, result, its archive ticket): count and picture on disk yet?
+        self._durable: list[tuple[float, Result, Journaled | None]] = []
+        self._held: list[tuple[float, Result]] = []  # (monotonic due time, result): cue lead
         self.on_release: Callable[[Variation, float], None] | None = None  # the shown cue
         self._unsettled: set[int] = set()  # counts persisted here, not yet on disk
         self._throw_started: float | None = None
@@ -130,15 +128,8 @@ class Presenter:
             ticket = self.archive.save(
                 result.image, result.variation, engine=result.engine, describe=describe
             )
-        label = self.label_for(result.variation, result.engine)
-        self._durable.append((now, result, ticket, label))
+        self._durable.append((now, result, ticket))
         self.due(now)
-        prepare = getattr(self.screen, "prepare", None)
-        waiting = any(d[1] is result for d in self._durable) or any(
-            h[1] is result for h in self._held
-        )
-        if waiting and prepare is not None:
-            prepare(result.image, label)  # painted while it waits; present() then finds it
 
     # -- each frame ---------------------------------------------------------------------
     def due(self, now: float) -> None:
@@ -154,7 +145,7 @@ class Presenter:
             for error in counts.take_errors():
                 self._fault("state-write", error)
         while self._durable:
-            asked, result, ticket, label = self._durable[0]
+            asked, result, ticket = self._durable[0]
             count = result.variation.number
             unsettled = count in self._unsettled
             count_waits = counts is not None and unsettled and count > counts.settled
@@ -170,12 +161,12 @@ class Presenter:
             self._unsettled.discard(count)
             self._durable.pop(0)
             self.shown_at = self._wall() + self.lead_s
-            self._held.append((now + self.lead_s, result, label))
+            self._held.append((now + self.lead_s, result))
             if self.on_release is not None:
                 self.on_release(result.variation, self.shown_at)
         while self._held and self._held[0][0] <= now:
-            _, result, label = self._held.pop(0)
-            self._show(result, now, label)
+            _, result = self._held.pop(0)
+            self._show(result, now)
 
     def after_frame(self, now: float) -> None:
         """--screenshot-dir: once the crossfade has finished, so the file shows the wall."""
@@ -188,13 +179,13 @@ class Presenter:
             self._pending_screenshot = None
 
     # -- the picture goes up --------------------------------------------------------------
-    def _show(self, result: Result, now: float, label: LabelInfo | None) -> None:
+    def _show(self, result: Result, now: float) -> None:
         """The picture goes on the wall; the archive gets it with how it was made."""
         variation, image, engine = result.variation, result.image, result.engine
         if result.trace is not None:
             result.trace.shown = stamp()
             self.last_trace = result.trace
-        self.screen.present(image, label, self.painting_for(variation))
+        self.screen.present(image, self.label_for(variation, engine), self.painting_for(variation))
         self._presented_at = now
         self.presented.append(variation)
         del self.presented[:-KEEP_PRESENTED]

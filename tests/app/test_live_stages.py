@@ -1,12 +1,11 @@
-"""A live picture's way to the wall, with real parts: the slide is painted while the
-picture waits for the disk (and not painted twice), the archive wakes the frame loop when
-the picture is safe, and the status shows where the newest live image spent its time."""
+"""A picture's way to the wall, with real parts: a present whose slide is being painted
+ahead waits for it (no second painting), the archive wakes the frame loop when a picture
+is safe, and the status shows where the newest live image spent its time."""
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ import pytest
 
 from installation.app import RunOptions
 from installation.app.build import build_app
-from installation.app.presenter import Presenter
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.core.variations import RenderParams, Variation
@@ -25,9 +23,6 @@ from installation.display.slides import SlideJob, render_slide
 from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.storage.archive import Archive
-from installation.storage.journal import Saved
-from installation.worker.replies import Result
-from installation.worker.trace import Trace
 from tests.waiting import wait_until
 
 DEADLINE_S = 10.0
@@ -79,61 +74,12 @@ def centre(kiosk: Kiosk) -> tuple[int, ...]:
     return tuple(int(v) for v in pixels[h // 2, w // 2])
 
 
-class HeldArchive:
-    """The disk, held by the test: its tickets (the real Saved) settle when told."""
-
-    def __init__(self) -> None:
-        self.tickets: list[Saved] = []
-
-    def save(self, image: np.ndarray, variation: Variation, **kw: object) -> Saved:
-        self.tickets.append(Saved(True))
-        return self.tickets[-1]
-
-
 def painting_kiosk(show: Show, render: object) -> Kiosk:
     kiosk = Kiosk(show.display, dice=2, faces=6)
     kiosk.open()
     kiosk.desk.close()
     kiosk.desk.start(kiosk.pacer.wake.set, render=render)  # type: ignore[arg-type]
     return kiosk
-
-
-def test_a_picture_waiting_for_the_disk_has_its_slide_painted_meanwhile(tmp_path: Path) -> None:
-    show = make_show(tmp_path)
-    painted: list[str] = []
-
-    def render(job: SlideJob) -> pygame.Surface:
-        painted.append(job.kind)
-        return render_slide(job)
-
-    kiosk = painting_kiosk(show, render)
-    try:
-        archive = HeldArchive()
-        faults: list[str] = []
-        presenter = Presenter(
-            show, kiosk, fault=lambda k, m: faults.append(m), wall=time.time, archive=archive
-        )
-        kiosk.set_state("presenting")
-        v = Variation((1, 1), "1-1", 7, 1234, "flat", "", PARAMS)
-        image = np.full((64, 64, 3), RED, np.uint8)
-        result = Result(v, image, "test", 1.0, trace=Trace())
-        presenter.present(result, time.monotonic())
-        assert kiosk.wait_painted(DEADLINE_S)
-        kiosk.collect()
-        assert painted == ["prepare"] and kiosk.presents_placed == 0  # painted, held back
-        archive.tickets[0].settle()
-        presenter.due(time.monotonic())
-        assert kiosk.presents_placed == 1, "the painted slide did not go up at once"
-        assert painted == ["prepare"]  # no second painting
-        slide = kiosk.desk.last_present
-        assert slide is not None and slide.ahead
-        kiosk.frame()
-        assert centre(kiosk) == RED
-        trace = presenter.last_trace
-        assert trace is result.trace and trace is not None
-        assert trace.presented <= trace.shown and not faults
-    finally:
-        kiosk.close()
 
 
 def test_a_present_waits_for_its_slide_being_painted_ahead_instead_of_painting_again(
