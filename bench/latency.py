@@ -254,9 +254,9 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
     spread(result, "added overhead", overhead, goal=15.0,
            note=f"bare call p95 {pct(run.extra, 95):.0f} ms; " + _why(run, SETTLE_MS))  # fmt: skip
     _breakdown(result, run, SETTLE_MS)
-    stages.report(result, run.extra)
     result.samples = len(run.total)
     result.notes += _checks({"live": run}, n)
+    stages.report(result, run.extra)
     return result
 
 
