@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Result, ms_since, pct, spread, wait_until
+from bench.stages import StageProbe
 from bench.wall import FlipProbe, MemoryWorker, Visitor, dice_link, throw_order, write_show
 from installation.core.events import ThrowCommitted
 
@@ -90,8 +91,10 @@ def throw_run(
     n: int,
     after_shown: Callable[[Any], float] | None = None,
     ready: Callable[[], bool] = lambda: True,
+    stages: StageProbe | None = None,
 ) -> Run:
-    """Start the app, throw n times, stop. after_shown(variation) runs between throws."""
+    """Start the app, throw n times, stop. after_shown(variation) runs between throws;
+    `stages` gets each throw's commit and first flip (its breakdown, bench/stages.py)."""
     run, throws = Run(), throw_order(n)
     commits = _stamp_commits(app)
     visitor = Visitor(emulator, throws)
@@ -106,7 +109,7 @@ def throw_run(
             thread = threading.Thread(target=visitor.run, daemon=True)
             thread.start()
             visitor.next_throw.set()
-            wait_until(lambda: _step(app, probe, visitor, commits, run, after_shown),
+            wait_until(lambda: _step(app, probe, visitor, commits, run, after_shown, stages),
                        lambda: len(run.total) >= n, 30 + n * 2.0)  # fmt: skip
         finally:
             visitor.stop.set()
@@ -124,6 +127,7 @@ def _step(
     commits: list[float],
     run: Run,
     after_shown: Callable[[Any], float] | None,
+    stages: StageProbe | None = None,
 ) -> None:
     shown = len(probe.shown)
     app.step()
@@ -139,6 +143,8 @@ def _step(
     variation = app.presenter.presented[-1]
     if variation.faces != visitor.throws[i]:
         run.wrong += 1
+    if stages is not None:
+        stages.take(committed, t_shown)
     if after_shown is not None:
         run.extra.append(after_shown(variation))
     visitor.next_throw.set()
@@ -237,7 +243,8 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
     app, emulator = build(tmp / "live", SETTLE_MS, 64, model=model, cache=False)
     plain = PlainPipeline(model, app.show.resolve(app.show.artwork.paintings[0]))
     plain.warm_up()
-    run = throw_run(app, emulator, n, after_shown=plain.time)
+    stages = StageProbe(app)
+    run = throw_run(app, emulator, n, after_shown=plain.time, stages=stages)
     processing = run.processing(SETTLE_MS)
     overhead = [p - b for p, b in zip(processing, run.extra, strict=True)]
     result.add("settle window (configured, reported separately)", SETTLE_MS, "ms")
@@ -249,6 +256,7 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
     _breakdown(result, run, SETTLE_MS)
     result.samples = len(run.total)
     result.notes += _checks({"live": run}, n)
+    stages.report(result, run.extra)
     return result
 
 

@@ -108,7 +108,7 @@ def build_app(show: Show, options: RunOptions) -> App:
         notifier=notifier,
         inbox=inbox,
         room=room,
-        archive=archive_for(show),
+        archive=archive_for(show, wake=inbox.wake),  # a journalled picture goes up at once
         reloader=Reloader(watcher, inbox, make_worker=make_worker, make_cues=cues_for),
         counts=counts,
         director=director,

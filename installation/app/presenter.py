@@ -21,6 +21,7 @@ from installation.app.contracts import ArchiveOut, Journaled, Screen, Status
 from installation.core.variations import Variation
 from installation.display.label import LabelInfo, fill_label
 from installation.show.schema import Show
+from installation.worker.trace import Trace, stamp
 
 if TYPE_CHECKING:
     from installation.storage.state import CountWriter
@@ -76,6 +77,7 @@ class Presenter:
         self.presented: list[Variation] = []
         self._paintings: dict[int, np.ndarray] = {}  # painting index -> image, for screens
         self._pictures = pictures.PictureLoader()  # a reloaded show's pictures, off-thread
+        self.last_trace: Trace | None = None  # the newest shown image the worker child made
 
     def __repr__(self) -> str:
         return f"<Presenter durable={len(self._durable)} held={len(self._held)}>"
@@ -116,6 +118,8 @@ class Presenter:
     def present(self, result: Result, now: float) -> None:
         """Put a picture on its way: first its count (fresh mode) and the picture itself
         (the archive's journal) on disk, then the cue lead, then the wall."""
+        if result.trace is not None:
+            result.trace.presented = stamp()
         ticket = None
         if self.archive is not None:
             describe = dict(result.describe)
@@ -178,6 +182,9 @@ class Presenter:
     def _show(self, result: Result, now: float) -> None:
         """The picture goes on the wall; the archive gets it with how it was made."""
         variation, image, engine = result.variation, result.image, result.engine
+        if result.trace is not None:
+            result.trace.shown = stamp()
+            self.last_trace = result.trace
         self.screen.present(image, self.label_for(variation, engine), self.painting_for(variation))
         self._presented_at = now
         self.presented.append(variation)

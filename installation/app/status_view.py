@@ -35,6 +35,8 @@ def sections(app: App) -> dict[str, Mapping[str, Any]]:
         out["cache"] = app.worker.stats()
     if app.archive is not None:
         out["archive"] = app.archive.stats()
+    if app.presenter.last_trace is not None:  # where the newest live image spent its time
+        out["last_image"] = app.presenter.last_trace.summary()
     out["hours"] = app.hours.status()
     for name, edge in app.edges.items():
         out[name] = edge.status()

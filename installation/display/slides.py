@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -180,6 +181,8 @@ class PreparedSlides:
         known = self._slides.get(slot)
         if known is not None and known[0].image is image and known[0].style == style:
             return None
+        if self._same(image, label, style) is not None:  # other array, same pixels
+            return None
         job = SlideJob(slot, "prepare", image, label, label is not None, style)
         self._slides[slot] = (job, None)
         w, h = style.size
@@ -209,6 +212,25 @@ class PreparedSlides:
             self._slides[job.slot] = (job, slide)
         return True
 
+    def pending(
+        self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
+    ) -> SlideJob | None:
+        """The job painting this picture (same array or same pixels), label and look ahead
+        of time and not finished yet: a present can wait for it instead of painting again."""
+        same = self._same(image, label, style)
+        return same[0] if same is not None and same[1] is None else None
+
+    def _same(
+        self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
+    ) -> tuple[SlideJob, pygame.Surface | None] | None:
+        """The kept entry for this picture (same array or same pixels), label and look."""
+        for job, slide in self._slides.values():
+            if job.label != label or job.style != style:
+                continue
+            if job.image is image or np.array_equal(job.image, image):
+                return job, slide
+        return None
+
     def find(
         self, image: np.ndarray, label: LabelInfo | None, style: SlideStyle
     ) -> pygame.Surface | None:
@@ -220,6 +242,9 @@ class PreparedSlides:
                 self.used += 1
                 return slide
         return None
+
+
+Painted = tuple[SlideJob, pygame.Surface | None, tuple[float, float]]  # slide, (began, ended)
 
 
 class SlidePainter:
@@ -239,7 +264,7 @@ class SlidePainter:
         self._on_done = on_done  # e.g. wake the frame loop: the slide can go up at once
         self._cond = threading.Condition()
         self._queue: dict[str, SlideJob] = {}
-        self._done: list[tuple[SlideJob, pygame.Surface | None]] = []
+        self._done: list[Painted] = []
         self._working = False
         self._closed = False
         self.failures = 0
@@ -252,8 +277,21 @@ class SlidePainter:
             self._queue[job.slot] = job
             self._cond.notify_all()
 
-    def take(self) -> list[tuple[SlideJob, pygame.Surface | None]]:
-        """Finished slides (None where painting failed), oldest first."""
+    def hurry(self, slot: str) -> None:
+        """Paint the job queued for `slot` before other jobs of its kind (a present waits)."""
+        with self._cond:
+            job = self._queue.pop(slot, None)
+            if job is not None:
+                self._queue = {slot: job, **self._queue}
+
+    def drop(self, slot: str) -> None:
+        """Forget the job queued for `slot`, if not begun (a newer one needs no painting)."""
+        with self._cond:
+            self._queue.pop(slot, None)
+
+    def take(self) -> list[Painted]:
+        """Finished slides (None where painting failed) with when painting began and ended
+        (monotonic), oldest first."""
         with self._cond:
             done, self._done = self._done, []
         return done
@@ -291,13 +329,15 @@ class SlidePainter:
     def _run(self) -> None:
         while (job := self._next()) is not None:
             slide: pygame.Surface | None = None
+            began = time.monotonic()
             try:
                 slide = self._render(job)
             except Exception:  # never kill the painter: the wall keeps its picture
                 self.failures += 1
                 log.exception("painting a %s slide failed; the wall keeps its picture", job.kind)
+            times = (began, time.monotonic())
             with self._cond:
-                self._done.append((job, slide))
+                self._done.append((job, slide, times))
                 self._working = False
                 self._cond.notify_all()
                 if self._on_done is not None:  # before take() can see it: no news is lost

@@ -81,8 +81,10 @@ class Archive:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         storage: Path | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         self.root = Path(root)
+        self.wake = wake  # set when a ticket settles: the frame loop puts the picture up now
         self.storage = Path(storage) if storage is not None else self.root.parent
         self.journal_dir = self.root / JOURNAL
         self.show_name, self.enabled = show_name, enabled
@@ -215,6 +217,8 @@ class Archive:
                 log.exception("archive: could not journal variation %s", item.variation.number)
                 path, item.ticket.error = None, f"{type(e).__name__}: {e}"
             item.ticket.settle(item.ticket.error)
+            if self.wake is not None:
+                self.wake.set()
             with self._cond:
                 if path is None:
                     self._pending -= 1
@@ -353,8 +357,9 @@ class Archive:
         return list_archive(self.root, day, faces)
 
 
-def archive_for(show: Any) -> Archive:
-    """The show's archive: <storage>/archive with the [archive] section's limits."""
+def archive_for(show: Any, wake: threading.Event | None = None) -> Archive:
+    """The show's archive: <storage>/archive with the [archive] section's limits; `wake`
+    (the frame pacing's event) is set whenever a picture is safe in the journal."""
     a = show.archive
     return Archive(
         show.storage_dir / "archive",
@@ -363,4 +368,5 @@ def archive_for(show: Any) -> Archive:
         max_mb=a.max_mb,
         enabled=a.enabled,
         storage=show.storage_dir,
+        wake=wake,
     )

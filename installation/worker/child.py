@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ from installation.core.variations import Variation
 from installation.engines.build import load_problem, wanted_engine
 from installation.engines.engine import Engine, EngineSpec
 from installation.errors import UnsafeImage
+from installation.worker.trace import stamp
 
 # The worker's logger: these lines read as the worker's, as they did before the split.
 log = logging.getLogger("installation.worker.client")
@@ -55,8 +57,9 @@ def child_main(conn: Connection, spec: EngineSpec, heartbeat_s: float, log_level
         send(("hello", engine.name, _describe(engine), note))
         threading.Thread(target=_read_jobs, args=(conn, jobs), daemon=True).start()
         while (job := jobs.next()) is not None:
+            started = stamp()
             send(("started", job[0]))
-            send(*_render(engine, job[0], job[1]))
+            send(*_render(engine, job[0], job[1], (*job[2], started)))
     except (EOFError, OSError):  # the parent went away: nothing left to serve
         return
 
@@ -66,12 +69,15 @@ class JobQueue:
 
     def __init__(self) -> None:
         self._cv = threading.Condition()
-        self._jobs: list[tuple[int, Variation, bool]] = []
+        self._jobs: list[tuple[int, Variation, bool, tuple[float, float]]] = []
         self._closed = False
 
-    def put(self, job_id: int, variation: Variation, live: bool) -> None:
+    def put(
+        self, job_id: int, variation: Variation, live: bool, stamps: tuple[float, float]
+    ) -> None:
+        """A job; `stamps`: when the parent sent it and when it came (worker/trace.py)."""
         with self._cv:
-            self._jobs.append((job_id, variation, live))
+            self._jobs.append((job_id, variation, live, stamps))
             self._cv.notify()
 
     def close(self) -> None:
@@ -80,22 +86,24 @@ class JobQueue:
             self._closed = True
             self._cv.notify()
 
-    def next(self) -> tuple[int, Variation] | None:
-        """The next job (a live one before any background one), or None once closed."""
+    def next(self) -> tuple[int, Variation, tuple[float, float]] | None:
+        """The next job (a live one before any background one) with its stamps, or None
+        once closed."""
         with self._cv:
             self._cv.wait_for(lambda: self._jobs or self._closed)
             if self._closed:
                 return None
             i = next((i for i, job in enumerate(self._jobs) if job[2]), 0)
-            job_id, variation, _ = self._jobs.pop(i)
-            return job_id, variation
+            job_id, variation, _, stamps = self._jobs.pop(i)
+            return job_id, variation, stamps
 
 
 def _read_jobs(conn: Connection, jobs: JobQueue) -> None:
     """Reader thread: render requests into `jobs`; anything else (stop) or EOF closes it."""
     try:
         while (msg := conn.recv())[0] == "render":
-            jobs.put(msg[1], msg[2], bool(msg[3]) if len(msg) > 3 else True)
+            sent = msg[4] if len(msg) > 4 and isinstance(msg[4], float) else math.nan
+            jobs.put(msg[1], msg[2], bool(msg[3]) if len(msg) > 3 else True, (sent, stamp()))
     except (EOFError, OSError):
         pass
     jobs.close()
@@ -132,9 +140,12 @@ def _describe(engine: Engine) -> dict[str, str]:
         return {"engine": engine.name, "describe_error": f"{type(e).__name__}: {e}"}
 
 
-def _render(engine: Engine, job: int, variation: Variation) -> tuple[Any, ...]:
-    """One render as messages for the parent: a result header + pixels, or a failure."""
-    t0 = time.perf_counter()
+def _render(
+    engine: Engine, job: int, variation: Variation, stamps: tuple[float, ...]
+) -> tuple[Any, ...]:
+    """One render as messages for the parent: a result header + pixels, or a failure.
+    The header carries `stamps` and the call's own (worker/trace.py)."""
+    t0 = stamp()
     try:
         image = checked_image(engine.render(variation), variation)
     except UnsafeImage as e:
@@ -145,8 +156,9 @@ def _render(engine: Engine, job: int, variation: Variation) -> tuple[Any, ...]:
             log.error("generation worker: out of memory rendering %s; freeing cache", variation.key)
             _free_cuda()
         return (("failure", job, kind, f"{type(e).__name__}: {e}"),)
-    ms = (time.perf_counter() - t0) * 1000.0
-    return ("result", job, engine.name, image.shape, ms), image.data.cast("B")
+    t1 = stamp()
+    header = ("result", job, engine.name, image.shape, (t1 - t0) * 1000.0)
+    return (*header, (*stamps, t0, t1, stamp())), image.data.cast("B")
 
 
 def _is_oom(e: BaseException | None) -> bool:

@@ -38,13 +38,11 @@ from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import numpy as np
-
 from installation.core.variations import Variation
 from installation.engines.engine import EngineSpec
 from installation.worker.child import FallbackRenderer, child_main
-from installation.worker.jobs import Job, enqueue, give_back, rendering
-from installation.worker.pipe import ChildPipe
+from installation.worker.jobs import Job, enqueue, give_back, rendering, result_of
+from installation.worker.pipe import ChildPipe, Pixels
 from installation.worker.reap import TERMINATE_GRACE_S, Dying, close, end, terminate
 from installation.worker.replies import Failure, Result, WorkerReply
 from installation.worker.retry import RETRY_S, EngineRetry, Report
@@ -249,9 +247,7 @@ class WorkerClient:
         code = proc.exitcode if proc else None
         self._fail_child(out, "crash", f"lost its pipe ({lost}, exit {code})")
 
-    def _handle(
-        self, msg: tuple[Any, ...], payload: bytearray | None, out: list[WorkerReply]
-    ) -> None:
+    def _handle(self, msg: tuple[Any, ...], payload: Pixels | None, out: list[WorkerReply]) -> None:
         self._last_beat, self._heard = self.clock(), True
         if msg[0] == "hello":
             _, self._engine, self.describe, note = msg
@@ -272,12 +268,12 @@ class WorkerClient:
         if job is None:
             return
         if msg[0] == "result":
-            _, _, engine, shape, ms = msg
-            image = np.frombuffer(payload or b"", np.uint8).reshape(shape)
             self.renders += 1
             self._streak = 0
-            self.retry.upscale("" if engine == self._engine else f"FAIL: {engine} (see the log)")
-            out.append(Result(job.variation, image, engine, ms, describe=dict(self.describe)))
+            result = result_of(job, msg, payload, dict(self.describe))
+            renamed = result.engine != self._engine  # an upscale pass failed mid-run
+            self.retry.upscale(f"FAIL: {result.engine} (see the log)" if renamed else "")
+            out.append(result)
             return
         _, _, kind, reason = msg
         self.failures += 1

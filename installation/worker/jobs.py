@@ -8,9 +8,15 @@ hang, and the jobs the child never started are asked for again from the next chi
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from installation.core.variations import Variation
+from installation.worker.pipe import Pixels
+from installation.worker.replies import Result
+from installation.worker.trace import Trace, stamp
 
 MAX_BACKGROUND = 4096  # queued background requests kept; the oldest go first
 
@@ -22,6 +28,23 @@ class Job:
     live: bool
     sent_at: float
     started_at: float | None = None  # the child's "started" message came
+    handed: float = field(default_factory=stamp)  # queued for the pipe (worker/trace.py)
+
+
+def result_of(
+    job: Job, header: tuple[Any, ...], pixels: Pixels | None, describe: dict[str, str]
+) -> Result:
+    """The Result for a child's result header and its pixels (no copy: the image is a view
+    of the buffer the pixels were received into), with the job's Trace up to now."""
+    _, _, engine, shape, ms, *rest = header
+    trace = Trace(handed=job.handed, taken=stamp())
+    if rest and isinstance(rest[0], tuple):
+        trace.child(rest[0])
+    data = bytearray() if pixels is None else pixels.data
+    if pixels is not None:
+        trace.header_read, trace.pixels_read = pixels.header_read, pixels.pixels_read
+    image = np.frombuffer(data, np.uint8).reshape(shape)
+    return Result(job.variation, image, engine, ms, describe=describe, trace=trace)
 
 
 def rendering(flight: dict[int, Job]) -> Job | None:

@@ -9,6 +9,10 @@ stopped reading would hold the frame for as long as it stays stopped: the soak s
 thread the blocking writes; the frame thread only moves messages in and out of queues.
 With a `wake` event the reader sets it for each message but a heartbeat, so the frame
 loop's pacing ends its wait and a finished image is taken at once, not a frame later.
+A message is sent at once from send() when nothing is queued before it and the socket
+takes it without waiting (MSG_DONTWAIT); what the socket did not take, the writer sends
+next. So a throw's job reaches the child without waiting for the writer thread to get
+the GIL (it waited up to a few ms while the frame thread drew), and order is kept.
 
 close() shuts the socket down, which wakes both threads at once (the reader sees end
 of file, the writer a broken pipe), whatever the child does; each thread then closes
@@ -22,19 +26,35 @@ import logging
 import os
 import queue
 import socket
+import struct
 import threading
+from dataclasses import dataclass
 from multiprocessing import BufferTooShort
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
+
+from installation.worker.trace import stamp
 
 log = logging.getLogger("installation.worker.client")
 
 MAX_INBOX = 64  # messages read ahead of the frame; the reader waits (the child with it)
 MAX_PIXELS = 1 << 28  # 256 MiB: a larger result header is a broken child, not an image
+MAX_DIRECT = 1 << 20  # larger messages always go through the writer thread
 
-Message = tuple[tuple[Any, ...], bytearray | None]
+
+@dataclass(frozen=True)
+class Pixels:
+    """A result's pixels as the reader thread received them, and when (worker/trace.py)."""
+
+    data: bytearray
+    header_read: float  # the header was in (monotonic)
+    pixels_read: float  # and the pixels after it
+
+
+Message = tuple[tuple[Any, ...], Pixels | None]
 
 
 class ChildPipe:
@@ -48,9 +68,12 @@ class ChildPipe:
         fd = conn.fileno()
         self._wake = wake  # set for every message but a heartbeat (the frame loop's pacing)
         self._out_conn = Connection(os.dup(fd))
-        self._ctl = socket.socket(fileno=os.dup(fd))  # only ever shut down, never read
+        self._ctl = socket.socket(fileno=os.dup(fd))  # never read: send() tries it, close()
         self._inbox: queue.Queue[Message] = queue.Queue(MAX_INBOX)
-        self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[Any, ...] | bytes | None] = queue.SimpleQueue()
+        self._sending = threading.Lock()  # held while writing the socket: send() or the writer
+        self._count = threading.Lock()  # guards _queued; never held while writing
+        self._queued = 0  # messages queued and not yet sent whole (the writer counts down)
         self._lost: str | None = None
         self._closed = threading.Event()
         self._reader = threading.Thread(
@@ -66,9 +89,45 @@ class ChildPipe:
 
     # -- the frame thread's side ------------------------------------------------------
     def send(self, message: tuple[Any, ...]) -> None:
-        """Queue a message for the child; the writer thread sends it. Never blocks."""
-        if not self._closed.is_set():
-            self._outbox.put(message)
+        """Send a message to the child now if the socket takes it without waiting, else
+        queue it (or its rest) for the writer thread. Never blocks."""
+        if self._closed.is_set():
+            return
+        rest: tuple[Any, ...] | bytes = message
+        if self._sending.acquire(blocking=False):  # the writer is not writing
+            try:
+                with self._count:
+                    idle = self._queued == 0  # nothing queued before it: order is kept
+                if idle:
+                    rest = self._send_now(message)
+                    if not rest:
+                        return
+                self._queue(rest)
+            finally:
+                self._sending.release()
+            return
+        self._queue(rest)  # the writer may be stuck on a full socket: never wait for it
+
+    def _queue(self, item: tuple[Any, ...] | bytes) -> None:
+        with self._count:
+            self._queued += 1
+        self._outbox.put(item)
+
+    def _send_now(self, message: tuple[Any, ...]) -> tuple[Any, ...] | bytes:
+        """What the socket did not take at once: b"" (all sent), the framed rest, or the
+        message itself (nothing sent). Connection's framing: a 4-byte length, the pickle."""
+        data = bytes(ForkingPickler.dumps(_stamped(message)))
+        if len(data) > MAX_DIRECT:
+            return message
+        frame = struct.pack("!i", len(data)) + data
+        try:
+            sent = self._ctl.send(frame, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return message
+        except OSError as e:  # the reader reports the loss
+            log.debug("worker pipe: send failed: %s", e)
+            return b""
+        return frame[sent:]
 
     def take(self, limit: int) -> tuple[list[Message], str | None]:
         """Up to `limit` messages in arrival order, and why the pipe was lost (None while
@@ -105,7 +164,8 @@ class ChildPipe:
                 msg = conn.recv()
                 payload = None
                 if isinstance(msg, tuple) and msg and msg[0] == "result":
-                    payload = _recv_pixels(conn, msg[3])
+                    header_read = stamp()
+                    payload = Pixels(_recv_pixels(conn, msg[3]), header_read, stamp())
                 if not isinstance(msg, tuple) or not msg:
                     raise ValueError(f"not a worker message: {msg!r:.80}")
                 while not self._closed.is_set():
@@ -129,12 +189,29 @@ class ChildPipe:
         conn = self._out_conn
         try:
             while (message := self._outbox.get()) is not None:
-                conn.send(message)
+                with self._sending:
+                    if isinstance(message, bytes):  # the rest of a message send() began
+                        _write_all(conn.fileno(), message)
+                    else:
+                        conn.send(_stamped(message))
+                    with self._count:
+                        self._queued -= 1
         except (OSError, ValueError) as e:
             if not self._closed.is_set():
                 log.debug("worker pipe: send failed: %s", e)  # the reader reports the loss
         finally:
             conn.close()
+
+
+def _stamped(message: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A render job carries when it was sent; the child sends it back (worker/trace.py)."""
+    return (*message, stamp()) if message and message[0] == "render" else message
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _recv_pixels(conn: Connection, shape: tuple[int, ...]) -> bytearray:

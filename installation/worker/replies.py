@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from installation.core.variations import Variation
+from installation.worker.trace import Trace
 
 KINDS = ("unsafe", "oom", "error", "crash", "hang")  # a Failure's kind
 
@@ -17,7 +18,8 @@ KINDS = ("unsafe", "oom", "error", "crash", "hang")  # a Failure's kind
 @dataclass(frozen=True, eq=False)
 class Result:
     """An image for a variation. fallback=True: made by the parent's fallback engine.
-    describe: the describe() of the engine that made this image (for the archive)."""
+    describe: the describe() of the engine that made this image (for the archive).
+    trace: when it passed each stage on its way (worker/trace.py); None: not the child's."""
 
     variation: Variation
     image: np.ndarray = field(repr=False)
@@ -25,6 +27,7 @@ class Result:
     ms: float
     fallback: bool = False
     describe: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    trace: Trace | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pytest
 from bench import cold_start, engine_bench, io_bench, latency
 from bench.common import Result, Row, tiny_model
 from bench.report import BEGIN, END, render, rewrite
+from bench.stages import STAGES
 
 
 def well_formed(result: Result, key: str) -> None:
@@ -80,6 +81,9 @@ def test_live_tiny_model(tmp_path: Path, model: Path) -> None:
     result = latency.bench_live_tiny(tmp_path, 2, model)
     well_formed(result, "2")
     assert "live: 2/2 throws shown, 0 with wrong faces, 2/2" in result.notes[0]
+    assert "stage breakdown over 2 throws" in result.notes[1]  # every stage was stamped
+    names = {row.name for row in result.rows}
+    assert {f"stage: {s} p95" for s in STAGES} <= names
 
 
 @pytest.mark.slow

@@ -82,3 +82,39 @@ def test_the_worker_wakes_its_owner_for_the_hello_and_each_result() -> None:
             out += worker.poll()
     finally:
         worker.stop()
+
+
+def test_messages_reach_the_child_whole_and_in_order_whether_sent_at_once_or_queued() -> None:
+    """send() writes at once when the socket takes it, hands the rest of a message the
+    socket took only part of to the writer thread, and queues behind anything queued: a
+    peer that reads nothing at first, then reads while more is sent, gets every message,
+    whole, in order."""
+    ours, theirs = socket.socketpair()
+    peer = Connection(theirs.detach())
+    pipe = ChildPipe(Connection(ours.detach()), name="test")
+    sizes = [(i * 7919) % 90_000 + 1 for i in range(240)]  # far more than the socket holds
+    try:
+        sent = [threading.Event(), threading.Event()]
+
+        def flood(half: int) -> None:
+            for i in range(half * 120, half * 120 + 120):
+                pipe.send(("render", i, b"x" * sizes[i]))
+            sent[half].set()
+
+        threading.Thread(target=flood, args=(0,), daemon=True).start()
+        assert sent[0].wait(DEADLINE_S), "send() waited for a peer that does not read"
+        threading.Thread(target=flood, args=(1,), daemon=True).start()  # while the peer reads
+        got = []
+        for _ in sizes:
+            assert peer.poll(DEADLINE_S), f"message {len(got)} never came"
+            got.append(peer.recv())
+        assert sent[1].wait(DEADLINE_S)
+        assert [m[1] for m in got] == list(range(len(sizes)))
+        assert [len(m[2]) for m in got] == sizes
+        assert all(m[0] == "render" and isinstance(m[3], float) for m in got)  # sent stamp
+        pipe.send(("stop",))  # a quiet socket again: sent at once, unstamped
+        assert peer.poll(DEADLINE_S) and peer.recv() == ("stop",)
+    finally:
+        pipe.close()
+        peer.close()
+    assert pipe.join(DEADLINE_S)
