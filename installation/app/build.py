@@ -67,7 +67,7 @@ def build_app(show: Show, options: RunOptions) -> App:
             faces=show.dice.faces,
             wake=inbox.wake,
         )
-    counts = fresh_counts(show)
+    counts = fresh_counts(show, wake=inbox.wake)  # a count on disk: its picture goes up now
     director = new_director(show, counts, clock=time.monotonic, wall=time.time)
 
     def make_worker(s: Show) -> Worker:
@@ -118,13 +118,14 @@ def build_app(show: Show, options: RunOptions) -> App:
     return app
 
 
-def fresh_counts(show: Show) -> FreshCounts | None:
-    """Fresh mode: the count and repeats on disk, and the writer that keeps them there."""
+def fresh_counts(show: Show, wake: threading.Event | None = None) -> FreshCounts | None:
+    """Fresh mode: the count and repeats on disk, and the writer that keeps them there
+    (`wake`: set when a count is written, the frame pacing's event)."""
     if variation_rule(show).seed_mode != "fresh":
         return None
     store = StateStore(show.storage_dir / "state.json")
     found = store.load_counts()  # a damaged file is logged, set aside, and the copy used
-    return FreshCounts(CountWriter(store), found.count, found.repeats, found.problem)
+    return FreshCounts(CountWriter(store, wake), found.count, found.repeats, found.problem)
 
 
 def faults_to(inbox: Inbox) -> Callable[[str, str], None]:

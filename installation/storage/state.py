@@ -299,8 +299,9 @@ class CountWriter:
 
     RETRY_S = 5.0
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, wake: threading.Event | None = None) -> None:
         self.store = store
+        self.wake = wake  # set when a count settles: the frame loop puts its picture up now
         self.settled = 0
         self._errors: list[str] = []
         self._lock = threading.Lock()
@@ -345,3 +346,5 @@ class CountWriter:
             retry.start()
         with self._lock:
             self.settled = max(self.settled, count)
+        if self.wake is not None:
+            self.wake.set()

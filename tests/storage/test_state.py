@@ -60,6 +60,20 @@ def test_progress_writer_settles_after_the_write(tmp_path: Path) -> None:
     writer.stop()
 
 
+def test_a_settled_count_wakes_the_frame_loop(tmp_path: Path) -> None:
+    import threading
+
+    from installation.storage.state import CountWriter
+
+    store = StateStore(tmp_path / "state.json")
+    wake = threading.Event()  # the frame pacing's event
+    writer = CountWriter(store, wake)
+    writer.submit(4, {"2-2": 1})
+    assert wake.wait(10), "a written count did not wake the frame loop"
+    assert writer.settled == 4 and store.counts() == (4, {"2-2": 1})  # settled before the wake
+    writer.stop()
+
+
 def test_progress_writer_reports_a_full_disk_goes_on_and_retries(
     tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
