@@ -5,9 +5,18 @@ may itself be a fade still running). CueLayer holds what is drawn over the pictu
 breathing invitation (attract), the rolling dots, the rehearsal note and the error
 overlay. The Kiosk decides what each shows; these only keep the surfaces and blit them.
 Times come from the caller: nothing here reads a clock.
+
+Each layer remembers what it last put on the screen, so a frame draws only what changed
+(compose() says what, for the flip): the picture is blitted again only when its slide or
+the fade's alpha byte changed; a breathing cue only restores the picture under itself and
+is drawn again. A frame where nothing changed draws and flips nothing, so a still wall
+costs next to no CPU; whatever moves is still drawn on every frame it changes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pygame
 
@@ -24,16 +33,24 @@ class PictureLayer:
         self.new: pygame.Surface | None = None
         self.start = 0.0  # when the current fade began
         self.duration_s = 0.0
+        self._scratch: pygame.Surface | None = None  # the mix of a fade from a fade, reused
+        self.drawn: tuple[object, ...] | None = None  # (new, old, alpha) on the screen now
 
     def progress(self, now: float) -> float:
         return fade_progress(self.start, self.duration_s, now)
 
     def mix(self, now: float) -> pygame.Surface:
-        """What the layer shows right now, as one surface (for a fade from a fade)."""
+        """What the layer shows right now, as one surface (for a fade from a fade). Mixed
+        into one surface kept for this (in place when the fade ran from a mix already): no
+        screen-sized allocation and at most one opaque and one alpha blit."""
         assert self.new is not None
         if self.old is None:
             return self.new
-        mix = self.old.copy()
+        mix = self._scratch
+        if mix is None or mix.get_size() != self.new.get_size():
+            mix = self._scratch = pygame.Surface(self.new.get_size(), 0, self.new)
+        if self.old is not mix:
+            mix.blit(self.old, (0, 0))
         self.new.set_alpha(alpha_byte(self.progress(now)))
         mix.blit(self.new, (0, 0))
         self.new.set_alpha(None)
@@ -43,24 +60,40 @@ class PictureLayer:
         """Fade from whatever is on screen (even a running fade) to `slide`; 0 cuts."""
         self.old = self.mix(now) if fade_s > 0 else None
         self.new, self.start, self.duration_s = slide, now, fade_s
+        self.drawn = None  # the mix may have changed in place
 
     def clear(self) -> None:
-        self.old = self.new = None
+        self.old = self.new = self._scratch = self.drawn = None
 
-    def draw(self, screen: pygame.Surface, now: float) -> float:
-        """Blit the picture; the fade's progress 0..1 (1 when none runs)."""
+    def draw(self, screen: pygame.Surface, now: float, again: bool = True) -> bool:
+        """Blit the picture; without `again` only if the screen does not show exactly this
+        already (same slides, same alpha byte). True when it blitted."""
         assert self.new is not None
         progress = self.progress(now)
         if self.old is not None and progress >= 1.0:
             self.old = None  # fade finished: free the old slide
+        alpha = alpha_byte(progress) if self.old is not None else 255
+        drawn = (self.new, self.old, alpha)
+        if not again and self.drawn is not None and all(map(_same, drawn, self.drawn)):
+            return False
         if self.old is None:
             screen.blit(self.new, (0, 0))
         else:
             screen.blit(self.old, (0, 0))
-            self.new.set_alpha(alpha_byte(progress))
+            self.new.set_alpha(alpha)
             screen.blit(self.new, (0, 0))
             self.new.set_alpha(None)
-        return progress
+        self.drawn = drawn
+        return True
+
+    def restore(self, screen: pygame.Surface, rect: pygame.Rect) -> None:
+        """Blit the still picture back over `rect` of the screen (no fade runs)."""
+        assert self.new is not None and self.old is None
+        screen.blit(self.new, rect.topleft, rect)
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or (isinstance(a, int) and a == b)
 
 
 class CueLayer:
@@ -74,6 +107,7 @@ class CueLayer:
         self.banner: pygame.Surface | None = None
         self.overlay_text: str | None = None
         self.overlay: pygame.Surface | None = None
+        self.drawn: list[Cue] = []  # the cues on the screen now
 
     def set_overlay(self, text: str | None, size: tuple[int, int] | None) -> None:
         """The error panel's text; rendered now if the screen (`size`) is open."""
@@ -91,32 +125,147 @@ class CueLayer:
         if self.banner_text and size is not None:
             self.banner = wall.render_note(self.banner_text, size)
 
-    def draw(self, screen: TurnedCanvas, state: str, now: float, picture: PictureLayer) -> None:
-        """Draw over the picture (nothing in blackout), in upright coordinates. The invitation
-        breathes from the start of the picture's last fade and fades in with it."""
+    def plan(
+        self, screen: TurnedCanvas, state: str, now: float, picture: PictureLayer
+    ) -> list[Cue]:
+        """What goes over the picture now (nothing in blackout), in upright coordinates. The
+        invitation breathes from the start of the picture's last fade and fades in with it."""
         if state == "blackout":
-            return
+            return []
         w, h = screen.get_size()
+        cues = []
         if self.inviting and self.invitation is not None:
             breath = pulse(now - picture.start, 4.0, 0.7, 1.0)
-            self.invitation.set_alpha(alpha_byte(breath * picture.progress(now)))
+            alpha = alpha_byte(breath * picture.progress(now))
             where = self.invitation.get_rect(center=(w // 2, h * 72 // 100))
-            screen.blit(self.invitation, where.topleft)
+            cues.append(_blit(screen, self.invitation, where.topleft, alpha))
         elif state == "rolling":
-            draw_rolling(screen, now)
+            levels, rect = rolling_dots(screen, now)
+            cues.append(Cue(("rolling", *levels), rect, lambda: draw_rolling(screen, now)))
         if self.note is not None:
-            screen.blit(self.note, self.note.get_rect(topright=(w - 8, 8)).topleft)
+            cues.append(_blit(screen, self.note, self.note.get_rect(topright=(w - 8, 8)).topleft))
         if self.banner is not None:
-            screen.blit(self.banner, (8, 8))
+            cues.append(_blit(screen, self.banner, (8, 8)))
         if self.overlay is not None:
-            screen.blit(self.overlay, self.overlay.get_rect(midtop=(w // 2, h // 50)).topleft)
+            where = self.overlay.get_rect(midtop=(w // 2, h // 50))
+            cues.append(_blit(screen, self.overlay, where.topleft))
+        return cues
+
+    def draw(self, screen: TurnedCanvas, state: str, now: float, picture: PictureLayer) -> None:
+        """Draw every cue over a picture just blitted whole."""
+        self.paint(self.plan(screen, state, now, picture))
+
+    def paint(self, cues: list[Cue]) -> None:
+        for cue in cues:
+            cue.paint()
+        self.drawn = cues
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing drawn over the picture: equal keys draw equal pixels into `rect` (window
+    coordinates, turned); `paint` draws it."""
+
+    key: tuple[object, ...]
+    rect: pygame.Rect
+    paint: Callable[[], None] = field(compare=False)
+
+
+def _blit(
+    screen: TurnedCanvas, surface: pygame.Surface, pos: tuple[int, int], alpha: int | None = None
+) -> Cue:
+    def paint() -> None:
+        if alpha is not None:  # the invitation breathes; the others keep their own alpha
+            surface.set_alpha(alpha)
+        screen.blit(surface, pos)
+
+    rect = screen.turn.rect(surface.get_rect(topleft=pos))
+    return Cue((surface, alpha), rect, paint)
+
+
+REDRAWS = ("full", "cues", "still")  # frames drawn whole, only cues, nothing (Composer)
+
+
+@dataclass
+class Drawn:
+    """What a frame put on the screen: all of it, some rectangles, or nothing."""
+
+    full: bool = False
+    rects: list[pygame.Rect] = field(default_factory=list)
+
+
+class Composer:
+    """Draws a frame with as little as changed (module docstring) and counts the frames
+    drawn whole, the ones where only cues were drawn and the still ones."""
+
+    REFRESH_S = 2.0  # the whole screen is drawn at least this often, whatever happened
+
+    def __init__(self, picture: PictureLayer, cues: CueLayer, refresh_s: float = REFRESH_S) -> None:
+        self.picture, self.cues = picture, cues
+        self.refresh_s = refresh_s
+        self.invalid = True  # the screen's pixels are unknown: draw it all
+        self._full_at = 0.0
+        self.counts = dict.fromkeys(REDRAWS, 0)
+        self.last = Drawn()
+
+    def invalidate(self) -> None:
+        """The screen must be drawn whole next frame (a window exposed, a new surface)."""
+        self.invalid = True
+
+    def draw(self, screen: pygame.Surface, canvas: TurnedCanvas, state: str, now: float) -> Drawn:
+        picture, cues = self.picture, self.cues
+        again = self.invalid or not self._full_at <= now < self._full_at + self.refresh_s
+        full = picture.draw(screen, now, again)
+        plan = cues.plan(canvas, state, now, picture)
+        if not full and plan != cues.drawn and picture.old is not None:
+            full = picture.draw(screen, now)  # a cue changed during a fade: all of it
+        if full:
+            cues.paint(plan)
+            self.invalid, self._full_at, drawn = False, now, Drawn(full=True)
+        elif plan == cues.drawn:
+            drawn = Drawn()
+        else:
+            rects = [c.rect for c in cues.drawn] + [c.rect for c in plan]
+            for rect in rects:
+                picture.restore(screen, rect)
+            cues.paint(plan)
+            drawn = Drawn(rects=rects)
+        self.counts["full" if drawn.full else "cues" if drawn.rects else "still"] += 1
+        self.last = drawn
+        return drawn
+
+    def flip(
+        self, whole: Callable[[], object], rects: Callable[[list[pygame.Rect]], object]
+    ) -> None:
+        """Show what the last draw() changed: `whole` after a full draw, `rects` after cues."""
+        if self.last.full:
+            whole()
+        elif self.last.rects:
+            rects(self.last.rects)
+
+
+def _dots(screen: TurnedCanvas, now: float) -> tuple[int, list[tuple[int, tuple[int, int]]]]:
+    w, h = screen.get_size()
+    radius = max(2, min(h, w * 9 // 16) // 160)
+    dots = []
+    for i in range(3):
+        level = round(pulse(now - 0.25 * i, 1.2, 70, 235))
+        dots.append((level, (w // 2 + (i - 1) * radius * 4, h - radius * 6)))
+    return radius, dots
 
 
 def draw_rolling(screen: TurnedCanvas, now: float) -> None:
     """A subtle cue: three small dots breathing in turn, bottom centre."""
-    w, h = screen.get_size()
-    radius = max(2, min(h, w * 9 // 16) // 160)
-    for i in range(3):
-        level = round(pulse(now - 0.25 * i, 1.2, 70, 235))
-        centre = (w // 2 + (i - 1) * radius * 4, h - radius * 6)
+    radius, dots = _dots(screen, now)
+    for level, centre in dots:
         screen.circle((level, level, level), centre, radius)
+
+
+def rolling_dots(screen: TurnedCanvas, now: float) -> tuple[tuple[int, ...], pygame.Rect]:
+    """The dots' grey levels now and the window rectangle they are drawn in."""
+    radius, dots = _dots(screen, now)
+    rects = [
+        screen.turn.rect(pygame.Rect(c, (1, 1))).inflate(2 * radius + 4, 2 * radius + 4)
+        for _, c in dots
+    ]
+    return tuple(level for level, _ in dots), rects[0].unionall(rects[1:])

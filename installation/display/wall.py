@@ -34,6 +34,7 @@ import pygame
 
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
+from installation.display.layers import REDRAWS
 from installation.display.pacing import FramePacer
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.window import NO_DISPLAY_ADVICE, init_pygame, quit_pygame
@@ -116,8 +117,10 @@ class ScreenWindow(Kiosk):
         return surface, pygame.display.get_driver(), False
 
     def flip(self) -> None:
-        assert self.window is not None
-        self.window.flip()
+        """pygame-ce 2.5's Window.flip() has no rectangles: any change flips the window."""
+        window = self.window
+        assert window is not None
+        self.composer.flip(window.flip, lambda rects: window.flip())
 
     def _release(self) -> None:
         if self.window is not None:
@@ -314,7 +317,13 @@ class Wall:
     def poll_input(self) -> list[object]:
         """Events are shared by every window: the first screen reads them (and shows the
         rehearsal note)."""
-        return self.windows[0].poll_input() if self.windows else []
+        if not self.windows:
+            return []
+        events = self.windows[0].poll_input()
+        if self.windows[0].composer.invalid:  # a window exposed: draw every one whole
+            for w in self.windows:
+                w.composer.invalidate()
+        return events
 
     def frame(self) -> None:
         """Draw every window, flip them together, one pacer wait (see display/pacing.py)."""
@@ -347,6 +356,7 @@ class Wall:
             "woken": self.pacer.woken,
             "late": self.pacer.late,
             "prepared_used": sum(w.desk.prepared.used for w in self.windows),
+            "redraws": {k: sum(w.composer.counts[k] for w in self.windows) for k in REDRAWS},
             "screens": [
                 {"content": w.content, "display": w.entry.display, "size": list(w.size)}
                 for w in self.windows
