@@ -38,6 +38,7 @@ from installation.display.layers import REDRAWS
 from installation.display.pacing import FramePacer
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.window import NO_DISPLAY_ADVICE, init_pygame, quit_pygame
+from installation.display.window_rects import rect_updater
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 from installation.show.schema_screens import ScreenEntry
@@ -94,6 +95,7 @@ class ScreenWindow(Kiosk):
         self.content = entry.content
         self.desktop = desktop  # fullscreen: the size of its display
         self.window: pygame.Window | None = None
+        self._update: Callable[[list[pygame.Rect]], None] = lambda rects: None
 
     def __repr__(self) -> str:
         return f"<ScreenWindow {describe(self.index, self.entry)} {self.size} {self.state}>"
@@ -112,15 +114,15 @@ class ScreenWindow(Kiosk):
                 x, y, w, h = self.entry.window_rect(self.index, self.size)
                 self.window = pygame.Window(name, (w, h), (x, y), borderless=True)
             surface = self.window.get_surface()
+            self._update = rect_updater(self.window)
         except pygame.error as e:
             raise DisplayError(f"{describe(self.index, self.entry)}: no window ({e})") from e
         return surface, pygame.display.get_driver(), False
 
     def flip(self) -> None:
-        """pygame-ce 2.5's Window.flip() has no rectangles: any change flips the window."""
-        window = self.window
-        assert window is not None
-        self.composer.flip(window.flip, lambda rects: window.flip())
+        """The whole window, or only the rectangles the cues changed (window_rects.py)."""
+        assert self.window is not None
+        self.composer.flip(self.window.flip, self._update)
 
     def _release(self) -> None:
         if self.window is not None:
