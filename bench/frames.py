@@ -72,7 +72,7 @@ def frame_rows(
     why = (
         f"work (interval minus pacer wait) p50 {pct(work, 50):.1f} ms, p99 "
         f"{pct(work, 99):.1f} ms, max {max(work, default=float('nan')):.1f} ms; frames drawn "
-        f"whole {redraws.get('full', 0)}, cues only {redraws.get('cues', 0)}, still "
+        f"whole {redraws.get('full', 0)}, in part {redraws.get('part', 0)}, still "
         f"{redraws.get('still', 0)}; load {load_average()}"
     )
     result.add(f"{name}: frame p50", pct(intervals, 50), "ms")

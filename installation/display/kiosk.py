@@ -36,7 +36,7 @@ from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import Composer, CueLayer, PictureLayer
 from installation.display.pacing import FramePacer
-from installation.display.slides import SlideJob, SlideStyle, style_for
+from installation.display.slides import SlideJob, SlideStyle, plain_slide, style_for
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
@@ -166,9 +166,7 @@ class Kiosk:
 
     # -- pictures -----------------------------------------------------------------
     def _plain(self, colour: pygame.Color) -> pygame.Surface:
-        surface = pygame.Surface(self.size, 0, self.need_screen())  # display format: no convert
-        surface.fill(colour)
-        return surface
+        return plain_slide(self.size, colour, self.need_screen())  # display format: no convert
 
     def _style(self) -> SlideStyle:
         screen = self.need_screen()

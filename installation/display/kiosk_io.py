@@ -62,7 +62,7 @@ def stats(kiosk: Kiosk) -> dict[str, object]:
         "woken": kiosk.pacer.woken,  # frame waits cut short by news (a throw, a slide)
         "late": kiosk.pacer.late,  # frames that missed their deadline
         "prepared_used": kiosk.desk.prepared.used,  # presents whose slide was painted ahead
-        "redraws": dict(kiosk.composer.counts),  # frames drawn whole, cues only, still
+        "redraws": dict(kiosk.composer.counts),  # frames drawn whole, in part, still
     }
 
 

@@ -15,6 +15,7 @@ costs next to no CPU; whatever moves is still drawn on every frame it changes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,9 +25,41 @@ from installation.display import label as wall
 from installation.display.transitions import alpha_byte, fade_progress, pulse
 from installation.display.turn import TurnedCanvas
 
+REDRAWS = ("full", "part", "still")  # frames drawn whole, in part, not at all (Composer)
+AREA_SHARE = 0.75  # a fade drawn in rectangles covering more than this is drawn whole
+MAX_RECTS = 8
+Content = tuple[tuple[int, int, int], tuple[pygame.Rect, ...]]  # background, where not
+
+
+@dataclass
+class Drawn:
+    """What a frame put on the screen: all of it, some rectangles, or nothing."""
+
+    full: bool = False
+    rects: list[pygame.Rect] = field(default_factory=list)
+
+
+def content_of(surface: pygame.Surface) -> Content | None:
+    """A slide's background and where it is not background (slides.Slide); None: unknown."""
+    background = getattr(surface, "background", None)
+    rects = getattr(surface, "content", None)
+    return None if background is None or rects is None else (background, rects)
+
+
+def joined(a: Content | None, b: Content | None) -> Content | None:
+    """Where two pictures of one background may not be background (None: anywhere)."""
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    rects = list(a[1])
+    rects += [r for r in b[1] if r not in rects]
+    return (a[0], tuple(rects)) if len(rects) <= MAX_RECTS else None
+
 
 class PictureLayer:
-    """The slide on screen (`new`) and, while a fade runs, the slide it fades from (`old`)."""
+    """The slide on screen (`new`) and, while a fade runs, the slide it fades from (`old`).
+
+    Slides that know where they are not background (slides.Slide: the letterboxed picture
+    and the label) fade only there: the letterbox is the same on both sides of the fade."""
 
     def __init__(self) -> None:
         self.old: pygame.Surface | None = None  # None: no fade running
@@ -34,10 +67,17 @@ class PictureLayer:
         self.start = 0.0  # when the current fade began
         self.duration_s = 0.0
         self._scratch: pygame.Surface | None = None  # the mix of a fade from a fade, reused
+        self._mixed: Content | None = None  # where the scratch is not background
         self.drawn: tuple[object, ...] | None = None  # (new, old, alpha) on the screen now
+        self.shown: Content | None = None  # where the screen is not background now
 
     def progress(self, now: float) -> float:
         return fade_progress(self.start, self.duration_s, now)
+
+    def _content(self, surface: pygame.Surface | None) -> Content | None:
+        if surface is None:
+            return None
+        return self._mixed if surface is self._scratch else content_of(surface)
 
     def mix(self, now: float) -> pygame.Surface:
         """What the layer shows right now, as one surface (for a fade from a fade). Mixed
@@ -46,6 +86,7 @@ class PictureLayer:
         assert self.new is not None
         if self.old is None:
             return self.new
+        content = joined(self._content(self.old), self._content(self.new))
         mix = self._scratch
         if mix is None or mix.get_size() != self.new.get_size():
             mix = self._scratch = pygame.Surface(self.new.get_size(), 0, self.new)
@@ -54,6 +95,7 @@ class PictureLayer:
         self.new.set_alpha(alpha_byte(self.progress(now)))
         mix.blit(self.new, (0, 0))
         self.new.set_alpha(None)
+        self._mixed = content
         return mix
 
     def show(self, slide: pygame.Surface, fade_s: float, now: float) -> None:
@@ -63,11 +105,11 @@ class PictureLayer:
         self.drawn = None  # the mix may have changed in place
 
     def clear(self) -> None:
-        self.old = self.new = self._scratch = self.drawn = None
+        self.old = self.new = self._scratch = self._mixed = self.drawn = self.shown = None
 
-    def draw(self, screen: pygame.Surface, now: float, again: bool = True) -> bool:
+    def draw(self, screen: pygame.Surface, now: float, again: bool = True) -> Drawn:
         """Blit the picture; without `again` only if the screen does not show exactly this
-        already (same slides, same alpha byte). True when it blitted."""
+        already (same slides, same alpha byte), and only where it may differ."""
         assert self.new is not None
         progress = self.progress(now)
         if self.old is not None and progress >= 1.0:
@@ -75,21 +117,55 @@ class PictureLayer:
         alpha = alpha_byte(progress) if self.old is not None else 255
         drawn = (self.new, self.old, alpha)
         if not again and self.drawn is not None and all(map(_same, drawn, self.drawn)):
-            return False
-        if self.old is None:
-            screen.blit(self.new, (0, 0))
-        else:
-            screen.blit(self.old, (0, 0))
-            self.new.set_alpha(alpha)
-            screen.blit(self.new, (0, 0))
-            self.new.set_alpha(None)
-        self.drawn = drawn
-        return True
+            return Drawn()
+        target = self._content(self.new)
+        if self.old is not None:
+            target = joined(self._content(self.old), target)
+        area = None if again else self._area(screen, target)
+        self.drawn, self.shown = drawn, target
+        for rect in area or [screen.get_rect()]:
+            self.restore(screen, rect)
+        return Drawn(full=True) if area is None else Drawn(rects=area)
+
+    def _area(self, screen: pygame.Surface, target: Content | None) -> list[pygame.Rect] | None:
+        """The rectangles to draw to go from what is shown to `target` (None: all)."""
+        both = joined(self.shown, target)
+        if both is None:
+            return None
+        full = screen.get_rect()
+        rects = [c for c in (r.clip(full) for r in both[1]) if c.w and c.h]
+        rects = [r for r in rects if not any(o != r and o.contains(r) for o in rects)]
+        if union_area(rects) > AREA_SHARE * full.w * full.h:
+            return None
+        return rects
 
     def restore(self, screen: pygame.Surface, rect: pygame.Rect) -> None:
-        """Blit the still picture back over `rect` of the screen (no fade runs)."""
-        assert self.new is not None and self.old is None
+        """Draw the picture as last drawn (the fade at its alpha) over `rect` of the screen."""
+        assert self.new is not None and self.drawn is not None
+        if self.old is None:
+            screen.blit(self.new, rect.topleft, rect)
+            return
+        screen.blit(self.old, rect.topleft, rect)
+        alpha = self.drawn[2]
+        self.new.set_alpha(alpha if isinstance(alpha, int) else 255)
         screen.blit(self.new, rect.topleft, rect)
+        self.new.set_alpha(None)
+
+
+def union_area(rects: list[pygame.Rect]) -> int:
+    """The pixels covered by any of a few rectangles (overlaps counted once)."""
+    xs = sorted({x for r in rects for x in (r.left, r.right)})
+    area = 0
+    for left, right in itertools.pairwise(xs):
+        spans = sorted((r.top, r.bottom) for r in rects if r.left <= left and r.right >= right)
+        covered, end = 0, None
+        for top, bottom in spans:
+            if end is None or top > end:
+                covered, end = covered + bottom - top, bottom
+            elif bottom > end:
+                covered, end = covered + bottom - end, bottom
+        area += covered * (right - left)
+    return area
 
 
 def _same(a: object, b: object) -> bool:
@@ -183,20 +259,9 @@ def _blit(
     return Cue((surface, alpha), rect, paint)
 
 
-REDRAWS = ("full", "cues", "still")  # frames drawn whole, only cues, nothing (Composer)
-
-
-@dataclass
-class Drawn:
-    """What a frame put on the screen: all of it, some rectangles, or nothing."""
-
-    full: bool = False
-    rects: list[pygame.Rect] = field(default_factory=list)
-
-
 class Composer:
     """Draws a frame with as little as changed (module docstring) and counts the frames
-    drawn whole, the ones where only cues were drawn and the still ones."""
+    drawn whole, in part and not at all."""
 
     REFRESH_S = 2.0  # the whole screen is drawn at least this often, whatever happened
 
@@ -215,29 +280,26 @@ class Composer:
     def draw(self, screen: pygame.Surface, canvas: TurnedCanvas, state: str, now: float) -> Drawn:
         picture, cues = self.picture, self.cues
         again = self.invalid or not self._full_at <= now < self._full_at + self.refresh_s
-        full = picture.draw(screen, now, again)
+        drawn = picture.draw(screen, now, again)
         plan = cues.plan(canvas, state, now, picture)
-        if not full and plan != cues.drawn and picture.old is not None:
-            full = picture.draw(screen, now)  # a cue changed during a fade: all of it
-        if full:
+        if drawn.full:
             cues.paint(plan)
-            self.invalid, self._full_at, drawn = False, now, Drawn(full=True)
-        elif plan == cues.drawn:
-            drawn = Drawn()
-        else:
+            self.invalid, self._full_at = False, now
+        elif drawn.rects or plan != cues.drawn:
+            # the cues before and now: the picture back under them, then all drawn again
             rects = [c.rect for c in cues.drawn] + [c.rect for c in plan]
             for rect in rects:
                 picture.restore(screen, rect)
             cues.paint(plan)
-            drawn = Drawn(rects=rects)
-        self.counts["full" if drawn.full else "cues" if drawn.rects else "still"] += 1
+            drawn = Drawn(rects=drawn.rects + rects)
+        self.counts["full" if drawn.full else "part" if drawn.rects else "still"] += 1
         self.last = drawn
         return drawn
 
     def flip(
         self, whole: Callable[[], object], rects: Callable[[list[pygame.Rect]], object]
     ) -> None:
-        """Show what the last draw() changed: `whole` after a full draw, `rects` after cues."""
+        """Show what the last draw() changed: `whole` after a full draw, else `rects`."""
         if self.last.full:
             whole()
         elif self.last.rects:

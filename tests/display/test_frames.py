@@ -19,6 +19,8 @@ from kiosk_helpers import BLUE, GREEN, RED, solid
 from test_wall import make_wall, walls  # noqa: F401 - the fixture
 
 from installation.display.kiosk import Kiosk
+from installation.display.label import LabelInfo
+from installation.display.layers import union_area
 from installation.display.wall import Wall
 
 FRAME_S = 1 / 60
@@ -33,10 +35,15 @@ def still_then(kiosk: Kiosk, clock: FakeClock, frames: int = 3) -> dict[str, int
 
 
 def drawn_whole(kiosk: Kiosk) -> np.ndarray:
-    """The same instant drawn from scratch: what a partial frame must equal."""
+    """The same instant drawn from scratch: what a partial frame must equal. The screen is
+    put back as it was, so partial frames keep building on partial frames."""
+    screen = kiosk.need_screen()
+    kept = screen.copy()
     kiosk.composer.invalidate()
     kiosk.draw(kiosk._clock())
-    return kiosk.read_pixels()
+    whole = kiosk.read_pixels()
+    screen.blit(kept, (0, 0))
+    return whole
 
 
 def test_a_still_wall_draws_and_flips_nothing(make_kiosk: KioskFactory, clock: FakeClock) -> None:
@@ -101,7 +108,37 @@ def test_the_invitation_keeps_breathing_drawn_in_part_as_if_whole(
         ys, xs = changed[:, 0], changed[:, 1]
         assert invitation.collidepoint(int(xs.min()), int(ys.min()))
         assert invitation.collidepoint(int(xs.max()), int(ys.max()))
-    assert kiosk.composer.counts["cues"] >= 6
+    assert kiosk.composer.counts["part"] >= 6
+
+
+@pytest.mark.parametrize("label", [False, True])
+def test_a_letterboxed_fade_is_drawn_in_part_as_if_whole(
+    make_kiosk: KioskFactory, clock: FakeClock, label: bool
+) -> None:
+    """Square pictures on a wide screen: only the picture (and label) blend; every frame of
+    fades, and of fades from fades, equals the same instant drawn whole."""
+    kiosk = make_kiosk(
+        transition_ms=400, fit="contain", label=label, window_size=(480, 240), title="Dice"
+    )
+    kiosk.set_state("presenting")
+    parts = 0
+    shapes = [(64, 64), (48, 96), (96, 32), (64, 64), (40, 80)]  # what shows changes shape
+    for i, colour in enumerate((RED, BLUE, GREEN, RED, BLUE)):
+        image = solid(colour, *shapes[i])
+        kiosk.present(image, LabelInfo(faces=(i + 1, 2), text=f"throw {i} " + "x" * (9 * i)))
+        assert kiosk.wait_painted(10)
+        for _ in range(8 if i < 3 else 30):  # 0.13 s: the next present lands mid-fade
+            kiosk.frame()
+            drawn = kiosk.composer.last
+            if drawn.rects:
+                parts += 1
+                assert sum(r.w * r.h for r in drawn.rects) < 480 * 240
+            part = kiosk.read_pixels()
+            np.testing.assert_array_equal(part, drawn_whole(kiosk))
+            assert tuple(part[5, 5]) == (0, 0, 0)  # the letterbox stays background
+            clock.advance(FRAME_S)
+    assert tuple(kiosk.read_pixels()[120, 240]) == BLUE
+    assert parts >= 10  # wide and tall pictures together cover most of it: drawn whole
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 270])
@@ -221,3 +258,13 @@ def test_a_walls_windows_change_on_the_same_frame_after_still_frames(
     moving = [s for s in seen if s != seen[-1]]
     assert all(a != b for a, b in itertools.pairwise(moving))
     assert two.stats()["redraws"]["full"] >= 2 * len(moving)
+
+
+def test_union_area_counts_overlaps_once() -> None:
+    r = pygame.Rect
+    assert union_area([]) == 0
+    assert union_area([r(0, 0, 10, 10)]) == 100
+    assert union_area([r(0, 0, 10, 10), r(5, 5, 10, 10)]) == 175
+    assert union_area([r(0, 0, 10, 10), r(20, 0, 10, 10)]) == 200
+    assert union_area([r(0, 0, 10, 10), r(2, 2, 2, 2), r(0, 0, 10, 10)]) == 100
+    assert union_area([r(0, 0, 4, 10), r(0, 2, 4, 3), r(0, 4, 4, 2)]) == 40
