@@ -42,9 +42,8 @@ def _sdl() -> ctypes.CDLL | None:
                 lib.SDL_GetWindowFromID.restype = ctypes.c_void_p
                 lib.SDL_GetWindowFromID.argtypes = [ctypes.c_uint32]
                 lib.SDL_UpdateWindowSurfaceRects.restype = ctypes.c_int
-                lib.SDL_UpdateWindowSurfaceRects.argtypes = [
-                    ctypes.c_void_p, ctypes.POINTER(_Rect), ctypes.c_int
-                ]  # fmt: skip
+                rects = ctypes.POINTER(_Rect)
+                lib.SDL_UpdateWindowSurfaceRects.argtypes = [ctypes.c_void_p, rects, ctypes.c_int]
             except (OSError, AttributeError):
                 return None
             return lib
