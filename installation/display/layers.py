@@ -87,13 +87,19 @@ class PictureLayer:
         if self.old is None:
             return self.new
         content = joined(self._content(self.old), self._content(self.new))
-        mix = self._scratch
+        mix, prior = self._scratch, self._mixed
         if mix is None or mix.get_size() != self.new.get_size():
-            mix = self._scratch = pygame.Surface(self.new.get_size(), 0, self.new)
-        if self.old is not mix:
-            mix.blit(self.old, (0, 0))
+            mix, prior = pygame.Surface(self.new.get_size(), 0, self.new), None
+            self._scratch = mix
+        region = joined(prior, content)  # outside it the mix is background before and after
+        rects = [mix.get_rect()] if region is None else list(region[1])
+        if self.old is mix and _overlap(rects):  # in place: a pixel must blend only once
+            rects = [mix.get_rect()]
         self.new.set_alpha(alpha_byte(self.progress(now)))
-        mix.blit(self.new, (0, 0))
+        for rect in rects:
+            if self.old is not mix:
+                mix.blit(self.old, rect.topleft, rect)
+            mix.blit(self.new, rect.topleft, rect)
         self.new.set_alpha(None)
         self._mixed = content
         return mix
@@ -166,6 +172,10 @@ def union_area(rects: list[pygame.Rect]) -> int:
                 covered, end = covered + bottom - end, bottom
         area += covered * (right - left)
     return area
+
+
+def _overlap(rects: list[pygame.Rect]) -> bool:
+    return any(a.colliderect(b) for a, b in itertools.combinations(rects, 2))
 
 
 def _same(a: object, b: object) -> bool:
