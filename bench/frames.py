@@ -32,6 +32,11 @@ class FrameLog:
 
     ends: list[float] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the main thread's CPU time at each end
+
+    def cpu_since(self, start: int) -> list[float]:
+        """The main thread's CPU time per frame (ms), beside the intervals of since()."""
+        return [(b - a) * 1000 for a, b in itertools.pairwise(self.cpu[start:])]
 
     def since(self, start: int) -> tuple[list[float], list[float]]:
         """(intervals, work) in ms for the frames after index `start`: work is the interval
@@ -57,6 +62,7 @@ def stamp_frames(screen: Any) -> FrameLog:
     def frame() -> None:
         real_frame()
         log.ends.append(time.perf_counter())
+        log.cpu.append(time.thread_time())
 
     screen.frame = frame
     screen.pacer.wait = wait
@@ -64,13 +70,20 @@ def stamp_frames(screen: Any) -> FrameLog:
 
 
 def frame_rows(
-    result: Result, name: str, intervals: list[float], work: list[float], redraws: dict[str, int]
+    result: Result,
+    name: str,
+    intervals: list[float],
+    work: list[float],
+    redraws: dict[str, int],
+    cpu: list[float] | None = None,
 ) -> None:
     """p50, p99 (goal 17.5 ms), max (goal 33 ms) and the frames over 33 ms of one run, with
     the reason when a goal is missed: our work per frame or the time the process waited."""
     over = sum(v > MAX_GOAL_MS for v in intervals)
     why = (
-        f"work (interval minus pacer wait) p50 {pct(work, 50):.1f} ms, p99 "
+        f"main-thread CPU per frame p50 {pct(cpu or [], 50):.1f} ms, p99 "
+        f"{pct(cpu or [], 99):.1f} ms; work (interval minus pacer wait) p50 "
+        f"{pct(work, 50):.1f} ms, p99 "
         f"{pct(work, 99):.1f} ms, max {max(work, default=float('nan')):.1f} ms; frames drawn "
         f"whole {redraws.get('full', 0)}, in part {redraws.get('part', 0)}, still "
         f"{redraws.get('still', 0)}; load {load_average()}"
@@ -81,6 +94,9 @@ def frame_rows(
                goal=MAX_GOAL_MS, note=why)  # fmt: skip
     result.add(f"{name}: frames over 33 ms", over, "frames")
     result.add(f"{name}: work p99 (interval minus pacer wait)", pct(work, 99), "ms")
+    if cpu:
+        result.add(f"{name}: main-thread CPU per frame p50", pct(cpu, 50), "ms")
+        result.add(f"{name}: main-thread CPU per frame p99", pct(cpu, 99), "ms")
     result.add(f"{name}: frames measured", len(intervals), "frames")
     result.samples += len(intervals)
 

@@ -261,9 +261,10 @@ def bench_frames(tmp: Path, seconds: float, model: Path) -> Result:
         "Frame times while the worker generates",
         "Intervals between the real App's frames (each return of Kiosk.frame(); a still "
         "frame draws and flips nothing) with a 1920x1080 Kiosk window, 60 fps target, "
-        "crossfade 1200 ms, a throw shown every second: first with the worker idle, then "
-        "while the worker child renders the tiny model back to back (background requests, "
-        "cache off); under SDL's dummy driver, then on Xvfb (x11 driver).",
+        "crossfade 1200 ms: a still wall (no throws, half the time), then a throw shown "
+        "every second with the worker idle, then while the worker child renders the tiny "
+        "model back to back (background requests, cache off); under SDL's dummy driver, "
+        "then on Xvfb (x11 driver).",
     )
     _frames_run(result, tmp / "frames-dummy", seconds, model, "dummy")
     with xvfb() as display:
@@ -282,12 +283,14 @@ def _frames_run(result: Result, folder: Path, seconds: float, model: Path, drive
     try:
         frames = stamp_frames(app.kiosk)
         wait_until(app.step, lambda: app.worker.ready, 60)
-        for phase in ("idle", "generating"):
+        for phase in ("still wall", "idle", "generating"):
             start, before = len(frames.ends), dict(app.kiosk.stats().get("redraws", {}))
-            _frames_phase(app, seconds, phase == "generating")
+            still = phase == "still wall"  # no throws: the picture stays, only cues may move
+            _frames_phase(app, seconds / 2 if still else seconds, phase == "generating", not still)
             intervals, work = frames.since(start)
             redraws = redraw_delta(before, app.kiosk.stats().get("redraws", {}))
-            frame_rows(result, f"{driver}, {phase}", intervals, work, redraws)
+            cpu = frames.cpu_since(start)
+            frame_rows(result, f"{driver}, {phase}", intervals, work, redraws, cpu)
         driver_name = app.kiosk.driver
     finally:
         app.stop()
@@ -295,7 +298,7 @@ def _frames_run(result: Result, folder: Path, seconds: float, model: Path, drive
     result.notes.append(f"{driver} (SDL driver {driver_name}): worker renders {app.worker.renders}")
 
 
-def _frames_phase(app: Any, seconds: float, busy: bool) -> None:
+def _frames_phase(app: Any, seconds: float, busy: bool, throws: bool = True) -> None:
     from installation.core.events import RandomThrow
 
     t0 = time.perf_counter()
@@ -305,7 +308,7 @@ def _frames_phase(app: Any, seconds: float, busy: bool) -> None:
         if busy and app.worker.health()["queued"] < 2:
             for v in variations:
                 app.worker.request(v, live=False)
-        if time.perf_counter() >= next_throw:
+        if throws and time.perf_counter() >= next_throw:
             app.inbox.put(RandomThrow("bench"))
             next_throw += 1.0
         app.step()

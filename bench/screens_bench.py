@@ -106,7 +106,10 @@ def _layout(
             _run(app, seconds, phase == "generating")
             intervals, work[f"{name}, {phase}"] = frames.since(start)
             redraws = redraw_delta(before, app.kiosk.stats().get("redraws", {}))
-            frame_rows(result, f"{name}, {phase}", intervals, work[f"{name}, {phase}"], redraws)
+            cpu = frames.cpu_since(start)
+            frame_rows(
+                result, f"{name}, {phase}", intervals, work[f"{name}, {phase}"], redraws, cpu
+            )
     finally:
         app.stop()
     return shown[0]
