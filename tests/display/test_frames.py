@@ -20,7 +20,7 @@ from test_wall import make_wall, walls  # noqa: F401 - the fixture
 
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
-from installation.display.layers import union_area
+from installation.display.layers import aligned, union_area
 from installation.display.wall import Wall
 
 FRAME_S = 1 / 60
@@ -279,3 +279,11 @@ def test_union_area_counts_overlaps_once() -> None:
     assert union_area([r(0, 0, 10, 10), r(20, 0, 10, 10)]) == 200
     assert union_area([r(0, 0, 10, 10), r(2, 2, 2, 2), r(0, 0, 10, 10)]) == 100
     assert union_area([r(0, 0, 4, 10), r(0, 2, 4, 3), r(0, 4, 4, 2)]) == 40
+
+
+def test_aligned_widens_to_16_pixel_columns_inside_the_screen() -> None:
+    r, screen = pygame.Rect, pygame.Rect(0, 0, 1920, 1080)
+    assert aligned(r(420, 0, 1080, 1080), screen) == r(416, 0, 1088, 1080)
+    assert aligned(r(38, 939, 305, 103), screen) == r(32, 939, 320, 103)
+    assert aligned(r(1910, 5, 20, 5), screen) == r(1904, 5, 16, 5)
+    assert aligned(r(0, 0, 16, 1), screen) == r(0, 0, 16, 1)
