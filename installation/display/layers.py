@@ -96,12 +96,11 @@ class PictureLayer:
         rects = [bounds] if region is None else [aligned(r, bounds) for r in region[1]]
         if self.old is mix and _overlap(rects):  # in place: a pixel must blend only once
             rects = [bounds]
-        self.new.set_alpha(alpha_byte(self.progress(now)))
+        alpha = alpha_byte(self.progress(now))
         for rect in rects:
             if self.old is not mix:
                 mix.blit(self.old.subsurface(rect), rect.topleft)
-            mix.blit(self.new.subsurface(rect), rect.topleft)
-        self.new.set_alpha(None)
+            mix.blit(_faded(self.new, rect, alpha), rect.topleft)
         self._mixed = content
         return mix
 
@@ -158,9 +157,7 @@ class PictureLayer:
             return
         screen.blit(self.old.subsurface(rect), rect.topleft)
         alpha = self.drawn[2]
-        self.new.set_alpha(alpha if isinstance(alpha, int) else 255)
-        screen.blit(self.new.subsurface(rect), rect.topleft)
-        self.new.set_alpha(None)
+        screen.blit(_faded(self.new, rect, alpha if isinstance(alpha, int) else 255), rect.topleft)
 
 
 def union_area(rects: list[pygame.Rect]) -> int:
@@ -184,6 +181,14 @@ def aligned(rect: pygame.Rect, bounds: pygame.Rect) -> pygame.Rect:
     multiple of 64 bytes with SIMD (a 1080 px wide blit took 4x as long as a 1088 px one)."""
     left, right = rect.left // 16 * 16, -(-rect.right // 16) * 16
     return pygame.Rect(left, rect.top, right - left, rect.height).clip(bounds)
+
+
+def _faded(surface: pygame.Surface, rect: pygame.Rect, alpha: int) -> pygame.Surface:
+    """`rect` of `surface` to blit at `alpha` (a subsurface has its own alpha, not its
+    parent's)."""
+    part = surface.subsurface(rect)
+    part.set_alpha(alpha)
+    return part
 
 
 def _overlap(rects: list[pygame.Rect]) -> bool:
