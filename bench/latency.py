@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -261,48 +260,55 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
 
 
 def bench_frames(tmp: Path, seconds: float, model: Path) -> Result:
-    """Benchmark 3: frame pacing with the worker idle, then generating without pause."""
+    """Benchmark 3: frame pacing with the worker idle, then generating without pause; under
+    SDL's dummy driver and on a real X server (Xvfb), side by side in one run."""
+    from bench.frames import xvfb
+
     result = Result(
         "3",
         "Frame times while the worker generates",
-        "Flip-to-flip intervals of the real App + Kiosk (1920x1080, SDL dummy, 60 fps "
-        "target, crossfade 1200 ms) while the worker child renders the tiny model back to "
-        "back (background requests, cache off) and a throw is shown every second; first "
-        "the same time with the worker idle, side by side.",
+        "Intervals between the real App's frames (each return of Kiosk.frame(); a still "
+        "frame draws and flips nothing) with a 1920x1080 Kiosk window, 60 fps target, "
+        "crossfade 1200 ms: a still wall (no throws, half the time), then a throw shown "
+        "every second with the worker idle, then while the worker child renders the tiny "
+        "model back to back (background requests, cache off); under SDL's dummy driver, "
+        "then on Xvfb (x11 driver).",
     )
-    app, emulator = build(
-        tmp / "frames", SETTLE_MS, 64, model=model, transition_ms=1200, cache=False
-    )
-    intervals = {}
-    with FlipProbe(app.kiosk) as probe:
-        app.start()
-        try:
-            wait_until(app.step, lambda: app.worker.ready, 60)
-            for phase in ("idle", "generating"):
-                intervals[phase] = _frames_phase(app, probe, seconds, phase == "generating")
-        finally:
-            app.stop()
-            emulator.close()
-    idle = intervals.get("idle", [])
-    why = (f"idle: p99 {pct(idle, 99):.1f} ms, max {max(idle, default=float('nan')):.1f} ms, "
-           f"{sum(v > 33.0 for v in idle)} over 33 ms")  # fmt: skip
-    for phase, values in intervals.items():
-        result.add(f"{phase}: frame p50", pct(values, 50), "ms")
-        goal = {"goal": 17.5, "note": why} if phase == "generating" else {}
-        result.add(f"{phase}: frame p99", pct(values, 99), "ms", **goal)
-        result.add(f"{phase}: frame max", max(values, default=float("nan")), "ms")
-        result.add(f"{phase}: frames over 33 ms", sum(v > 33.0 for v in values), "frames",
-                   **({"goal": 0.0, "note": why} if phase == "generating" else {}))  # fmt: skip
-        result.add(f"{phase}: frames measured", len(values), "frames")
-    result.samples = sum(len(v) for v in intervals.values())
-    result.notes.append(f"worker renders during the generating phase: {app.worker.renders}")
+    _frames_run(result, tmp / "frames-dummy", seconds, model, "dummy")
+    with xvfb() as display:
+        if display is None:
+            result.notes.append("Xvfb is not installed: the x11 rows are missing")
+        else:
+            _frames_run(result, tmp / "frames-xvfb", seconds, model, "Xvfb")
     return result
 
 
-def _frames_phase(app: Any, probe: FlipProbe, seconds: float, busy: bool) -> list[float]:
+def _frames_run(result: Result, folder: Path, seconds: float, model: Path, driver: str) -> None:
+    from bench.frames import frame_rows, redraw_delta, stamp_frames
+
+    app, emulator = build(folder, SETTLE_MS, 64, model=model, transition_ms=1200, cache=False)
+    app.start()
+    try:
+        frames = stamp_frames(app.kiosk)
+        wait_until(app.step, lambda: app.worker.ready, 60)
+        for phase in ("still wall", "idle", "generating"):
+            start, before = len(frames.ends), dict(app.kiosk.stats().get("redraws", {}))
+            still = phase == "still wall"  # no throws: the picture stays, only cues may move
+            _frames_phase(app, seconds / 2 if still else seconds, phase == "generating", not still)
+            intervals, work = frames.since(start)
+            redraws = redraw_delta(before, app.kiosk.stats().get("redraws", {}))
+            cpu = frames.cpu_since(start)
+            frame_rows(result, f"{driver}, {phase}", intervals, work, redraws, cpu)
+        driver_name = app.kiosk.driver
+    finally:
+        app.stop()
+        emulator.close()
+    result.notes.append(f"{driver} (SDL driver {driver_name}): worker renders {app.worker.renders}")
+
+
+def _frames_phase(app: Any, seconds: float, busy: bool, throws: bool = True) -> None:
     from installation.core.events import RandomThrow
 
-    start_flip = len(probe.flips)
     t0 = time.perf_counter()
     next_throw = t0 + 1.0
     variations = _background_variations(app)
@@ -310,12 +316,10 @@ def _frames_phase(app: Any, probe: FlipProbe, seconds: float, busy: bool) -> lis
         if busy and app.worker.health()["queued"] < 2:
             for v in variations:
                 app.worker.request(v, live=False)
-        if time.perf_counter() >= next_throw:
+        if throws and time.perf_counter() >= next_throw:
             app.inbox.put(RandomThrow("bench"))
             next_throw += 1.0
         app.step()
-    flips = probe.flips[start_flip:]
-    return [(b - a) * 1000 for a, b in itertools.pairwise(flips)]
 
 
 def _background_variations(app: Any) -> list[Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -31,35 +31,51 @@ window = [1920, 0, 1920, 1080]
 
 def bench_two_screens(tmp: Path, seconds: float, model: Path) -> Result:
     """Benchmark 9: frame pacing of a Wall of two 1920x1080 windows, idle and generating,
-    beside one 1920x1080 Kiosk measured in the same run."""
+    beside one 1920x1080 Kiosk measured in the same run; SDL's dummy driver, then Xvfb."""
+    from bench.frames import xvfb
+
     result = Result(
         "9",
         "Frame times with two 1080p screens",
-        "Frame-to-frame intervals of the real App (SDL dummy, 60 fps target, crossfade "
-        "1200 ms, a throw every second): one 1920x1080 Kiosk, then a Wall of two 1920x1080 "
-        "windows (painting + variation, fading on the same frame); each with the worker "
-        "idle, then while the worker child renders the tiny model back to back (cache off).",
+        "Intervals between the real App's frames (each return of frame(); a still frame "
+        "draws and flips nothing), 60 fps target, crossfade 1200 ms, a throw every second: "
+        "one 1920x1080 Kiosk, then a Wall of two 1920x1080 windows (painting + variation, "
+        "fading on the same frame); each with the worker idle, then while the worker child "
+        "renders the tiny model back to back (cache off); under SDL's dummy driver, then on "
+        "Xvfb (x11 driver, one 3840x1080 screen).",
     )
+    work: dict[str, list[float]] = {}
     presents = {}
-    for layout, screens in (("one screen", ""), ("two screens", SCREENS)):
-        intervals, presents[layout] = _layout(
-            tmp / layout.replace(" ", "-"), screens, seconds, model
-        )
-        for phase, values in intervals.items():
-            name = f"{layout}, {phase}"
-            result.add(f"{name}: frame p50", pct(values, 50), "ms")
-            result.add(f"{name}: frame p99", pct(values, 99), "ms")
-            result.add(f"{name}: frame max", max(values, default=float("nan")), "ms")
-            result.add(f"{name}: frames over 33 ms", sum(v > 33.0 for v in values), "frames")
-            result.add(f"{name}: frames measured", len(values), "frames")
-            result.samples += len(values)
+    for driver in ("dummy", "Xvfb"):
+        with xvfb() if driver == "Xvfb" else nullcontext("dummy") as display:
+            if display is None:
+                result.notes.append("Xvfb is not installed: the x11 rows are missing")
+                continue
+            for layout, screens in (("one screen", ""), ("two screens", SCREENS)):
+                folder = tmp / f"{driver}-{layout.replace(' ', '-')}"
+                presents[f"{driver}, {layout}"] = _layout(
+                    result, f"{driver}, {layout}", folder, screens, seconds, model, work
+                )
+    for driver in ("dummy", "Xvfb"):
+        for phase in ("idle", "generating"):
+            one, two = (work.get(f"{driver}, {n}, {phase}") for n in ("one screen", "two screens"))
+            if one and two:
+                ratio = pct(two, 50) / max(pct(one, 50), 1e-9)
+                result.add(f"{driver}, {phase}: work p50 two screens / one", ratio, "x")
     result.notes.append(f"variations presented: {presents}")
     return result
 
 
 def _layout(
-    folder: Path, screens: str, seconds: float, model: Path
-) -> tuple[dict[str, list[float]], int]:
+    result: Result,
+    name: str,
+    folder: Path,
+    screens: str,
+    seconds: float,
+    model: Path,
+    work: dict[str, list[float]],
+) -> int:
+    from bench.frames import frame_rows, redraw_delta, stamp_frames
     from installation.app import RunOptions
     from installation.app.build import build_app
     from installation.show.load import load_show
@@ -73,31 +89,30 @@ def _layout(
         display, end = text.index("[display]"), text.index("[osc]")
         (folder / "show.toml").write_text(text[:display] + screens + text[end:], "utf-8")
     app = build_app(load_show(folder), RunOptions(window=True))
-    stamps: list[float] = []
-    real_frame, real_present = app.kiosk.frame, app.kiosk.present
+    real_present = app.kiosk.present
     shown = [0]
-
-    def frame() -> None:
-        real_frame()
-        stamps.append(time.perf_counter())
 
     def present(*args: Any, **kw: Any) -> None:
         shown[0] += 1
         real_present(*args, **kw)
 
-    app.kiosk.frame = frame  # type: ignore[method-assign]
     app.kiosk.present = present  # type: ignore[method-assign]
-    intervals: dict[str, list[float]] = {}
     app.start()
     try:
+        frames = stamp_frames(app.kiosk)
         wait_until(app.step, lambda: app.worker.ready, 60)
         for phase in ("idle", "generating"):
-            start = len(stamps)
+            start, before = len(frames.ends), dict(app.kiosk.stats().get("redraws", {}))
             _run(app, seconds, phase == "generating")
-            intervals[phase] = [(b - a) * 1000 for a, b in itertools.pairwise(stamps[start:])]
+            intervals, work[f"{name}, {phase}"] = frames.since(start)
+            redraws = redraw_delta(before, app.kiosk.stats().get("redraws", {}))
+            cpu = frames.cpu_since(start)
+            frame_rows(
+                result, f"{name}, {phase}", intervals, work[f"{name}, {phase}"], redraws, cpu
+            )
     finally:
         app.stop()
-    return intervals, shown[0]
+    return shown[0]
 
 
 def _run(app: Any, seconds: float, busy: bool) -> None:

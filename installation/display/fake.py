@@ -163,6 +163,7 @@ class FakeKiosk:
             "woken": 0,
             "late": 0,
             "prepared_used": 0,
+            "redraws": {"full": self.frames, "part": 0, "still": 0},
         }
 
     @property

@@ -34,9 +34,9 @@ from installation.display import label as wall
 from installation.display.desk import SlideDesk
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
-from installation.display.layers import CueLayer, PictureLayer
+from installation.display.layers import Composer, CueLayer, PictureLayer
 from installation.display.pacing import FramePacer
-from installation.display.slides import SlideJob, SlideStyle, style_for
+from installation.display.slides import SlideJob, SlideStyle, plain_slide, style_for
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame
@@ -89,6 +89,7 @@ class Kiosk:
         self._black: pygame.Surface | None = None
         self.picture = PictureLayer()
         self.cues = CueLayer()
+        self.composer = Composer(self.picture, self.cues)  # draws only what changed
         self._canvas: TurnedCanvas | None = None  # the cues draw upright through it
         self.keys = KeyRules(dice, faces)  # rehearsal keys and the quit key
         self.times = FrameTimes(STATS_WINDOW)
@@ -111,6 +112,7 @@ class Kiosk:
         self._canvas = TurnedCanvas(self._screen, Turn(self.config.rotation, self.size))
         self._black = self._plain(pygame.Color(0, 0, 0))
         self.picture.new = self._black
+        self.composer.invalidate()
         self.desk.start(on_done=self.pacer.wake.set)
         cues = self.cues
         cues.invitation = wall.render_invitation(self.config.attract_text, self.upright)
@@ -164,9 +166,7 @@ class Kiosk:
 
     # -- pictures -----------------------------------------------------------------
     def _plain(self, colour: pygame.Color) -> pygame.Surface:
-        surface = pygame.Surface(self.size, 0, self.need_screen())  # display format: no convert
-        surface.fill(colour)
-        return surface
+        return plain_slide(self.size, colour, self.need_screen())  # display format: no convert
 
     def _style(self) -> SlideStyle:
         screen = self.need_screen()
@@ -365,14 +365,14 @@ class Kiosk:
         self.pacer.wait(self.config.fps, self.vsync)
 
     def draw(self, now: float) -> None:
-        """The picture and what is drawn over it, into the screen surface (no flip)."""
+        """What changed of the picture and the cues over it, into the screen (no flip)."""
         screen = self.need_screen()
         assert self._canvas is not None
-        self.picture.draw(screen, now)
-        self.cues.draw(self._canvas, self.state, now, self.picture)
+        self.composer.draw(screen, self._canvas, self.state, now)
 
     def flip(self) -> None:
-        pygame.display.flip()
+        """Show what draw() changed: all, some rectangles, or nothing (a still frame)."""
+        self.composer.flip(pygame.display.flip, pygame.display.update)
 
     # -- input, status, reading back (kiosk_io.py) ------------------------------------
     def poll_input(self) -> list[object]:

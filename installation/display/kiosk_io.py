@@ -19,6 +19,7 @@ from installation.storage.atomic import write_atomic
 log = logging.getLogger("installation.display.kiosk")
 RESTART_KEYS = restart_keys("display")  # configure() cannot change these
 # [display] keys whose change repaints the pictures (a live reload)
+EXPOSED = (pygame.WINDOWEXPOSED, pygame.VIDEOEXPOSE)
 LOOKS = ("fit", "background", "label", "label_corner", "label_size", "label_font", "upscale")
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def poll_input(kiosk: Kiosk) -> list[object]:
             out += kiosk.keys.quit("window closed", kiosk.config)
         elif event.type == pygame.KEYDOWN:
             out += kiosk.keys.key(event.key, kiosk.config)
+        elif event.type in EXPOSED:  # uncovered: what the window shows is not known
+            kiosk.composer.invalidate()
     if kiosk.keys.typed() != typed:
         note = kiosk.keys.typed()
         kiosk.cues.note = wall.render_note(note, kiosk.upright) if note else None
@@ -59,6 +62,7 @@ def stats(kiosk: Kiosk) -> dict[str, object]:
         "woken": kiosk.pacer.woken,  # frame waits cut short by news (a throw, a slide)
         "late": kiosk.pacer.late,  # frames that missed their deadline
         "prepared_used": kiosk.desk.prepared.used,  # presents whose slide was painted ahead
+        "redraws": dict(kiosk.composer.counts),  # frames drawn whole, in part, still
     }
 
 

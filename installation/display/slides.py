@@ -38,6 +38,23 @@ log = logging.getLogger(__name__)
 _PIXELS3D = pygame.surfarray.pixels3d
 
 
+class Slide(pygame.Surface):
+    """A painted slide that knows where it is not plain background: `content`, rectangles in
+    window coordinates (None: anywhere). A fade between two slides of one background only
+    needs to blend there (layers.py)."""
+
+    background: tuple[int, int, int] | None = None
+    content: tuple[pygame.Rect, ...] | None = None
+
+
+def plain_slide(size: tuple[int, int], colour: pygame.Color, like: pygame.Surface) -> Slide:
+    """A slide of one colour in `like`'s pixel format (black, the standby without a poster)."""
+    slide = Slide(size, 0, like)
+    slide.fill(colour)
+    slide.background, slide.content = (colour.r, colour.g, colour.b), ()
+    return slide
+
+
 @dataclass(frozen=True)
 class SlideStyle:
     """Everything a slide's look depends on besides the picture; captured on the main thread."""
@@ -104,7 +121,8 @@ def render_slide(job: SlideJob) -> pygame.Surface:
     h, w = job.image.shape[:2]
     fit = fit_picture((w, h), upright, style.fit)
     x, y, cw, ch = fit.crop
-    slide = pygame.Surface(upright, 0, style.depth, style.masks)
+    slide = Slide(upright, 0, style.depth, style.masks)
+    content = [pygame.Rect(fit.pos, fit.size)]
     if fit.size != upright:
         slide.fill(style.background)
     crop = job.image[y : y + ch, x : x + cw]
@@ -115,7 +133,11 @@ def render_slide(job: SlideJob) -> pygame.Surface:
         look = style.label_style
         band = wall.render_label(job.label, style.title, style.artist, upright, look)
         if band is not None:
-            slide.blit(band, wall.label_position(band, upright, look.corner))
+            where = wall.label_position(band, upright, look.corner)
+            slide.blit(band, where)
+            content.append(band.get_rect(topleft=where))
+    if style.rotation == 0:  # a turned slide is a plain surface again: faded whole
+        slide.background, slide.content = style.background, tuple(content)
     return turn.surface(slide)
 
 

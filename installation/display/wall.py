@@ -34,9 +34,11 @@ import pygame
 
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
+from installation.display.layers import REDRAWS
 from installation.display.pacing import FramePacer
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.window import NO_DISPLAY_ADVICE, init_pygame, quit_pygame
+from installation.display.window_rects import rect_updater
 from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 from installation.show.schema_screens import ScreenEntry
@@ -93,6 +95,7 @@ class ScreenWindow(Kiosk):
         self.content = entry.content
         self.desktop = desktop  # fullscreen: the size of its display
         self.window: pygame.Window | None = None
+        self._update: Callable[[list[pygame.Rect]], None] = lambda rects: None
 
     def __repr__(self) -> str:
         return f"<ScreenWindow {describe(self.index, self.entry)} {self.size} {self.state}>"
@@ -111,13 +114,15 @@ class ScreenWindow(Kiosk):
                 x, y, w, h = self.entry.window_rect(self.index, self.size)
                 self.window = pygame.Window(name, (w, h), (x, y), borderless=True)
             surface = self.window.get_surface()
+            self._update = rect_updater(self.window)
         except pygame.error as e:
             raise DisplayError(f"{describe(self.index, self.entry)}: no window ({e})") from e
         return surface, pygame.display.get_driver(), False
 
     def flip(self) -> None:
+        """The whole window, or only the rectangles the cues changed (window_rects.py)."""
         assert self.window is not None
-        self.window.flip()
+        self.composer.flip(self.window.flip, self._update)
 
     def _release(self) -> None:
         if self.window is not None:
@@ -326,7 +331,13 @@ class Wall:
     def poll_input(self) -> list[object]:
         """Events are shared by every window: the first screen reads them (and shows the
         rehearsal note)."""
-        return self.windows[0].poll_input() if self.windows else []
+        if not self.windows:
+            return []
+        events = self.windows[0].poll_input()
+        if self.windows[0].composer.invalid:  # a window exposed: draw every one whole
+            for w in self.windows:
+                w.composer.invalidate()
+        return events
 
     def frame(self) -> None:
         """Draw every window, flip them together, one pacer wait (see display/pacing.py)."""
@@ -359,6 +370,7 @@ class Wall:
             "woken": self.pacer.woken,
             "late": self.pacer.late,
             "prepared_used": sum(w.desk.prepared.used for w in self.windows),
+            "redraws": {k: sum(w.composer.counts[k] for w in self.windows) for k in REDRAWS},
             "screens": [
                 {"content": w.content, "display": w.entry.display, "size": list(w.size)}
                 for w in self.windows

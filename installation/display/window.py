@@ -18,6 +18,7 @@ from installation.errors import DisplayError
 from installation.show.schema import DisplaySection
 
 log = logging.getLogger("installation.display.kiosk")
+FRAMEBUFFER_HINT = "SDL_FRAMEBUFFER_ACCELERATION"  # see init_pygame()
 
 
 def parse_colour(text: str) -> pygame.Color:
@@ -68,6 +69,13 @@ def init_pygame() -> str:
     if problem := refused_driver(driver, requested):  # a black wall with no error otherwise
         quit_pygame()
         raise DisplayError(f"no display: {problem}; {NO_DISPLAY_ADVICE}")
+    if driver == "x11" and FRAMEBUFFER_HINT not in os.environ:
+        # SDL reads this when the first window surface is made (after init is fine). By
+        # default it backs window surfaces on X11 with an OpenGL texture: where GL is software
+        # (Xvfb, VMs, boards without a GL driver) every flip of a 1080p window then costs
+        # 40-80 ms, even for a 1x1 update; X11's shared-memory path costs 2-6 ms (measured,
+        # bench 3/9). Set SDL_FRAMEBUFFER_ACCELERATION=1 to get SDL's default back.
+        os.environ[FRAMEBUFFER_HINT] = "0"
     return driver
 
 

@@ -82,6 +82,7 @@ def test_status_has_the_same_keys(kiosk: Kiosk | FakeKiosk) -> None:
         "woken",
         "late",
         "prepared_used",
+        "redraws",
     }
     stats = kiosk.stats()
     assert set(stats) == real_keys and stats["frames"] == 1
