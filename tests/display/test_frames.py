@@ -14,14 +14,13 @@ from collections.abc import Iterator
 import numpy as np
 import pygame
 import pytest
-from conftest import FakeClock, KioskFactory
-from kiosk_helpers import BLUE, GREEN, RED, solid
-from test_wall import make_wall, walls  # noqa: F401 - the fixture
 
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
 from installation.display.layers import aligned, union_area
 from installation.display.wall import Wall
+from tests.display.kiosk_helpers import BLUE, GREEN, RED, FakeClock, KioskFactory, solid
+from tests.display.test_wall import make_wall, walls  # noqa: F401 - the fixture
 
 FRAME_S = 1 / 60
 

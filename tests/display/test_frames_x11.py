@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 from test_kiosk_x11 import start_xvfb
-from xwd import read_xwd
 
 from tests.conftest import need_tool
+from tests.display.xwd import read_xwd
 
 CHILD = """
 import json, os, subprocess, sys

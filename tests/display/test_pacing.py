@@ -7,13 +7,11 @@ import itertools
 import threading
 import time
 
-from conftest import KioskFactory
-from kiosk_helpers import RED, solid
-
 from installation.app.inbox import Inbox
 from installation.core import events as ev
 from installation.core.throws import Throw
 from installation.display.pacing import FramePacer
+from tests.display.kiosk_helpers import RED, KioskFactory, solid
 
 
 def test_a_frame_is_never_shorter_than_its_period_without_news() -> None:

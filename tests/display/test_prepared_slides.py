@@ -10,12 +10,11 @@ from collections.abc import Iterator
 import numpy as np
 import pygame
 import pytest
-from conftest import KioskFactory
-from kiosk_helpers import BLUE, GREEN, RED, solid
 
 from installation.display import slides
 from installation.display.label import LabelInfo
 from installation.display.slides import PreparedSlides, SlideJob, render_slide
+from tests.display.kiosk_helpers import BLUE, GREEN, RED, KioskFactory, solid
 
 LABEL = LabelInfo((1, 2), "Variation 2")
 
