@@ -87,7 +87,8 @@ listen = ""
 
 
 class FlipProbe:
-    """Timestamps every flip; marks the first flip after each present() and checks it."""
+    """Timestamps every flip (or update of rectangles: frames draw only what changed);
+    marks the first one after each present() and checks it."""
 
     def __init__(self, kiosk: Any) -> None:
         import pygame
@@ -95,6 +96,8 @@ class FlipProbe:
         self._pygame = pygame
         self._kiosk = kiosk
         self._real_flip: Callable[..., Any] = pygame.display.flip
+        # a frame that changed only part of the screen shows it with update(rects)
+        self._real_update: Callable[..., Any] = pygame.display.update
         self._real_present: Callable[..., Any] = kiosk.present
         self.flips: list[float] = []
         self.shown: list[float] = []  # time of the first flip carrying each new image
@@ -105,11 +108,13 @@ class FlipProbe:
 
     def __enter__(self) -> FlipProbe:
         self._pygame.display.flip = self._flip
+        self._pygame.display.update = self._update
         self._kiosk.present = self._present
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pygame.display.flip = self._real_flip
+        self._pygame.display.update = self._real_update
         del self._kiosk.present  # back to the class's method
 
     def _centre(self, surface: Any) -> tuple[int, ...]:
@@ -125,7 +130,13 @@ class FlipProbe:
         return out
 
     def _flip(self, *args: Any) -> Any:
-        out = self._real_flip(*args)
+        return self._shows(self._real_flip(*args))
+
+    def _update(self, *args: Any) -> Any:
+        return self._shows(self._real_update(*args))
+
+    def _shows(self, out: Any) -> Any:
+        """After a flip or an update of rectangles: is the new picture on the screen now?"""
         now = time.perf_counter()
         self.flips.append(now)
         if self._target is not None and self._kiosk.presents_placed >= self._target:
