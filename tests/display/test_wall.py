@@ -50,6 +50,13 @@ def make_wall(
     return wall
 
 
+THREE = [  # the painting, the newest variation and the one before, side by side
+    {"display": 0, "content": "painting"},
+    {"display": 0, "content": "variation"},
+    {"display": 0, "content": "previous"},
+]
+
+
 def centres(wall: Wall) -> list[tuple[int, ...]]:
     out = []
     for pixels in wall.read_pixels():
@@ -67,15 +74,7 @@ def show(wall: Wall) -> list[tuple[int, ...]]:
 def test_each_screen_shows_its_content_and_all_change_together(
     walls: list[Wall], clock: FakeClock
 ) -> None:
-    wall = make_wall(
-        walls,
-        clock,
-        [
-            {"display": 0, "content": "painting"},
-            {"display": 0, "content": "variation"},
-            {"display": 0, "content": "previous"},
-        ],
-    )
+    wall = make_wall(walls, clock, THREE)
     wall.set_artwork(solid(WHITE))
     assert show(wall) == [WHITE, WHITE, WHITE]  # attract: the painting everywhere
     wall.set_state("presenting")
@@ -124,15 +123,7 @@ def test_no_screen_takes_up_a_present_before_every_screen_has_painted_it(
 def test_slides_painted_ahead_go_up_on_every_screen_on_the_next_frame(
     walls: list[Wall], clock: FakeClock
 ) -> None:
-    wall = make_wall(
-        walls,
-        clock,
-        [
-            {"display": 0, "content": "painting"},
-            {"display": 0, "content": "variation"},
-            {"display": 0, "content": "previous"},
-        ],
-    )
+    wall = make_wall(walls, clock, THREE)
     wall.set_artwork(solid(WHITE))
     painting, green = solid(YELLOW), solid(GREEN)
     wall.set_state("presenting")
