@@ -76,7 +76,6 @@ class PictureLoader:
         self._wanted: Show | None = None
         self._done: Pictures | None = None
         self._running = False  # a thread is on its way (set and cleared under the lock)
-        self._busy = False  # it is reading
         self.loads = 0
 
     def __repr__(self) -> str:
@@ -108,14 +107,13 @@ class PictureLoader:
                     self._running = False  # a later request starts a new thread
                     self._cv.notify_all()
                     return
-                show, self._wanted, self._busy = self._wanted, None, True
+                show, self._wanted = self._wanted, None
             try:
                 pictures: Pictures | None = self._read(show)
             except Exception:  # a bug here must not end the loads for the show's life
                 log.exception("reading the show's pictures failed; the wall keeps the old ones")
                 pictures = None
             with self._cv:
-                self._busy = False
                 self.loads += 1
                 if pictures is not None:
                     self._done = pictures

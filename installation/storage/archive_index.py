@@ -66,8 +66,8 @@ class ArchiveIndex:
             inside.remove_file(self.storage, path)
         except inside.Refused as e:
             self.refuse("delete", str(e))
-        except OSError:
-            pass
+        except OSError as e:
+            self._unremoved("delete", path, e)
 
     def prune(self) -> None:
         """Delete the oldest files until within max_files and max_mb."""
@@ -85,8 +85,18 @@ class ArchiveIndex:
                 inside.remove_empty_folder(self.storage, path.parent)
             except inside.Refused as e:
                 self.refuse("prune", str(e))
-            except OSError:
-                pass
+            except OSError as e:
+                self._unremoved("prune", path, e)
+
+    def _unremoved(self, what: str, path: Path, e: OSError) -> None:
+        """A deletion that failed: gone already is fine; anything else (a read-only or
+        failing disk) is logged once per kind and errno, so the disk's trouble is seen."""
+        if isinstance(e, FileNotFoundError):
+            return
+        key = f"{what}-{e.errno}"
+        if key not in self._refusals_logged:
+            self._refusals_logged.add(key)
+            log.warning("archive: could not %s %s (%s)", what, path.name, e.strerror or e)
 
     def refuse(self, what: str, why: str) -> None:
         """Counted every time, logged once per kind: the archive never leaves storage."""

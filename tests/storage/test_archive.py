@@ -262,3 +262,36 @@ def test_files_deleted_during_the_start_scan_are_skipped_and_the_rest_pruned(
     assert len(gone) == 1 and a.stats()["errors"] == 0
     assert len(a.list()) == 3 and a.list()[-1].number == 9  # 5 indexed + 1 new, pruned to 3
     assert a.stats()["pruned"] == 3
+
+
+def test_a_deletion_the_disk_refuses_is_logged_once_and_a_vanished_file_not_at_all(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import subprocess
+    import threading
+
+    from installation.ops.soak import inject
+    from installation.storage.archive_index import ArchiveIndex
+
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    why = inject.mount_tmpfs(disk, "1m")
+    if why:
+        pytest.skip(f"no read-only disk to test with: {why}")
+    try:
+        (disk / "a.shown").write_bytes(b"x")
+        (disk / "b.shown").write_bytes(b"x")
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, timeout=30)
+        counts: dict[str, int] = {"pruned": 0, "refused": 0}
+        index = ArchiveIndex(
+            disk, disk, max_files=9, max_bytes=1 << 20, counts=counts, lock=threading.Lock()
+        )
+        with caplog.at_level(logging.WARNING, logger="installation.storage.archive"):
+            index.remove(disk / "a.shown")
+            index.remove(disk / "b.shown")  # the same trouble: not logged again
+            index.remove(disk / "gone.shown")  # already gone: nothing to say
+        lines = [r.getMessage() for r in caplog.records]
+        assert lines == ["archive: could not delete a.shown (Read-only file system)"]
+        assert (disk / "a.shown").exists()
+    finally:
+        inject.unmount(disk)
