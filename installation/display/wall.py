@@ -11,8 +11,7 @@ its `window` rectangle with --window. Each shows one content:
 
 All windows take up a new picture on the same frame: the Wall waits until every window
 has painted its slide, then starts every crossfade at one clock reading, so the app's
-`shown` cue (timed to the present) matches every screen. One pacer wait per frame
-(pacing.py), for all windows.
+`shown` cue (timed to the present) matches every screen. One pacer (pacing.py) for all.
 
 Displays: SDL numbers the connected displays 0, 1, ...; a fullscreen screen opens
 centred on its display, at that display's desktop size. Under kmsdrm (no desktop) SDL
