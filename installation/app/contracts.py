@@ -127,6 +127,7 @@ class ArchiveOut(Part, Protocol):
         *,
         engine: str = "",
         describe: Mapping[str, object] | None = None,
+        source: Path | None = None,
     ) -> Journaled: ...
 
     def stats(self) -> dict[str, Any]: ...

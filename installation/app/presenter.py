@@ -124,7 +124,11 @@ class Presenter:
         if self.archive is not None:
             describe = dict(result.describe)
             ticket = self.archive.save(
-                result.image, result.variation, engine=result.engine, describe=describe
+                result.image,
+                result.variation,
+                engine=result.engine,
+                describe=describe,
+                source=result.source,
             )
         self._durable.append((now, result, ticket))
         self.due(now)

@@ -9,6 +9,7 @@ disk cache before opening, with the engine in this process.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 _END = object()
 BACKGROUND_DEPTH = 2  # planned renders handed to the worker at once (see WorkerClient.DEPTH)
+# After a live answer the plan waits this long: planning walks every outcome (~1.5 ms of
+# the frame thread's time for 36) and would share the GIL and CPU with the picture's way
+# to the wall (the archive's journal, the slide) just when it matters.
+QUIET_AFTER_ANSWER_S = 0.1
 
 
 class CachedWorker:
@@ -46,6 +51,7 @@ class CachedWorker:
         *,
         steps_per_poll: int = 64,
         single_use: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.worker, self.cache, self.prefill = worker, cache, prefill
         self.steps_per_poll = steps_per_poll
@@ -59,6 +65,8 @@ class CachedWorker:
         self._bg: dict[Variation, None] = {}  # background requests in flight
         self._plan: Iterator[Variation | None] | None = None
         self._dirty = True  # plan again once the current plan is done
+        self._clock = clock
+        self._quiet_until = 0.0  # no planning before (QUIET_AFTER_ANSWER_S after an answer)
         self.prefilled = self.background_failures = 0
 
     # -- the worker's own answers, passed through ---------------------------------------
@@ -146,11 +154,19 @@ class CachedWorker:
             elif variation == self._latest:  # vanished or corrupt since: render it after all
                 self._ask_live(variation)
             # else superseded meanwhile: asking now would supersede the newer throw
+        if any(isinstance(msg, Result) for msg in out):
+            self._dirty = True
+            self._quiet_until = self._clock() + QUIET_AFTER_ANSWER_S
+        if self._clock() < self._quiet_until:
+            return self._discard_used(out)  # a throw's picture goes up first
         try:
             self._feed()
         except Exception:  # a bug in planning must not reach the frame
             log.exception("cache: prefill planning failed; prefill stopped")
             self.prefill = None
+        return self._discard_used(out)
+
+    def _discard_used(self, out: list[WorkerReply]) -> list[WorkerReply]:
         if self.single_use:
             for msg in out:
                 if isinstance(msg, Result):
@@ -169,7 +185,11 @@ class CachedWorker:
     def _hit(self, variation: Variation, image: Any) -> Result:
         """A cache answer: made by the engine the cache is bound to."""
         cache = self.cache
-        return Result(variation, image, cache.engine_name, 0.0, describe=cache.engine_info)
+        key = cache.key(variation) if cache.on_disk(variation) else None
+        source = cache.path(key) if key else None  # written atomically: the archive links it
+        return Result(
+            variation, image, cache.engine_name, 0.0, describe=cache.engine_info, source=source
+        )
 
     def _bind(self) -> None:
         """Follow the engine the worker reports: a new engine means new keys, a new plan."""

@@ -47,6 +47,7 @@ from installation.storage.png import as_rgb_array, save_png
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+MAX_KEYS = 65536  # remembered variation -> key pairs (~10 MB at most)
 _HEX = frozenset("0123456789abcdef")
 COUNTS = (  # what stats() reports, each from 0
     "hits",
@@ -97,6 +98,9 @@ class OutcomeCache:
         self.engine = ""
         self.engine_name = ""
         self.engine_info: dict[str, str] = {}  # what made the cached images (for the archive)
+        # variation -> key for the engine bound now (a key is a hash: ~40 us, and a throw's
+        # re-plan asks for every outcome's); cleared with the engine, bounded
+        self._keys: dict[Variation, str] = {}
         self.set_engine(engine_info)
         self._scan()
 
@@ -115,6 +119,7 @@ class OutcomeCache:
             if stamp == self.engine:
                 return False
             self.engine, self.engine_name = stamp, str(info.get("engine", "")) if stamp else ""
+            self._keys = {}
             self.engine_info = {
                 str(k): str(v) for k, v in info.items() if stamp and str(k) not in VOLATILE
             }
@@ -130,7 +135,14 @@ class OutcomeCache:
         """The variation's cache key, or None while the engine is unknown."""
         if not self.engine:
             return None
-        return entry_key(variation, self.engine, self._paintings)
+        keys = self._keys  # replaced (not cleared) by set_engine: a racing reader is safe
+        key = keys.get(variation)
+        if key is None:
+            key = entry_key(variation, self.engine, self._paintings)
+            if len(keys) >= MAX_KEYS:
+                keys.clear()
+            keys[variation] = key
+        return key
 
     def path(self, key: str) -> Path:
         return self.dir / f"{key}.png"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import queue
 import re
 import threading
@@ -45,6 +46,7 @@ from installation.storage.archive_meta import (
 )
 from installation.storage.diskutil import DiskPause
 from installation.storage.journal import (
+    LINKED,
     SUFFIX,
     Entry,
     Saved,
@@ -132,9 +134,12 @@ class Archive:
         *,
         engine: str = "",
         describe: Mapping[str, object] | None = None,
+        source: Path | None = None,
     ) -> Saved:
         """Take one shown image (do not modify it afterwards). Never blocks. The ticket is
-        false when the image was not taken; `settled` once it is journalled on disk."""
+        false when the image was not taken; `settled` once it is journalled on disk.
+        `source`: a PNG of exactly these pixels already safe on disk (a cache file), linked
+        into the journal instead of writing the pixels (journal.py)."""
         if not self.enabled:
             return Saved(False, "the archive is off")
         if not self._pause.usable():
@@ -148,7 +153,7 @@ class Archive:
         self._ensure_threads()
         ticket = Saved(True)
         text = {str(k): str(v) for k, v in (describe or {}).items()}
-        self._q.put(Taken(image, variation, engine, text, self.wall(), ticket))
+        self._q.put(Taken(image, variation, engine, text, self.wall(), ticket, source))
         return ticket
 
     def flush(self, timeout_s: float = 5.0) -> bool:
@@ -242,7 +247,9 @@ class Archive:
             if not self.index.make_folders(self.journal_dir):
                 item.ticket.error = "refused: the archive would leave storage"
                 return None
-            return write_entry(self.journal_dir, name, item.image, text, when=item.when)
+            return write_entry(
+                self.journal_dir, name, item.image, text, when=item.when, source=item.source
+            )
         except OSError as e:
             self._trouble(e)
             item.ticket.error = f"not journalled: {e}"
@@ -300,16 +307,20 @@ class Archive:
             self._count("errors")
             log.error("archive: journal entry %s is unreadable (%s); deleted", path.name, e)
             self.index.remove(path)
+            if os.path.lexists(linked := path.with_suffix(LINKED)):
+                self.index.remove(linked)
             return True
         try:
             target = self._path(entry)
             if target is not None and not self.index.make_folders(target.parent):
-                self.index.remove(path)  # refused (counted, logged): never written outside
+                for done in entry.files:  # refused (counted, logged): never written outside
+                    self.index.remove(done)
                 return True
             if target is not None:
                 save_png(entry.image, target, entry.text)
                 size = target.stat().st_size
-            self.index.remove(path)
+            for done in entry.files:
+                self.index.remove(done)
         except OSError as e:
             self._trouble(e)
             return False

@@ -6,6 +6,7 @@ WorkerClient (the real worker), FakeWorker and CachedWorker all return these fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -19,7 +20,8 @@ KINDS = ("unsafe", "oom", "error", "crash", "hang")  # a Failure's kind
 class Result:
     """An image for a variation. fallback=True: made by the parent's fallback engine.
     describe: the describe() of the engine that made this image (for the archive).
-    trace: when it passed each stage on its way (worker/trace.py); None: not the child's."""
+    trace: when it passed each stage on its way (worker/trace.py); None: not the child's.
+    source: a cache hit's file on disk, with exactly these pixels (storage/journal.py)."""
 
     variation: Variation
     image: np.ndarray = field(repr=False)
@@ -28,6 +30,8 @@ class Result:
     fallback: bool = False
     describe: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     trace: Trace | None = field(default=None, compare=False, repr=False)
+    # the same pixels as a PNG already safe on disk (a cache file): the archive links it
+    source: Path | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,9 @@ class Archive:
     def __init__(self) -> None:
         self.saved: list[tuple[str, str, dict[str, str]]] = []
 
-    def save(self, image: Any, variation: Any, *, engine: str, describe: dict[str, str]) -> Saved:
+    def save(
+        self, image: Any, variation: Any, *, engine: str, describe: dict[str, str], source: Any
+    ) -> Saved:
         self.saved.append((variation.key, engine, describe))
         saved = Saved(True)
         saved.settle()  # on disk at once

@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 
 from installation.cache import outcome_cache as cache_mod
-from installation.cache.cached_worker import CachedWorker, open_cache, with_cache
+from installation.cache.cached_worker import (
+    QUIET_AFTER_ANSWER_S,
+    CachedWorker,
+    open_cache,
+    with_cache,
+)
 from installation.cache.commands import register
 from installation.cache.outcome_cache import OutcomeCache
 from installation.cache.prefill import prefill_for
@@ -388,7 +393,9 @@ def test_progress_redraws_in_place_on_a_tty() -> None:
 
 # -- bookkeeping the worker can upset -------------------------------------------------------
 def fill(worker: CachedWorker, polls: int = 40) -> None:
-    """Let the prefill run: the (auto) fake renders one job per poll."""
+    """Let the prefill run: the (auto) fake renders one job per poll (after the pause that
+    follows a live answer)."""
+    time.sleep(QUIET_AFTER_ANSWER_S)
     for _ in range(polls):
         worker.poll()
 
