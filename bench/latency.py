@@ -12,6 +12,7 @@ from typing import Any
 from bench.common import Result, ms_since, pct, spread, wait_until
 from bench.stages import StageProbe
 from bench.wall import FlipProbe, MemoryWorker, Visitor, dice_link, throw_order, write_show
+from installation.app.runtime import frame_loop
 from installation.core.events import ThrowCommitted
 
 FRAME_MS = 1000.0 / 60.0
@@ -100,16 +101,17 @@ def throw_run(
     with FlipProbe(app.kiosk) as probe:
         app.start()
         try:
-            link = dice_link(app)
-            up = lambda: link.status()["connected"] and app.worker.ready and ready()  # noqa: E731
-            ok = wait_until(app.step, up, 180)  # the tiny model loads in 40-50 s under load
-            if not ok:
-                raise RuntimeError(f"not ready: dice {link.status()}, worker {app.worker!r}")
-            thread = threading.Thread(target=visitor.run, daemon=True)
-            thread.start()
-            visitor.next_throw.set()
-            wait_until(lambda: _step(app, probe, visitor, commits, run, after_shown, stages),
-                       lambda: len(run.total) >= n, 30 + n * 2.0)  # fmt: skip
+            with frame_loop():  # as the show's own loop runs (app/runtime.py)
+                link = dice_link(app)
+                up = lambda: link.status()["connected"] and app.worker.ready and ready()  # noqa: E731
+                ok = wait_until(app.step, up, 180)  # the tiny model loads in 40-50 s under load
+                if not ok:
+                    raise RuntimeError(f"not ready: dice {link.status()}, worker {app.worker!r}")
+                thread = threading.Thread(target=visitor.run, daemon=True)
+                thread.start()
+                visitor.next_throw.set()
+                wait_until(lambda: _step(app, probe, visitor, commits, run, after_shown, stages),
+                           lambda: len(run.total) >= n, 30 + n * 2.0)  # fmt: skip
         finally:
             visitor.stop.set()
             visitor.next_throw.set()
@@ -289,17 +291,20 @@ def _frames_run(result: Result, folder: Path, seconds: float, model: Path, drive
     app, emulator = build(folder, SETTLE_MS, 64, model=model, transition_ms=1200, cache=False)
     app.start()
     try:
-        frames = stamp_frames(app.kiosk)
-        wait_until(app.step, lambda: app.worker.ready, 60)
-        for phase in ("still wall", "idle", "generating"):
-            start, before = len(frames.ends), dict(app.kiosk.stats().get("redraws", {}))
-            still = phase == "still wall"  # no throws: the picture stays, only cues may move
-            _frames_phase(app, seconds / 2 if still else seconds, phase == "generating", not still)
-            intervals, work = frames.since(start)
-            redraws = redraw_delta(before, app.kiosk.stats().get("redraws", {}))
-            cpu = frames.cpu_since(start)
-            frame_rows(result, f"{driver}, {phase}", intervals, work, redraws, cpu)
-        driver_name = app.kiosk.driver
+        with frame_loop():  # as the show's own loop runs (app/runtime.py)
+            frames = stamp_frames(app.kiosk)
+            wait_until(app.step, lambda: app.worker.ready, 60)
+            for phase in ("still wall", "idle", "generating"):
+                start, before = len(frames.ends), dict(app.kiosk.stats().get("redraws", {}))
+                still = phase == "still wall"  # no throws: the picture stays, only cues may move
+                _frames_phase(
+                    app, seconds / 2 if still else seconds, phase == "generating", not still
+                )
+                intervals, work = frames.since(start)
+                redraws = redraw_delta(before, app.kiosk.stats().get("redraws", {}))
+                cpu = frames.cpu_since(start)
+                frame_rows(result, f"{driver}, {phase}", intervals, work, redraws, cpu)
+            driver_name = app.kiosk.driver
     finally:
         app.stop()
         emulator.close()

@@ -12,13 +12,14 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from installation.app import runtime
 from installation.app.contracts import Part, Stoppable
 from installation.errors import InstallationError
 
 log = logging.getLogger("installation.app")
 
-FRAME_FAILURE_BURST = 50  # frames failing within BURST_WINDOW_S end the process
-BURST_WINDOW_S = 10.0
+FRAME_FAILURE_BURST = 50  # frames failing within BURST_S end the process
+BURST_S = 10.0
 
 
 def run_frames(
@@ -30,18 +31,17 @@ def run_frames(
     """Run frames while `running()`. A failing frame is logged and counted (`failed`) and
     the show goes on; a burst of them (a broken install, not a bad input) returns 1."""
     failures: deque[float] = deque(maxlen=FRAME_FAILURE_BURST)
-    while running():
-        try:
-            step()
-        except Exception:
-            log.exception("a frame failed; the show goes on")
-            failed()
-            failures.append(clock())
-            if len(failures) == failures.maxlen and failures[-1] - failures[0] < BURST_WINDOW_S:
-                log.critical(
-                    "%d frames failed within %g s; stopping", len(failures), BURST_WINDOW_S
-                )
-                return 1
+    with runtime.frame_loop():
+        while running():
+            try:
+                step()
+            except Exception:
+                log.exception("a frame failed; the show goes on")
+                failed()
+                failures.append(clock())
+                if len(failures) == failures.maxlen and failures[-1] - failures[0] < BURST_S:
+                    log.critical("%d frames failed within %g s; stopping", len(failures), BURST_S)
+                    return 1
     return 0
 
 

@@ -3,7 +3,9 @@
 `Clock.tick(fps)` sleeps with SDL_Delay, whose granularity is 1 ms at best and about
 10 ms on some systems, so frames drift late and jitter by that much. FramePacer keeps a
 grid of deadlines (one per 1/fps): it waits on the wake event until SPIN_S before the
-deadline (a futex wait, microsecond-accurate), then yields in a loop for the rest.
+deadline (a futex wait, microsecond-accurate), then spins for the rest holding the GIL,
+so no other thread takes it just as the frame is due (app/runtime.py shortens the GIL's
+switch interval for the same reason).
 
 The wake event is set by whoever has news the wall should show at once (a committed
 throw in the inbox, a slide finished painting): the wait returns early and the frame
@@ -19,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-SPIN_S = 0.0015  # the last stretch before a deadline is spun (sleep(0) yields the GIL)
+SPIN_S = 0.0015  # the last stretch before a deadline is spun (the GIL held)
 MIN_FRAME_S = 0.004  # an early wake never makes frames closer than this
 
 
@@ -90,4 +92,8 @@ class FramePacer:
                 else:
                     wake.wait(timeout)
             else:
-                time.sleep(0)  # yield (and the GIL) while spinning to the deadline
+                # the last stretch: spin holding the GIL (sleep(0) gave it to whichever
+                # thread wanted it, and getting it back took up to a switch interval)
+                while clock() < deadline:
+                    pass
+                return False
