@@ -81,9 +81,11 @@ def test_live_tiny_model(tmp_path: Path, model: Path) -> None:
     result = latency.bench_live_tiny(tmp_path, 2, model)
     well_formed(result, "2")
     assert "live: 2/2 throws shown, 0 with wrong faces, 2/2" in result.notes[0]
-    assert "stage breakdown over 2 throws" in result.notes[1]  # every stage was stamped
+    assert "stage breakdown over 2 throws" in result.notes[2]  # every stage was stamped
     names = {row.name for row in result.rows}
     assert {f"stage: {s} p95" for s in STAGES} <= names
+    (goal,) = [row for row in result.rows if row.goal is not None]
+    assert goal.name == "added overhead per throw, without the call's own spread p95"
 
 
 @pytest.mark.slow
