@@ -64,11 +64,14 @@ def build(
     return build_app(show, RunOptions()), emulator
 
 
-def instant_worker() -> Any:
+def instant_worker(wake: Any = None) -> Any:
+    """The instant engine in a real worker child; `wake`: the app's pacing event, as
+    app/build.py gives every worker (without it a result waits for the next frame)."""
     from installation.engines.engine import EngineSpec
     from installation.worker.client import WorkerClient
 
-    return WorkerClient(EngineSpec(factory="bench.engines:instant"), hang_timeout_s=30)
+    spec = EngineSpec(factory="bench.engines:instant")
+    return WorkerClient(spec, hang_timeout_s=30, wake=wake)
 
 
 def _stamp_commits(app: Any) -> list[float]:
@@ -182,7 +185,7 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
     runs = {}
     for name in ("worker", "cache", "memory"):
         app, emulator = build(tmp / f"cache-{name}", SETTLE_MS, 512)
-        app.worker = MemoryWorker() if name == "memory" else instant_worker()
+        app.worker = MemoryWorker() if name == "memory" else instant_worker(app.inbox.wake)
         if name == "cache":
             app.worker = with_cache(app.show, app.worker)
         runs[name] = throw_run(app, emulator, n, ready=_all_cached(app, name == "cache"))

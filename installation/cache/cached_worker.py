@@ -58,7 +58,7 @@ class CachedWorker:
         # fresh mode: a thrown variation is never asked for again, so once answered it
         # leaves the cache (memory and disk) instead of filling the budget with the past
         self.single_use = single_use
-        self._io = DiskIO(cache)
+        self._io = DiskIO(cache, wake=getattr(worker, "wake", None))  # the pacing's event
         self._out: list[WorkerReply] = []
         self._wanted: OrderedDict[Variation, None] = OrderedDict()  # live, not yet answered
         self._latest: Variation | None = None  # the newest live request: the one on show next

@@ -1,8 +1,9 @@
 """DiskIO: the outcome cache's disk work for the kiosk, in one daemon thread.
 
 The frame loop asks for loads, writes and discards and returns at once; finished loads
-come back through take(). Loads go first; queued writes are bounded (extras are dropped
-and counted), so a slow disk never holds memory or the frame.
+come back through take() (and set the frame pacing's wake event). Loads go first;
+queued writes are bounded (extras are dropped and counted), so a slow disk never holds
+memory or the frame.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ log = logging.getLogger(__name__)
 class DiskIO:
     """One daemon thread for disk work: loads first, then writes (bounded; extras dropped)."""
 
-    def __init__(self, cache: OutcomeCache, max_writes: int = 32) -> None:
+    def __init__(
+        self, cache: OutcomeCache, max_writes: int = 32, wake: threading.Event | None = None
+    ) -> None:
         self.cache, self.max_writes = cache, max_writes
+        self.wake = wake  # set when a load is done: a disk hit goes up now, not a frame later
         self._q: queue.PriorityQueue[tuple[int, int, str, Variation | None, Any]] = (
             queue.PriorityQueue()
         )
@@ -74,6 +78,8 @@ class DiskIO:
             try:
                 if op == "load":
                     self._done.append((variation, self.cache.get(variation)))
+                    if self.wake is not None:
+                        self.wake.set()
                 elif op == "discard":
                     self.cache.discard(variation)
                 else:

@@ -3,12 +3,14 @@ the pixels again), and a pause in planning while its picture goes up."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from installation.cache.cached_worker import QUIET_AFTER_ANSWER_S, CachedWorker
+from installation.cache.disk_io import DiskIO
 from installation.cache.outcome_cache import OutcomeCache
 from installation.cache.prefill import prefill_for
 from installation.worker.fake import FakeWorker, SolidEngine
@@ -73,3 +75,18 @@ def test_planning_waits_while_a_live_answer_goes_up(tmp_path: Path) -> None:
         assert all(not live for _, live in fake.history[live_only:])  # background work
     finally:
         worker.stop()
+
+
+def test_a_disk_load_wakes_the_frame_loop_when_done(tmp_path: Path) -> None:
+    cache = cache_at(tmp_path, 8)
+    cache.set_engine({"engine": "fake"})
+    v = var((1, 2))
+    picture = np.full((*v.params.output_size()[::-1], 3), 90, np.uint8)
+    assert cache.write(v, picture)
+    wake = threading.Event()
+    io = DiskIO(cache, wake=wake)
+    io.load(v)
+    assert wake.wait(10)  # the frame loop's pacing ends its wait: no frame's delay
+    ((loaded, image),) = io.take()
+    assert loaded == v and image is not None and np.array_equal(image, picture)
+    io.stop()
