@@ -23,7 +23,7 @@ import pygame
 
 from installation.display import label as wall
 from installation.display.transitions import alpha_byte, fade_progress, pulse
-from installation.display.turn import TurnedCanvas
+from installation.display.turn import TurnedCanvas, set_alpha
 
 REDRAWS = ("full", "part", "still")  # frames drawn whole, in part, not at all (Composer)
 AREA_SHARE = 0.75  # a fade drawn in rectangles covering more than this is drawn whole
@@ -158,7 +158,7 @@ class PictureLayer:
             return
         if rect == whole and self.old is not None:
             screen.blit(self.old, (0, 0))
-            self.new.set_alpha(self.drawn[2] if isinstance(self.drawn[2], int) else 255)
+            set_alpha(self.new, self.drawn[2] if isinstance(self.drawn[2], int) else 255)
             screen.blit(self.new, (0, 0))
             self.new.set_alpha(None)
             return
@@ -197,7 +197,7 @@ def _faded(surface: pygame.Surface, rect: pygame.Rect, alpha: int) -> pygame.Sur
     """`rect` of `surface` to blit at `alpha` (a subsurface has its own alpha, not its
     parent's)."""
     part = surface.subsurface(rect)
-    part.set_alpha(alpha)
+    set_alpha(part, alpha)
     return part
 
 
@@ -289,7 +289,7 @@ def _blit(
 ) -> Cue:
     def paint() -> None:
         if alpha is not None:  # the invitation breathes; the others keep their own alpha
-            surface.set_alpha(alpha)
+            set_alpha(surface, alpha)
         screen.blit(surface, pos)
 
     rect = screen.turn.rect(surface.get_rect(topleft=pos))

@@ -17,6 +17,16 @@ import pygame
 ROTATIONS = (0, 90, 180, 270)
 
 
+def set_alpha(surface: pygame.Surface, alpha: int | None) -> None:
+    """surface.set_alpha, except that 255 on a surface without an alpha channel turns the
+    surface alpha off: SDL 2.32 blits an RGB surface with an alpha of 255 on its generic
+    slow path, 45 ms at 1920x1080 against 0.7 ms for the copy it amounts to (measured with
+    pygame-ce 2.5.8: the last frame of every crossfade took three frames)."""
+    if alpha is not None and alpha >= 255 and not surface.get_masks()[3]:
+        alpha = None
+    surface.set_alpha(alpha)
+
+
 @dataclass(frozen=True)
 class Turn:
     """`rotation` degrees clockwise on a window of `size` (width, height) pixels."""
@@ -80,7 +90,7 @@ class TurnedCanvas:
             if len(self._turned) > 16:  # old overlays: drop all but this one
                 self._turned = {id(surface): kept}
         turned = kept[1]
-        turned.set_alpha(surface.get_alpha())
+        set_alpha(turned, surface.get_alpha())
         self.window.blit(turned, self.turn.rect(rect))
 
     def circle(self, colour: tuple[int, int, int], centre: tuple[int, int], radius: int) -> None:
