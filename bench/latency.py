@@ -209,7 +209,8 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
         "through the real WorkerClient, no cache (child process, pipe). 'real outcome "
         "cache': cache/cached_worker.with_cache in front of that worker, throws start once "
         "all 36 outcomes are cached. 'in-process stand-in': a fake worker that answers "
-        "in the same poll(), the floor for any cache."
+        "in the same poll(): a hit with no slide painted ahead and no file for the "
+        "archive to link, so its picture is painted and journalled at the throw."
     )
     return result
 
