@@ -265,9 +265,9 @@ class Wall:
         credit = LabelInfo(faces=(), text="")  # the painting's screen: title · artist only
         for w in self.windows:
             if w.content == "painting" and source is not None:
-                w.present(source, credit)
-                # the same painting comes again: keep its slide (the caller's array: known)
+                # prepared first: every present of it gets that one slide (no fade into itself)
                 w.prepare(painting if painting is not None else source, credit)
+                w.present(source, credit)
             elif w.content == "previous":
                 before = self._previous or ((source, credit) if source is not None else None)
                 w.present(*(before or (rgb, label)))
