@@ -4,7 +4,6 @@ and the count reaches the disk once there is space again."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,20 +17,14 @@ from installation.display.fake import FakeKiosk
 from installation.ops.soak import inject
 from installation.show.load import load_show
 from installation.worker.fake import FakeWorker
+from tests.disks import tmpfs
 from tests.waiting import wait_until
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    why = inject.mount_tmpfs(disk, "1m")
-    if why:
-        pytest.skip(why)
-    yield disk
-    inject.unmount(disk)
+    with tmpfs(tmp_path / "disk") as disk:
+        yield disk
 
 
 def test_a_count_write_failing_with_enospc_keeps_the_show_on(

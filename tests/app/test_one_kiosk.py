@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from installation.ops.soak import inject
 from installation.storage.lock import LOCK_NAME
 from tests import shows
+from tests.disks import read_only, tmpfs
 
 ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
@@ -107,18 +107,11 @@ def test_a_kill_9_leaves_no_stale_lock(first: subprocess.Popen[bytes], tmp_path:
 
 
 def test_read_only_storage_says_so_and_exits_4(tmp_path: Path) -> None:
-    disk = tmp_path / "ro"
-    disk.mkdir()
-    why = inject.mount_tmpfs(disk, "1m")
-    if why:
-        pytest.skip(f"no read-only disk to test with: {why}")
-    try:
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, timeout=30)
+    with tmpfs(tmp_path / "ro") as disk:
+        read_only(disk)
         here = show_file(tmp_path / "a" / "show.toml", "unwind", disk)
         below = show_file(tmp_path / "b" / "show.toml", "unwind", disk / "var")
         (at, _), (under, _) = run("run", here.parent, "--headless"), run("run", below, "--headless")
-    finally:
-        inject.unmount(disk)
     for proc, what in ((at, f"storage {disk}: cannot open"), (under, "var cannot be created")):
         assert proc.returncode == 4, proc.stderr
         line = one_line(proc)

@@ -8,7 +8,6 @@ import random
 import time
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -17,6 +16,7 @@ from installation.ops.soak import inject
 from installation.ops.soak.report import Ledger, SoakReport, check_files
 from installation.ops.soak.watch import CueLog, children, rss_kb, worker_pids, write_show
 from installation.show.load import load_show
+from tests.disks import tmpfs
 from tests.waiting import wait_until
 
 
@@ -118,14 +118,9 @@ def test_flood_mixes_junk_and_valid_throws() -> None:
 
 
 def test_fill_disk_stops_at_enospc(tmp_path: Path) -> None:
-    err = inject.mount_tmpfs(tmp_path, size="256k")
-    if err:
-        pytest.skip(f"no tmpfs: {err}")
-    try:
-        written = inject.fill_disk(tmp_path / "filler")
+    with tmpfs(tmp_path, "256k") as disk:
+        written = inject.fill_disk(disk / "filler")
         assert 0 < written <= 256 * 1024
-    finally:
-        inject.unmount(tmp_path)
 
 
 def test_report_table_has_the_numbers() -> None:

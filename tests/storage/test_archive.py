@@ -267,21 +267,15 @@ def test_files_deleted_during_the_start_scan_are_skipped_and_the_rest_pruned(
 def test_a_deletion_the_disk_refuses_is_logged_once_and_a_vanished_file_not_at_all(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import subprocess
     import threading
 
-    from installation.ops.soak import inject
     from installation.storage.archive_index import ArchiveIndex
+    from tests.disks import read_only, tmpfs
 
-    disk = tmp_path / "ro"
-    disk.mkdir()
-    why = inject.mount_tmpfs(disk, "1m")
-    if why:
-        pytest.skip(f"no read-only disk to test with: {why}")
-    try:
+    with tmpfs(tmp_path / "ro") as disk:
         (disk / "a.shown").write_bytes(b"x")
         (disk / "b.shown").write_bytes(b"x")
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, timeout=30)
+        read_only(disk)
         counts: dict[str, int] = {"pruned": 0, "refused": 0}
         index = ArchiveIndex(
             disk, disk, max_files=9, max_bytes=1 << 20, counts=counts, lock=threading.Lock()
@@ -293,5 +287,3 @@ def test_a_deletion_the_disk_refuses_is_logged_once_and_a_vanished_file_not_at_a
         lines = [r.getMessage() for r in caplog.records]
         assert lines == ["archive: could not delete a.shown (Read-only file system)"]
         assert (disk / "a.shown").exists()
-    finally:
-        inject.unmount(disk)

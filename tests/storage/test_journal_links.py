@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from installation.ops.soak import inject
 from installation.storage import archive as archive_mod
 from installation.storage.archive import JOURNAL
 from installation.storage.archive_meta import metadata
 from installation.storage.journal import entry_name, read_entry, write_entry
 from installation.storage.png import save_png
+from tests.disks import tmpfs
 from tests.storage.test_archive import NOON, image, make, var
 from tests.storage.test_archive_journal import journal
 
@@ -139,12 +139,7 @@ def test_an_entry_naming_a_file_elsewhere_is_refused(tmp_path: Path) -> None:
 def test_where_links_cannot_be_made_the_pixels_are_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other_fs = tmp_path / "cache"
-    other_fs.mkdir()
-    why = inject.mount_tmpfs(other_fs, "4m")
-    if why:
-        pytest.skip(f"no second filesystem to test with: {why}")
-    try:
+    with tmpfs(tmp_path / "cache", "4m") as other_fs:
         gate = held_png_step(monkeypatch)
         pixels = image(10)
         source = cached_png(other_fs, pixels)
@@ -157,5 +152,3 @@ def test_where_links_cannot_be_made_the_pixels_are_written(
         assert a.flush()
         assert np.array_equal(archived_pixels(a)[0], pixels)
         a.stop()
-    finally:
-        inject.unmount(other_fs)
