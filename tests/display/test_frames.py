@@ -33,6 +33,16 @@ def still_then(kiosk: Kiosk, clock: FakeClock, frames: int = 3) -> dict[str, int
     return dict(kiosk.composer.counts)
 
 
+def still_red(make_kiosk: KioskFactory, clock: FakeClock) -> Kiosk:
+    """A kiosk presenting a red painting (cut, no label, no invitation), settled still."""
+    kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
+    kiosk.set_artwork(solid(RED))
+    kiosk.set_state("presenting")
+    assert kiosk.wait_ready()
+    still_then(kiosk, clock)
+    return kiosk
+
+
 def drawn_whole(kiosk: Kiosk) -> np.ndarray:
     """The same instant drawn from scratch: what a partial frame must equal. The screen is
     put back as it was, so partial frames keep building on partial frames."""
@@ -163,11 +173,7 @@ def test_rolling_dots_keep_moving_on_a_turned_screen(
 def test_a_new_picture_goes_up_on_the_next_frame(
     make_kiosk: KioskFactory, clock: FakeClock
 ) -> None:
-    kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
-    kiosk.set_artwork(solid(RED))
-    kiosk.set_state("presenting")
-    assert kiosk.wait_ready()
-    still_then(kiosk, clock)
+    kiosk = still_red(make_kiosk, clock)
     for colour in (BLUE, GREEN, RED):
         kiosk.present(solid(colour), None)
         assert kiosk.wait_painted(10)
@@ -180,11 +186,7 @@ def test_a_new_picture_goes_up_on_the_next_frame(
 def test_an_exposed_window_and_the_refresh_draw_it_whole(
     make_kiosk: KioskFactory, clock: FakeClock
 ) -> None:
-    kiosk = make_kiosk(transition_ms=0, fit="cover", label=False)
-    kiosk.set_artwork(solid(RED))
-    kiosk.set_state("presenting")
-    assert kiosk.wait_ready()
-    still_then(kiosk, clock)
+    kiosk = still_red(make_kiosk, clock)
     pygame.event.post(pygame.event.Event(pygame.WINDOWEXPOSED))
     kiosk.poll_input()
     kiosk.frame()
