@@ -263,7 +263,9 @@ class Archive:
             log.exception("archive: could not index %s; pruning starts from new files", self.root)
         left: list[Path] = []
         try:
-            left = pending_entries(self.journal_dir, lambda e: self._count("errors"))
+            left = pending_entries(
+                self.journal_dir, lambda e: self._count("errors"), self.index.remove
+            )
         finally:
             with self._cond:  # new entries may be written now, after these
                 self._todo.extendleft(reversed(left))

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,16 @@ def entry_name(when: float, seq: int) -> str:
 
 
 # A link that cannot be made here: another filesystem, no links (FAT), too many links, or
-# the source gone (the cache trimmed it just now). The pixels are written instead.
-NO_LINK = {errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.ENOENT, errno.EACCES}
+# the source gone (the cache trimmed it just now), the name taken. The pixels are written.
+NO_LINK = {
+    errno.EXDEV,
+    errno.EPERM,
+    errno.ENOTSUP,
+    errno.EMLINK,
+    errno.ENOENT,
+    errno.EACCES,
+    errno.EEXIST,
+}
 
 
 def write_entry(
@@ -164,7 +173,6 @@ def write_entry(
 
 def _link(source: Path, link: Path) -> bool:
     try:
-        link.unlink(missing_ok=True)  # a crash's leftover of this very name
         os.link(source, link, follow_symlinks=False)
     except OSError as e:
         if e.errno in NO_LINK:
@@ -220,15 +228,15 @@ def _read_linked(path: Path, shape: tuple[int, int]) -> np.ndarray:
         raise ValueError(f"{path.name}: not a PNG ({e})") from None
 
 
-def pending_entries(folder: Path, on_error: Any) -> list[Path]:
-    """The entries left in the journal, oldest first (temp files of a crash removed, and
-    links whose entry was never written: a crash before it, so never shown)."""
+def pending_entries(
+    folder: Path, on_error: Callable[[OSError], None], remove: Callable[[Path], None]
+) -> list[Path]:
+    """The entries left in the journal, oldest first. Temp files of a crash are removed,
+    and (through `remove`, the archive's deletion kept inside storage) links whose entry
+    was never written: a crash came before it, so the picture was never shown."""
     found = scan_folder(folder, lambda name: name.endswith((SUFFIX, LINKED)), on_error)
     entries = {f.path for f in found if f.path.name.endswith(SUFFIX)}
     for f in found:
         if f.path.name.endswith(LINKED) and f.path.with_suffix(SUFFIX) not in entries:
-            try:
-                f.path.unlink(missing_ok=True)
-            except OSError as e:
-                on_error(e)
+            remove(f.path)
     return sorted(entries, key=lambda p: p.name)
