@@ -25,7 +25,6 @@ import errno
 import logging
 import os
 import queue
-import re
 import threading
 import time
 from collections import deque
@@ -42,13 +41,12 @@ from installation.storage.archive_meta import (
     ArchiveEntry,
     list_archive,
     metadata,
-    shown_id,
+    png_path,
 )
 from installation.storage.diskutil import DiskPause
 from installation.storage.journal import (
     LINKED,
     SUFFIX,
-    Entry,
     Saved,
     Taken,
     entry_name,
@@ -57,13 +55,14 @@ from installation.storage.journal import (
     write_entry,
 )
 from installation.storage.png import save_png
+from installation.storage.spares import Spares
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 FULL = (errno.ENOSPC, errno.EDQUOT)
-_UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 JOURNAL = ".journal"  # inside the archive folder; never listed as a day
+SPARE_AFTER_S = 0.25  # the journal makes a spare file after this long without a picture
 
 
 class Archive:
@@ -116,6 +115,7 @@ class Archive:
             counts=self.counts,
             lock=self._lock,
         )
+        self._spares = Spares(self.journal_dir, self.index.remove)  # the journal thread's
 
     def __repr__(self) -> str:
         state = "paused" if self._pause.paused else "on" if self.enabled else "off"
@@ -214,7 +214,17 @@ class Archive:
 
     def _journal_run(self) -> None:
         self._indexed.wait()
-        while (item := self._q.get()) is not None:
+        spares = self._spares
+        while True:
+            try:  # idle a moment with spares short: make one (spares.py)
+                item = self._q.get(timeout=SPARE_AFTER_S if spares.short() else None)
+            except queue.Empty:
+                spares.idle(
+                    lambda: self._pause.usable() and self.index.make_folders(self.journal_dir)
+                )
+                continue
+            if item is None:
+                break
             try:
                 path = self._journal(item)
             except Exception as e:  # a bug or a bad image: counted, the next one may work
@@ -224,12 +234,15 @@ class Archive:
             item.ticket.settle(item.ticket.error)
             if self.wake is not None:
                 self.wake.set()
+            if path is not None:  # settled in its spare already: the name comes after
+                path = spares.name(path, item.name)
             with self._cond:
                 if path is None:
                     self._pending -= 1
                 else:
                     self._todo.append(path)
                 self._cond.notify_all()
+        spares.close()
 
     def _journal(self, item: Taken) -> Path | None:
         if not self._pause.usable():
@@ -241,14 +254,20 @@ class Archive:
             v, show=self.show_name, engine=item.engine, describe=item.describe, when=item.when
         )
         self._seq += 1
-        name = entry_name(item.when, self._seq)
+        name = item.name = entry_name(item.when, self._seq)
         text["shown_id"] = name.removesuffix(SUFFIX)
         try:
             if not self.index.make_folders(self.journal_dir):
                 item.ticket.error = "refused: the archive would leave storage"
                 return None
             return write_entry(
-                self.journal_dir, name, item.image, text, when=item.when, source=item.source
+                self.journal_dir,
+                name,
+                item.image,
+                text,
+                when=item.when,
+                source=item.source,
+                spares=self._spares,
             )
         except OSError as e:
             self._trouble(e)
@@ -313,7 +332,7 @@ class Archive:
                 self.index.remove(linked)
             return True
         try:
-            target = self._path(entry)
+            target = png_path(self.root, entry.when, entry.number, entry.key, entry.id)
             if target is not None and not self.index.make_folders(target.parent):
                 for done in entry.files:  # refused (counted, logged): never written outside
                     self.index.remove(done)
@@ -334,20 +353,6 @@ class Archive:
                 self.index.add(target, size)
         self.index.prune()
         return True
-
-    def _path(self, entry: Entry) -> Path | None:
-        """Where the entry's PNG goes: a new name, or None when a crash came after the
-        PNG was written and before its entry was deleted (the PNG names the entry)."""
-        t = time.localtime(entry.when)
-        folder = self.root / time.strftime("%Y-%m-%d", t)
-        stem = f"{time.strftime('%H%M%S', t)}-{entry.number}-{_UNSAFE.sub('', entry.key)}"
-        path, n = folder / f"{stem}.png", 1
-        while path.exists():  # same second, same outcome: keep both
-            if shown_id(path) == entry.id:
-                return None
-            n += 1
-            path = folder / f"{stem}-{n}.png"
-        return path
 
     def _trouble(self, e: OSError) -> None:
         """Pause archiving for retry_s; log it once per pause, not once per image."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from PIL import Image
 
 from installation.core.variations import Variation
 
+_UNSAFE = re.compile(r"[^0-9A-Za-z-]")  # what an outcome key may put in a file name
 log = logging.getLogger("installation.storage.archive")
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -129,3 +131,19 @@ def _entry(path: Path) -> ArchiveEntry | None:
         meta.get("prompt", ""),
         meta,
     )
+
+
+def png_path(root: Path, when: float, number: int, key: str, entry_id: str) -> Path | None:
+    """Where a journal entry's PNG goes in the archive at `root`: a new name, or None when a
+    crash came after the PNG was written and before its entry was deleted (the PNG names
+    the entry: shown_id)."""
+    t = time.localtime(when)
+    folder = root / time.strftime("%Y-%m-%d", t)
+    stem = f"{time.strftime('%H%M%S', t)}-{number}-{_UNSAFE.sub('', key)}"
+    path, n = folder / f"{stem}.png", 1
+    while path.exists():  # same second, same outcome: keep both
+        if shown_id(path) == entry_id:
+            return None
+        n += 1
+        path = folder / f"{stem}-{n}.png"
+    return path

@@ -50,10 +50,11 @@ def write_atomic(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make the names in `folder` (a rename, a new file, a link) survive a power cut."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -16,12 +16,15 @@ from installation.storage import archive as archive_mod
 from installation.storage.archive import JOURNAL, Archive
 from installation.storage.archive_meta import metadata
 from installation.storage.journal import entry_name, read_entry, write_entry
+from installation.storage.spares import is_spare
 from tests.storage.test_archive import NOON, image, make, var
 
 
 def journal(tmp_path: Path) -> list[str]:
+    """The journal's entries and links (the spare files made ahead are not entries)."""
     folder = tmp_path / "archive" / JOURNAL
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    return sorted(n for n in names if not is_spare(n))
 
 
 def pngs(tmp_path: Path) -> list[Path]:
