@@ -50,6 +50,10 @@ class Screen(Part, Protocol):
         """Put a variation up; `painting` is the source painting it came from (for screens
         showing the painting beside its variation)."""
 
+    def prepare(self, image: np.ndarray, label: LabelInfo | None) -> None:
+        """Paint ahead the slide of a picture that may go up soon (a cached outcome, a
+        live picture waiting for the disk): its present() then finds it painted."""
+
     def settled(self) -> bool: ...
 
     def set_state(self, state: str) -> None: ...
@@ -111,10 +115,14 @@ class InputEdge(Part, Protocol):
 
 
 class Journaled(Protocol):
-    """What ArchiveOut.save promises: `settled` once the picture is on disk (or cannot be)."""
+    """What ArchiveOut.save promises: `settled` once the picture is on disk (or cannot be);
+    `writing` from the moment its write to the disk has begun (and once settled)."""
 
     @property
     def settled(self) -> bool: ...
+
+    @property
+    def writing(self) -> bool: ...
 
 
 class ArchiveOut(Part, Protocol):

@@ -4,13 +4,18 @@ A present may be held back: by the largest cue lead (so cue receivers told in
 advance act on the very frame the image appears), for a fresh-mode count this
 node persisted until that count is on disk, and until the archive has the picture
 in its journal on disk (so a kill -9 never loses a shown picture). Then the picture
-goes up with its label, and the status and the log learn of it.
+goes up with its label, and the status and the log learn of it. A present that waits has
+its slide painted meanwhile (Screen.prepare), once the journal has begun writing it: so
+the disk's part of the wait and the painting overlap and the picture goes up on the frame
+it is released, while the journal thread's own Python work before the write does not wait
+for the GIL behind the painter (pygame's fills and blits hold it).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +44,17 @@ def cue_lead_s(show: Show) -> float:
     return max(leads, default=0) / 1000.0
 
 
+@dataclass
+class Waiting:
+    """A present waiting for the disk: its count (fresh mode) and its journal entry."""
+
+    asked: float
+    result: Result
+    ticket: Journaled | None
+    label: LabelInfo | None
+    painting: bool = False  # its slide asked for ahead (Screen.prepare)
+
+
 class Presenter:
     """Owns what is on its way to the wall: held presents, counts not yet on disk, the
     throw→screen timer, the screenshot to take and the list of what was shown."""
@@ -65,9 +81,8 @@ class Presenter:
         self.screenshot_dir = screenshot_dir
         self._fault = fault
         self._wall = wall
-        # (asked at, result, its archive ticket): count and picture on disk yet?
-        self._durable: list[tuple[float, Result, Journaled | None]] = []
-        self._held: list[tuple[float, Result]] = []  # (monotonic due time, result): cue lead
+        self._durable: list[Waiting] = []  # count and picture on disk yet?
+        self._held: list[tuple[float, Result, LabelInfo | None]] = []  # (due, ...): cue lead
         self.on_release: Callable[[Variation, float], None] | None = None  # the shown cue
         self._unsettled: set[int] = set()  # counts persisted here, not yet on disk
         self._throw_started: float | None = None
@@ -130,7 +145,8 @@ class Presenter:
                 describe=describe,
                 source=result.source,
             )
-        self._durable.append((now, result, ticket))
+        label = self.label_for(result.variation, result.engine)
+        self._durable.append(Waiting(now, result, ticket, label))
         self.due(now)
 
     # -- each frame ---------------------------------------------------------------------
@@ -148,13 +164,18 @@ class Presenter:
         if counts is not None:
             for error in counts.take_errors():
                 self._fault("state-write", error)
+        for w in self._durable:  # painted while the disk writes (not before: see above)
+            if not w.painting and (w.ticket is None or w.ticket.writing):
+                journal_waits = w.ticket is not None and not w.ticket.settled
+                if journal_waits or self._count_waits(w.result) or self.lead_s > 0:
+                    w.painting = True
+                    self.screen.prepare(w.result.image, w.label)
         while self._durable:
-            asked, result, ticket = self._durable[0]
-            count = result.variation.number
-            unsettled = count in self._unsettled
-            count_waits = counts is not None and unsettled and count > counts.settled
-            journal_waits = ticket is not None and not ticket.settled
-            if (count_waits or journal_waits) and now - asked < DURABLE_WAIT_S:
+            w = self._durable[0]
+            result, label, count = w.result, w.label, w.result.variation.number
+            count_waits = self._count_waits(result)
+            journal_waits = w.ticket is not None and not w.ticket.settled
+            if (count_waits or journal_waits) and now - w.asked < DURABLE_WAIT_S:
                 break  # being written; a frame or two
             if count_waits:
                 self._fault("state-write", f"count {count} not on disk after {DURABLE_WAIT_S} s")
@@ -165,12 +186,18 @@ class Presenter:
             self._unsettled.discard(count)
             self._durable.pop(0)
             self.shown_at = self._wall() + self.lead_s
-            self._held.append((now + self.lead_s, result))
+            self._held.append((now + self.lead_s, result, label))
             if self.on_release is not None:
                 self.on_release(result.variation, self.shown_at)
         while self._held and self._held[0][0] <= now:
-            _, result = self._held.pop(0)
-            self._show(result, now)
+            _, result, label = self._held.pop(0)
+            self._show(result, now, label)
+
+    def _count_waits(self, result: Result) -> bool:
+        """Fresh mode: a count this node persisted is not on disk yet."""
+        count = result.variation.number
+        counts = self.counts
+        return counts is not None and count in self._unsettled and count > counts.settled
 
     def after_frame(self, now: float) -> None:
         """--screenshot-dir: once the crossfade has finished, so the file shows the wall."""
@@ -183,13 +210,13 @@ class Presenter:
             self._pending_screenshot = None
 
     # -- the picture goes up --------------------------------------------------------------
-    def _show(self, result: Result, now: float) -> None:
+    def _show(self, result: Result, now: float, label: LabelInfo | None) -> None:
         """The picture goes on the wall; the archive gets it with how it was made."""
         variation, image, engine = result.variation, result.image, result.engine
         if result.trace is not None:
             result.trace.shown = stamp()
             self.last_trace = result.trace
-        self.screen.present(image, self.label_for(variation, engine), self.painting_for(variation))
+        self.screen.present(image, label, self.painting_for(variation))
         self._presented_at = now
         self.presented.append(variation)
         del self.presented[:-KEEP_PRESENTED]

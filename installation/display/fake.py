@@ -52,6 +52,7 @@ class FakeKiosk:
         self.artwork: np.ndarray | None = None
         self.poster: np.ndarray | None = None
         self.presents: list[tuple[np.ndarray, LabelInfo | None]] = []
+        self.prepared: list[tuple[np.ndarray, LabelInfo | None]] = []  # painted ahead
         self.paintings: list[np.ndarray | None] = []  # the painting passed with each present
         self.overlay: str | None = None
         self.banner: str | None = None
@@ -101,6 +102,10 @@ class FakeKiosk:
         self._need_open()
         self.presents.append((to_rgb(image), label))
         self.paintings.append(None if painting is None else to_rgb(painting))
+
+    def prepare(self, image: np.ndarray, label: LabelInfo | None) -> None:
+        """Records what would be painted ahead (the fake paints nothing)."""
+        self.prepared.append((to_rgb(image), label))
 
     def settled(self) -> bool:
         """Always: the fake shows a present at once and draws no fades."""

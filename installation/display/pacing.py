@@ -10,8 +10,10 @@ switch interval for the same reason).
 The wake event is set by whoever has news the wall should show at once (a committed
 throw in the inbox, a slide finished painting): the wait returns early and the frame
 loop runs its next step now instead of up to a frame later. The grid is kept, so an
-extra frame never shifts the cadence; at most one frame per MIN_FRAME_S whatever the
-event rate (a flood of wakes cannot spin the loop). With vsync the flip itself waits for
+extra frame never shifts the cadence. News often comes in quick succession (a picture's
+journal write begins, then it is on disk a millisecond later), so woken frames may follow
+MIN_FRAME_S apart, but at most MAX_WOKEN of them per frame of the grid: a flood of wakes
+cannot spin the loop (at 60 fps, at most 420 frames a second). With vsync the flip itself waits for
 the display, so the pacer only waits when the loop runs ahead of the target rate.
 """
 
@@ -22,7 +24,8 @@ import time
 from collections.abc import Callable
 
 SPIN_S = 0.0015  # the last stretch before a deadline is spun (the GIL held)
-MIN_FRAME_S = 0.004  # an early wake never makes frames closer than this
+MIN_FRAME_S = 0.001  # an early wake never makes frames closer than this
+MAX_WOKEN = 6  # woken frames between two frames of the grid (a live picture wakes it 4 times)
 
 
 class FramePacer:
@@ -35,11 +38,14 @@ class FramePacer:
         clock: Callable[[], float] = time.perf_counter,
         spin_s: float = SPIN_S,
         min_frame_s: float = MIN_FRAME_S,
+        max_woken: int = MAX_WOKEN,
     ) -> None:
         self.wake = wake if wake is not None else threading.Event()
         self._clock = clock
         self.spin_s = spin_s
         self.min_frame_s = min_frame_s
+        self.max_woken = max_woken
+        self._run = 0  # woken frames since the grid's last one
         self._next: float | None = None  # the grid's next deadline
         self._last = 0.0  # when the previous wait returned
         self.woken = 0  # waits cut short by the wake event
@@ -67,7 +73,8 @@ class FramePacer:
         if vsync:  # the flip already waited for the display; only a fast loop waits here
             deadline = max(now, deadline - period / 2)
         earliest = self._last + self.min_frame_s
-        woken = self._sleep(deadline, earliest)
+        woken = self._sleep(deadline, earliest if self._run < self.max_woken else deadline)
+        self._run = self._run + 1 if woken else 0
         if not woken:
             self._next = max(self._next + period, self._clock() - period)
         self._last = self._clock()

@@ -260,6 +260,9 @@ class Archive:
             if not self.index.make_folders(self.journal_dir):
                 item.ticket.error = "refused: the archive would leave storage"
                 return None
+            item.ticket.writing = True  # the frame loop may have its slide painted now
+            if self.wake is not None:
+                self.wake.set()
             return write_entry(
                 self.journal_dir,
                 name,

@@ -53,12 +53,14 @@ MAX_PIXELS = 1 << 28
 
 class Saved:
     """What Archive.save promised: true when the picture was taken (not dropped, not
-    paused, archive enabled); `settled` once its journal entry is on disk (`ok`) or
-    cannot be (`error`). Set by the archive's thread, read by the frame thread."""
+    paused, archive enabled); `writing` once the journal thread has begun to write it,
+    `settled` once its journal entry is on disk (`ok`) or cannot be (`error`). Set by the
+    archive's thread, read by the frame thread."""
 
     def __init__(self, accepted: bool, error: str = "") -> None:
         self.accepted = accepted
         self.error = error
+        self.writing = not accepted
         self._done = threading.Event()
         if not accepted:
             self._done.set()
@@ -84,6 +86,7 @@ class Saved:
 
     def settle(self, error: str = "") -> None:
         self.error = error
+        self.writing = True
         self._done.set()
 
 

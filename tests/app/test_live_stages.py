@@ -1,11 +1,13 @@
 """A picture's way to the wall, with real parts: a present whose slide is being painted
-ahead waits for it (no second painting), the archive wakes the frame loop when a picture
-is safe, and the status shows where the newest live image spent its time."""
+ahead waits for it (no second painting), a picture waiting for the disk is painted
+meanwhile, the archive wakes the frame loop when a picture's write begins and when it is
+safe, and the status shows where the newest live image spent its time."""
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +16,20 @@ import pytest
 
 from installation.app import RunOptions
 from installation.app.build import build_app
+from installation.app.presenter import Presenter
 from installation.core import events as ev
 from installation.core.dice import Throw
 from installation.core.variations import RenderParams, Variation
+from installation.display.fake import FakeKiosk
 from installation.display.kiosk import Kiosk
 from installation.display.label import LabelInfo
 from installation.display.slides import SlideJob, render_slide
 from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.storage.archive import Archive
+from installation.storage.journal import Saved
+from installation.worker.replies import Result
+from tests.shows import write_show
 from tests.waiting import wait_until
 
 DEADLINE_S = 10.0
@@ -127,7 +134,13 @@ def test_the_archive_wakes_the_frame_loop_when_a_picture_is_safe(tmp_path: Path)
     try:
         v = Variation((1, 1), "1-1", 1, 1234, "flat", "", PARAMS)
         ticket = archive.save(np.zeros((64, 64, 3), np.uint8), v, engine="test")
-        assert wake.wait(DEADLINE_S), "settling a picture did not wake the frame loop"
+        assert wake.wait(DEADLINE_S), "beginning the write did not wake the frame loop"
+        assert ticket.writing  # the slide may be painted now, while the disk writes
+        for _ in range(2):  # and once more when it is settled
+            wake.clear()
+            if ticket.settled:
+                break
+            assert wake.wait(DEADLINE_S), "settling a picture did not wake the frame loop"
         assert ticket.settled and ticket.ok
     finally:
         archive.stop()
@@ -149,3 +162,50 @@ def test_the_status_shows_where_the_newest_live_image_spent_its_time(tmp_path: P
         assert trace is not None and trace.taken <= trace.presented <= trace.shown
     finally:
         app.stop()
+
+
+class HeldArchive:
+    """An archive whose one ticket the test moves: taken, writing, settled."""
+
+    def __init__(self) -> None:
+        self.ticket = Saved(True)
+
+    def save(self, image: object, variation: object, **kw: object) -> Saved:
+        return self.ticket
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_picture_waiting_for_the_disk_is_painted_once_its_write_has_begun(
+    tmp_path: Path,
+) -> None:
+    """Not before (the journal thread's own work would wait for the GIL behind the
+    painter), once, and up as soon as it is settled; without an archive nothing waits and
+    nothing is painted ahead."""
+    write_show(tmp_path / "show")
+    show = load_show(tmp_path / "show" / "show.toml")
+    screen, archive = FakeKiosk(show.display), HeldArchive()
+    screen.open()
+    presenter = Presenter(show, screen, fault=lambda k, m: None, wall=time.time, archive=archive)
+    v = Variation((1, 2), "1-2", 3, 1234, "flat", "", PARAMS)
+    image = np.full((64, 64, 3), 7, np.uint8)
+    presenter.present(Result(v, image, "test", 1.0), 0.0)
+    presenter.due(0.01)
+    assert screen.prepared == [] and screen.presents == []  # taken, not yet being written
+    archive.ticket.writing = True
+    presenter.due(0.02)
+    presenter.due(0.03)
+    assert len(screen.prepared) == 1 and np.array_equal(screen.prepared[0][0], image)
+    assert screen.presents == []  # not on disk yet
+    archive.ticket.settle()
+    presenter.due(0.04)
+    assert len(screen.presents) == 1 and len(screen.prepared) == 1
+    assert screen.prepared[0][1] == screen.presents[0][1]  # the same label
+
+    straight = Presenter(show, screen, fault=lambda k, m: None, wall=time.time)
+    straight.present(Result(v, image, "test", 1.0), 0.0)
+    assert len(screen.presents) == 2 and len(screen.prepared) == 1

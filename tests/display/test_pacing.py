@@ -42,16 +42,18 @@ def test_news_from_another_thread_ends_the_wait_and_keeps_the_grid() -> None:
     assert time.perf_counter() >= grid
 
 
-def test_a_flood_of_wakes_never_makes_frames_closer_than_the_minimum() -> None:
-    pacer = FramePacer(min_frame_s=0.004)
+def test_a_flood_of_wakes_never_makes_frames_closer_or_more_than_the_limits() -> None:
+    pacer = FramePacer(min_frame_s=0.004, max_woken=3)
     pacer.wait(10)
-    returns = []
-    for _ in range(10):
+    returns, woken = [], []
+    for _ in range(8):  # every wait finds news waiting
         pacer.wake.set()
-        assert pacer.wait(10) is True
+        woken.append(pacer.wait(10))
         returns.append(pacer.returned_at)
     gaps = [b - a for a, b in itertools.pairwise(returns)]
     assert min(gaps) >= 0.004
+    # three woken frames, then the grid's own frame however much news is waiting
+    assert woken == [True, True, True, False, True, True, True, False]
 
 
 class SteppingClock:
