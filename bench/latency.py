@@ -191,6 +191,7 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
         runs[name] = throw_run(app, emulator, n, ready=_all_cached(app, name == "cache"))
         prepared = app.kiosk.stats()["prepared_used"]  # slides painted ahead (cached outcomes only)
         result.notes.append(f"{name}: {prepared} of {n} pictures went up on a pre-painted slide")
+        result.notes.append(_journal_note(app, name))
     w, c, m = runs["worker"], runs["cache"], runs["memory"]
     result.add("settle window (configured, reported separately)", SETTLE_MS, "ms")
     spread(result, "processing, instant engine in the worker child", w.processing(SETTLE_MS),
@@ -213,6 +214,17 @@ def bench_cache_hit(tmp: Path, n: int) -> Result:
         "archive to link, so its picture is painted and journalled at the throw."
     )
     return result
+
+
+def _journal_note(app: Any, name: str) -> str:
+    """How the archive's journal wrote the run's pictures (storage/spares.py)."""
+    if app.archive is None:
+        return f"{name}: no archive"
+    spares = app.archive.stats()["journal_spares"]
+    return (
+        f"{name}: journal entries written into a spare file made ahead (one write) "
+        f"{spares['used']}, the long way (temp file, rename) {spares['missed']}"
+    )
 
 
 def _all_cached(app: Any, wait: bool) -> Callable[[], bool]:
@@ -250,6 +262,7 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
     plain.warm_up()
     stages = StageProbe(app)
     run = throw_run(app, emulator, n, after_shown=plain.time, stages=stages)
+    result.notes.append(_journal_note(app, "live"))
     processing = run.processing(SETTLE_MS)
     overhead = [p - b for p, b in zip(processing, run.extra, strict=True)]
     result.add("settle window (configured, reported separately)", SETTLE_MS, "ms")

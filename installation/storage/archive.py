@@ -194,6 +194,7 @@ class Archive:
             "bytes": size,
             "paused": self._pause.paused,
             "queued": waiting,
+            "journal_spares": {"used": self._spares.used, "missed": self._spares.missed},
         }
 
     # -- the journal thread: each taken image on disk, fast ---------------------------------

@@ -170,7 +170,7 @@ def test_the_archive_makes_spares_when_idle_uses_them_and_deletes_them_at_stop(
         ticket = a.save(pixels[n], var(number=n + 1))
         assert ticket.wait(10) and ticket.ok
     assert a.flush(10)
-    assert a._spares.used == 3 and a._spares.missed == 1
+    assert a.stats()["journal_spares"] == {"used": 3, "missed": 1}
     got = archived_pixels(a)
     assert all(np.array_equal(g, w) for g, w in zip(got, pixels, strict=True))
     a.stop()
