@@ -31,12 +31,13 @@ import pygame
 from installation.core.events import KioskQuit
 from installation.display import kiosk_io
 from installation.display import label as wall
+from installation.display.canvas import plain_slide
 from installation.display.desk import SlideDesk
 from installation.display.keys import KeyRules
 from installation.display.label import LabelInfo
 from installation.display.layers import Composer, CueLayer, PictureLayer
 from installation.display.pacing import FramePacer
-from installation.display.slides import SlideJob, SlideStyle, plain_slide, style_for
+from installation.display.slides import SlideJob, SlideStyle, style_for
 from installation.display.transitions import FrameTimes, to_rgb
 from installation.display.turn import Turn, TurnedCanvas
 from installation.display.window import open_window, parse_colour, quit_pygame

@@ -26,6 +26,7 @@ import numpy as np
 import pygame
 
 from installation.display import label as wall
+from installation.display.canvas import BLANK_AFTER_S, Canvases, Slide
 from installation.display.label import LabelInfo, LabelStyle
 from installation.display.transitions import fit_picture
 from installation.display.turn import Turn
@@ -36,23 +37,6 @@ log = logging.getLogger(__name__)
 # Python 3.12: two painters (a Wall's windows) touching it first at once can see a
 # half-loaded module. Load it here, on the importing thread.
 _PIXELS3D = pygame.surfarray.pixels3d
-
-
-class Slide(pygame.Surface):
-    """A painted slide that knows where it is not plain background: `content`, rectangles in
-    window coordinates (None: anywhere). A fade between two slides of one background only
-    needs to blend there (layers.py)."""
-
-    background: tuple[int, int, int] | None = None
-    content: tuple[pygame.Rect, ...] | None = None
-
-
-def plain_slide(size: tuple[int, int], colour: pygame.Color, like: pygame.Surface) -> Slide:
-    """A slide of one colour in `like`'s pixel format (black, the standby without a poster)."""
-    slide = Slide(size, 0, like)
-    slide.fill(colour)
-    slide.background, slide.content = (colour.r, colour.g, colour.b), ()
-    return slide
 
 
 @dataclass(frozen=True)
@@ -112,19 +96,23 @@ def style_for(
     )
 
 
-def render_slide(job: SlideJob) -> pygame.Surface:
+def render_slide(job: SlideJob, canvases: Canvases | None = None) -> pygame.Surface:
     """The picture fitted once (smoothscale or Lanczos), the letterbox and the wall label, as
-    one surface; laid out upright and then turned for a screen mounted sideways."""
+    one surface; laid out upright and then turned for a screen mounted sideways. On a
+    blank canvas made ahead of this look, if `canvases` has one (canvas.py)."""
     style = job.style
     turn = Turn(style.rotation, style.size)
     upright = turn.upright
     h, w = job.image.shape[:2]
     fit = fit_picture((w, h), upright, style.fit)
     x, y, cw, ch = fit.crop
-    slide = Slide(upright, 0, style.depth, style.masks)
+    blank = (upright, style.depth, style.masks, style.background)
+    slide = canvases.take(blank) if canvases is not None else None
+    if slide is None:
+        slide = Slide(upright, 0, style.depth, style.masks)
+        if fit.size != upright:
+            slide.fill(style.background)
     content = [pygame.Rect(fit.pos, fit.size)]
-    if fit.size != upright:
-        slide.fill(style.background)
     crop = job.image[y : y + ch, x : x + cw]
     if style.upscale == "lanczos" and fit.size[0] > cw:
         crop = sharpened(crop, fit.size)
@@ -293,7 +281,9 @@ class SlidePainter:
         render: Callable[[SlideJob], pygame.Surface] | None = None,
         on_done: Callable[[], None] | None = None,
     ) -> None:
-        self._render = render or (lambda job: render_slide(job))  # looked up late: tests patch it
+        self.canvases = Canvases()  # a blank slide made while idle (canvas.py)
+        # looked up late: tests patch render_slide
+        self._render = render or (lambda job: render_slide(job, self.canvases))
         self._on_done = on_done  # e.g. wake the frame loop: the slide can go up at once
         self._cond = threading.Condition()
         self._queue: dict[str, SlideJob] = {}
@@ -348,9 +338,13 @@ class SlidePainter:
         if self._thread.is_alive():
             log.error("the slide painter did not stop within %.0f s", timeout)
 
-    def _next(self) -> SlideJob | None:
+    def _next(self) -> SlideJob | bool | None:
+        """The next job; None once closed; False after BLANK_AFTER_S idle with a canvas to
+        make (canvas.py)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._queue or self._closed)
+            idle = BLANK_AFTER_S if self.canvases.wanted else None
+            if not self._cond.wait_for(lambda: self._queue or self._closed, idle):
+                return False
             if self._closed:
                 return None
             # slides asked for ahead of time (kind 'prepare') never delay one to show now
@@ -361,6 +355,9 @@ class SlidePainter:
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
+            if isinstance(job, bool):
+                self.canvases.make()
+                continue
             slide: pygame.Surface | None = None
             began = time.monotonic()
             try:

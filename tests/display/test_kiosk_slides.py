@@ -11,6 +11,7 @@ import pygame
 import pytest
 
 from installation.display import slides
+from installation.display.canvas import Canvases
 from installation.display.label import LabelInfo
 from installation.display.slides import SlideJob, SlideStyle, render_slide
 from tests.display.kiosk_helpers import BLUE, GREEN, RED, FakeClock, KioskFactory, solid
@@ -27,7 +28,7 @@ class Gate:
         self.threads: list[str] = []
         self.fail = False
 
-    def __call__(self, job: SlideJob) -> pygame.Surface:
+    def __call__(self, job: SlideJob, canvases: Canvases | None = None) -> pygame.Surface:
         self.threads.append(threading.current_thread().name)
         self.started.set()
         assert self.open.wait(10), "the test never opened the gate"
@@ -35,7 +36,7 @@ class Gate:
         self.painted.append(tuple(int(v) for v in job.image[h // 2, w // 2]))
         if self.fail:
             raise MemoryError("no room for a slide")
-        return render_slide(job)
+        return render_slide(job, canvases)
 
     def hold(self) -> None:
         self.open.clear()

@@ -12,6 +12,7 @@ import pygame
 import pytest
 
 from installation.display import slides
+from installation.display.canvas import Canvases
 from installation.display.label import LabelInfo
 from installation.display.slides import PreparedSlides, SlideJob, render_slide
 from tests.display.kiosk_helpers import BLUE, GREEN, RED, KioskFactory, solid
@@ -70,12 +71,12 @@ class Gate:
         self.open, self.started = threading.Event(), threading.Event()
         self.kinds: list[str] = []
 
-    def __call__(self, job: SlideJob) -> pygame.Surface:
+    def __call__(self, job: SlideJob, canvases: Canvases | None = None) -> pygame.Surface:
         self.kinds.append(job.kind)
         if job.kind == "prepare" and not self.started.is_set():
             self.started.set()
             assert self.open.wait(10)
-        return render_slide(job)
+        return render_slide(job, canvases)
 
 
 @pytest.fixture
