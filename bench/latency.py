@@ -262,7 +262,6 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
     plain.warm_up()
     stages = StageProbe(app)
     run = throw_run(app, emulator, n, after_shown=plain.time, stages=stages)
-    result.notes.append(_journal_note(app, "live"))
     processing = run.processing(SETTLE_MS)
     overhead = [p - b for p, b in zip(processing, run.extra, strict=True)]
     result.add("settle window (configured, reported separately)", SETTLE_MS, "ms")
@@ -274,6 +273,7 @@ def bench_live_tiny(tmp: Path, n: int, model: Path) -> Result:
     result.samples = len(run.total)
     result.notes += _checks({"live": run}, n)
     stages.report(result, run.extra)
+    result.notes.append(_journal_note(app, "live"))
     return result
 
 

@@ -305,12 +305,22 @@ class DiffusersEngine:
 
 
 def _quiet_progress_bars() -> None:
-    """No tqdm bars from loading: the worker's output goes to the journal, line by line."""
+    """No tqdm bars from loading: the worker's output goes to the journal, line by line. Nor
+    transformers' notice, at every load, that its image processors fall back to PIL without
+    torchvision (the safety checker's feature extractor; PIL is what we want)."""
     import diffusers.utils.logging as dlog
     import transformers.utils.logging as tlog
 
     dlog.disable_progress_bar()
     tlog.disable_progress_bar()
+    imports = logging.getLogger("transformers.utils.import_utils")
+    if not any(isinstance(f, _NoTorchvisionNotice) for f in imports.filters):
+        imports.addFilter(_NoTorchvisionNotice())
+
+
+class _NoTorchvisionNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "requires torchvision (not installed)" not in record.getMessage()
 
 
 def _family(config_dir: Path) -> str:
