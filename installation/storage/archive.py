@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 FULL = (errno.ENOSPC, errno.EDQUOT)
 JOURNAL = ".journal"  # inside the archive folder; never listed as a day
-SPARE_AFTER_S = 0.25  # the journal makes a spare file after this long without a picture
+SPARE_AFTER_S = 0.05  # the journal makes a spare file after this long without a picture
 
 
 class Archive:
