@@ -28,6 +28,7 @@ import errno
 import io
 import json
 import os
+import re
 import threading
 import zlib
 from collections.abc import Callable
@@ -43,12 +44,13 @@ from installation.storage.atomic import fsync_dir, write_atomic
 from installation.storage.bounded import Damage, read_bounded
 from installation.storage.diskutil import scan_folder
 from installation.storage.png import as_rgb_array
-from installation.storage.spares import Spares, is_spare, padded, recover
+from installation.storage.spares import HEADER_SLOT, Spares, is_spare, padded
 
 SUFFIX = ".shown"
 LINKED = ".png"  # a linked picture beside its entry: <entry name without SUFFIX>.png
 MAX_HEADER = 1 << 20  # the JSON line before the pixels (text chunks are short)
 MAX_PIXELS = 1 << 28
+_ENTRY_NAME = re.compile(r"[0-9]{17}-[0-9]{6}\.shown")  # what entry_name() makes
 
 
 class Saved:
@@ -202,8 +204,9 @@ def _link(source: Path, link: Path) -> bool:
     return True
 
 
-def read_entry(path: Path) -> Entry:
-    """One entry back from disk. Raises OSError (cannot read) or ValueError (not an entry)."""
+def read_entry(path: Path, name: str | None = None) -> Entry:
+    """One entry back from disk. Raises OSError (cannot read) or ValueError (not an entry).
+    `name`: a spare file read as the entry it holds (its linked PNG is named after that)."""
     data = path.read_bytes()
     end = data.find(b"\n", 0, MAX_HEADER)
     if end < 0:
@@ -221,7 +224,7 @@ def read_entry(path: Path) -> Entry:
     if c != 3 or not 0 < size <= MAX_PIXELS:
         raise ValueError(f"{path.name}: a picture of {h}x{w}x{c}")
     if "png" in header:  # a linked PNG, beside the entry (never a path elsewhere)
-        linked = path.with_suffix(LINKED)
+        linked = (path if name is None else path.with_name(name)).with_suffix(LINKED)
         if header["png"] != linked.name or len(data) != end + 1:
             raise ValueError(f"{path.name}: names {header['png']!r}, not {linked.name}")
         return Entry(path, text, when, number, key, _read_linked(linked, (h, w)), linked)
@@ -263,9 +266,35 @@ def pending_entries(
     )
     entries = {f.path for f in found if f.path.name.endswith(SUFFIX)}
     for f in found:
-        if is_spare(f.path.name) and (named := recover(f.path, remove)) is not None:
+        if is_spare(f.path.name) and (named := recover_spare(f.path, remove)) is not None:
             entries.add(named)
     for f in found:
         if f.path.name.endswith(LINKED) and f.path.with_suffix(SUFFIX) not in entries:
             remove(f.path)
     return sorted(entries, key=lambda p: p.name)
+
+
+def recover_spare(path: Path, remove: Callable[[Path], None]) -> Path | None:
+    """A spare left by an earlier run (spares.py): renamed to the entry its header names
+    when that entry reads back whole (read_entry: sizes, CRC, the linked PNG), else deleted
+    through `remove`: blank, or torn by a crash mid-write (never settled, never shown)."""
+    name = _spare_name(path)
+    try:
+        if name is None or os.path.lexists(path.parent / name):
+            raise ValueError(f"{path.name}: no entry in it")
+        read_entry(path, name)
+        os.rename(path, path.parent / name)
+    except (OSError, ValueError):
+        remove(path)
+        return None
+    return path.parent / name
+
+
+def _spare_name(path: Path) -> str | None:
+    """The entry name in a spare's padded header, if it has one (a blank spare is zeros)."""
+    try:
+        with open(path, "rb") as f:
+            name = json.loads(f.read(HEADER_SLOT)).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and _ENTRY_NAME.fullmatch(name) else None

@@ -13,9 +13,9 @@ that returns; the rename to the entry's name comes afterwards, unsynced.
 The header line is padded to HEADER_SLOT bytes, so an entry's size is known before its
 text is: HEADER_SLOT + its pixels, or HEADER_SLOT alone for an entry naming a linked PNG.
 A crash may leave an entry under its spare name: its header names the entry and its
-pixels carry a CRC, so the next start renames the complete ones (recover()) and deletes
-the rest, blank or torn: a write that did not complete was never settled, so its picture
-never went up.
+pixels carry a CRC, so the next start renames the complete ones and deletes the rest, blank
+or torn (journal.recover_spare): a write that did not complete was never settled, so its
+picture never went up.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,7 +37,6 @@ KEEP = 3  # spares made ahead per size
 SIZES = 2  # sizes kept: the newest picture's entry, and a linked entry's header alone
 MAX_SPARE = 64 << 20  # no spares for an entry above this (the show's pictures are smaller)
 _ZEROS = 1 << 20
-_ENTRY = re.compile(r"[0-9]{17}-[0-9]{6}\.shown")
 _FLAGS = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -101,8 +99,8 @@ class Spares:
 
     def name(self, path: Path, entry: str) -> Path | None:
         """A written spare becomes its entry (after its ticket settled: not synced; a crash
-        before leaves it to recover()). None if it cannot be renamed now: it stays a spare
-        holding its entry until the next start recovers it."""
+        before leaves it to journal.recover_spare). None if it cannot be renamed now: it
+        stays a spare holding its entry until the next start recovers it."""
         fd = self._taken.pop(path, None)
         if fd is None:
             return path
@@ -143,7 +141,7 @@ class Spares:
             os.close(fd)
             self._remove(path)
         for fd in self._taken.values():
-            os.close(fd)  # written and settled: recover() names it at the next start
+            os.close(fd)  # written and settled: journal.recover_spare() names it at the next start
         self._free.clear()
         self._taken.clear()
 
@@ -184,42 +182,3 @@ class Spares:
             raise
         fsync_dir(self.folder)
         return path, fd
-
-
-def recover(path: Path, remove: Callable[[Path], None]) -> Path | None:
-    """A spare left by an earlier run: a complete entry is renamed to its name and
-    returned; a blank or torn one (never settled, never shown) is deleted."""
-    name = _complete(path)
-    if name is None or (path.parent / name).exists():
-        remove(path)
-        return None
-    try:
-        os.rename(path, path.parent / name)
-    except OSError:
-        remove(path)
-        return None
-    return path.parent / name
-
-
-def _complete(path: Path) -> str | None:
-    """The entry name a spare's header gives, if its write completed (size and CRC)."""
-    import zlib
-
-    try:
-        with open(path, "rb") as f:
-            head = f.read(HEADER_SLOT)
-            if len(head) != HEADER_SLOT or not head.endswith(b"\n"):
-                return None
-            header = json.loads(head)
-            h, w, c = (int(n) for n in header["shape"])
-            name = str(header["name"])
-            if not _ENTRY.fullmatch(name) or c != 3 or not 0 < h * w * 3 <= MAX_SPARE:
-                return None
-            if "png" in header:
-                return name if f.read(1) == b"" else None
-            pixels = f.read(h * w * 3 + 1)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if len(pixels) != h * w * 3 or zlib.crc32(pixels) != header.get("crc"):
-        return None
-    return name

@@ -41,6 +41,16 @@ def removed_into(log: list[Path]) -> object:
     return remove
 
 
+def assert_the_next_start_archives(tmp_path: Path, number: int, pixels: np.ndarray) -> None:
+    """An archive started on what a killed run left archives that picture, once, exactly."""
+    a = make(tmp_path, wall=lambda: NOON)
+    a.start()
+    assert a.flush(10)
+    assert [e.number for e in a.list()] == [number] and a.stats()["recovered"] == 1
+    assert np.array_equal(archived_pixels(a)[0], pixels) and journal(tmp_path) == []
+    a.stop()
+
+
 def ready(folder: Path, pixels: np.ndarray, n: int = 1) -> Spares:
     """Spares of the size `pixels`' entry needs: asked once (the long way), then made."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,12 +103,7 @@ def test_a_crash_before_the_rename_is_recovered_under_the_entry_name(tmp_path: P
     name = entry_name(NOON, 1)
     write_entry(folder, name, pixels, text_for(5, name), when=NOON, spares=s)
     # killed here: settled, shown, never renamed
-    a = make(tmp_path, wall=lambda: NOON)
-    a.start()
-    assert a.flush(10)
-    assert [e.number for e in a.list()] == [5] and a.stats()["recovered"] == 1
-    assert np.array_equal(archived_pixels(a)[0], pixels) and journal(tmp_path) == []
-    a.stop()
+    assert_the_next_start_archives(tmp_path, 5, pixels)
 
 
 def test_blank_and_torn_spares_are_deleted_never_archived(tmp_path: Path) -> None:
@@ -116,6 +121,24 @@ def test_blank_and_torn_spares_are_deleted_never_archived(tmp_path: Path) -> Non
     removed: list[Path] = []
     left = pending_entries(folder, lambda e: None, removed_into(removed))
     assert left == [] and len(removed) == 3 and spare_files(folder) == []  # + one blank
+
+
+def test_a_spare_naming_a_link_that_is_not_there_is_deleted(tmp_path: Path) -> None:
+    folder = tmp_path / "archive" / JOURNAL
+    pixels = image(9, side=(48, 64))
+    s = Spares(folder, lambda p: p.unlink())
+    folder.mkdir(parents=True)
+    source = cached_png(tmp_path / "cache", pixels)
+    write_entry(folder, entry_name(NOON, 0), pixels, {}, when=NOON, source=source, spares=s)
+    for p in folder.iterdir():
+        p.unlink()
+    s.refill()
+    name = entry_name(NOON, 1)
+    write_entry(folder, name, pixels, text_for(9, name), when=NOON, source=source, spares=s)
+    (folder / name).with_suffix(".png").unlink()  # the link gone (never by our own order)
+    removed: list[Path] = []
+    assert pending_entries(folder, lambda e: None, removed_into(removed)) == []
+    assert len(removed) == 1 and spare_files(folder) == []
 
 
 def test_the_crc_catches_damaged_pixels_in_an_entry(tmp_path: Path) -> None:
@@ -149,12 +172,7 @@ def test_a_linked_entry_goes_into_a_header_spare_and_survives_a_crash(tmp_path: 
     assert is_spare(written.name) and written.stat().st_size == HEADER_SLOT
     assert json.loads(written.read_bytes())["png"] == name.replace(".shown", ".png")
     # killed before the rename
-    a = make(tmp_path, wall=lambda: NOON)
-    a.start()
-    assert a.flush(10)
-    assert [e.number for e in a.list()] == [8] and a.stats()["recovered"] == 1
-    assert np.array_equal(archived_pixels(a)[0], pixels) and journal(tmp_path) == []
-    a.stop()
+    assert_the_next_start_archives(tmp_path, 8, pixels)
 
 
 def test_the_archive_makes_spares_when_idle_uses_them_and_deletes_them_at_stop(
