@@ -32,6 +32,12 @@ from installation.models.folders import (
 
 ensure_offline()  # before diffusers/huggingface_hub are imported anywhere below
 
+from installation.engines.percall import (  # noqa: E402
+    KeptEncodings,
+    PromptEmbeddings,
+    keep_encodings,
+    pin_execution_device,
+)
 from installation.engines.placement import (  # noqa: E402
     check_tiny_vae,
     cuda_unet,
@@ -85,6 +91,12 @@ class DiffusersEngine:
         self.compiled = False
         _quiet_progress_bars()
         self._pipe = self._load()
+        # what a plain call redoes every time, done once here (engines/percall.py)
+        self.pinned = pin_execution_device(self._pipe)
+        self.prompts = PromptEmbeddings(self._pipe)
+        self.encodings: KeptEncodings | None = (
+            None if self.mode == "txt2img" else keep_encodings(self._pipe.vae)
+        )
         from installation.engines.safety import load_safety_checker
 
         self._safety = load_safety_checker(
@@ -221,8 +233,8 @@ class DiffusersEngine:
 
         p = variation.params
         args: dict[str, Any] = {
-            "prompt": variation.prompt,
-            "negative_prompt": variation.negative_prompt or None,
+            # the prompt, or its embeddings when the engine has them (engines/percall.py)
+            **self.prompts.args(variation.prompt, variation.negative_prompt or None, p.guidance),
             "num_inference_steps": p.steps,
             "guidance_scale": p.guidance,
             "generator": torch.Generator("cpu").manual_seed(variation.seed),
