@@ -93,7 +93,7 @@ class DiffusersEngine:
         self._pipe = self._load()
         # what a plain call redoes every time, done once here (engines/percall.py)
         self.pinned = pin_execution_device(self._pipe)
-        self.prompts = PromptEmbeddings(self._pipe)
+        self.prompts = PromptEmbeddings(self._pipe, self.device)
         self.encodings: KeptEncodings | None = (
             None if self.mode == "txt2img" else keep_encodings(self._pipe.vae)
         )

@@ -57,7 +57,7 @@ def pin_execution_device(pipe: Any) -> bool:
     only overrides that property. True when pinned."""
     if has_hooks(pipe):
         return False
-    device = pipe._execution_device
+    device = pipe.device  # what _execution_device answers when no module has a hook
     cls = type(pipe)
     pinned = type(
         cls.__name__,
@@ -77,8 +77,9 @@ class PromptEmbeddings:
     """The pipeline's text embeddings for the most recent `keep` prompts (least recently
     used goes first). `args()` gives the pipeline keywords for one call."""
 
-    def __init__(self, pipe: Any, keep: int = KEEP_PROMPTS) -> None:
+    def __init__(self, pipe: Any, device: Any, keep: int = KEEP_PROMPTS) -> None:
         self._pipe = pipe
+        self._device = device  # the engine's: where the pipeline runs
         self._keep = keep
         self._known: OrderedDict[tuple[str, str | None, bool], tuple[Any, Any]] = OrderedDict()
         self.enabled = type(pipe).__name__ in EMBEDDING_PIPELINES and keep > 0
@@ -121,7 +122,7 @@ class PromptEmbeddings:
 
         with torch.inference_mode():
             embeds, negative_embeds = self._pipe.encode_prompt(
-                prompt, self._pipe._execution_device, 1, guided, negative
+                prompt, self._device, 1, guided, negative
             )
         return embeds, (negative_embeds if guided else None)
 

@@ -117,7 +117,7 @@ def test_guidance_on_and_off_are_kept_apart(tiny_model: Path) -> None:
 
 def test_only_the_most_recent_prompts_are_kept(tiny_model: Path) -> None:
     eng = engine(tiny_model)
-    prompts = PromptEmbeddings(eng.pipe, keep=2)
+    prompts = PromptEmbeddings(eng.pipe, "cpu", keep=2)
     for text in ("one", "two", "one", "three", "two"):
         prompts.args(text, None, 1.0)
     # one, two: misses; one: hit (two is now the oldest); three evicts two; two: a miss
@@ -128,7 +128,7 @@ def test_other_pipelines_get_the_prompt_as_text() -> None:
     class StableDiffusionXLImg2ImgPipeline:  # encode_prompt returns pooled embeddings too
         pass
 
-    prompts = PromptEmbeddings(StableDiffusionXLImg2ImgPipeline())
+    prompts = PromptEmbeddings(StableDiffusionXLImg2ImgPipeline(), "cpu")
     assert not prompts.enabled
     assert prompts.args("sea", "dark", 5.0) == {"prompt": "sea", "negative_prompt": "dark"}
 
