@@ -154,10 +154,10 @@ def bench_cache_fill(tmp: Path, rounds: int, model: Path, count: int = 36) -> Re
     result.notes.append(
         "the worker keeps two background jobs in its child (worker/client.py DEPTH) and the "
         "child renders a live job before a queued one; the engine keeps the prompt's text "
-        "embeddings and the pipeline's execution device (engines/percall.py), which a bare "
-        "call recomputes each time; batching several images in one call was checked and is "
-        "not used: a batch of 2 differs from batch 1 by up to one level in 0.008% of the "
-        "uint8 values (tiny model, 1 and 2 threads)"
+        "embeddings, the painting's VAE encoding and the pipeline's execution device "
+        "(engines/percall.py), which a bare call recomputes each time; batching several "
+        "images in one call was checked and is not used: a batch of 2 differs from batch 1 "
+        "by up to one level in 0.008% of the uint8 values (tiny model, 1 and 2 threads)"
     )
     result.samples = sum(len(v) for v in times.values())
     return result

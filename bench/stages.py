@@ -132,9 +132,11 @@ class StageProbe:
         result.notes.append(
             "added overhead per throw, without the call's own spread = the stages but the "
             "engine call, summed per throw, + the median of (the child's engine call - the "
-            "bare call after the same throw). 'added overhead' above subtracts the bare call "
-            "per throw: its p95 is mostly the spread of two ~230 ms calls on a CPU (the bare "
-            "call's own p50-p95 spread is ~30 ms), which no change of ours can narrow"
+            "bare call after the same throw), at least 0 (the engine's own savings, "
+            "engines/percall.py, are not set against our stages). 'added overhead' above "
+            "subtracts the bare call per throw: its p95 is mostly the spread of two ~230 ms "
+            "calls on a CPU (the bare call's own p50-p95 spread is ~30 ms), which no change "
+            "of ours can narrow"
         )
         result.notes.append(
             f"stage breakdown over {len(self.rows)} throws: inbox -> flip, the stages add "
