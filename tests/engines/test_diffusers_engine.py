@@ -16,6 +16,7 @@ from installation.core.variations import RenderParams, Variation
 from installation.engines.build import build_engine
 from installation.engines.engine import EngineSpec
 from installation.errors import EngineError, ModelError
+from tests.engines.plain import fitted, plain_call
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -43,33 +44,6 @@ def engine(model: Path, **spec: Any) -> DiffusersEngine:
     return DiffusersEngine(EngineSpec(engine="diffusers", model=model, **spec), warm_up=False)
 
 
-def plain_call(auto_class: str, model: Path, **kwargs: Any) -> np.ndarray:
-    """The same render with diffusers alone: the reference our engine must match bit for bit."""
-    import diffusers
-
-    pipe = getattr(diffusers, auto_class).from_pretrained(str(model), local_files_only=True)
-    pipe.set_progress_bar_config(disable=True)
-    v = variation()
-    out = pipe(
-        prompt=v.prompt,
-        negative_prompt=v.negative_prompt,
-        num_inference_steps=2,
-        guidance_scale=1.0,
-        generator=torch.Generator("cpu").manual_seed(v.seed),
-        output_type="np",
-        **kwargs,
-    ).images[0]
-    return np.asarray((out * 255).round().clip(0, 255), dtype=np.uint8)
-
-
-def fitted(path: Path) -> Any:
-    from PIL import Image
-
-    from installation.engines.images import load_rgb
-
-    return Image.fromarray(load_rgb(path, (64, 64), fit="cover"))
-
-
 # --- the three modes, against plain diffusers ------------------------------------------
 
 
@@ -78,7 +52,7 @@ def test_txt2img_matches_a_plain_diffusers_call_bit_for_bit(tiny_model: Path) ->
     image = eng.render(variation())
     assert eng.mode == "txt2img"
     assert image.shape == (64, 64, 3) and image.dtype == np.uint8
-    expected = plain_call("AutoPipelineForText2Image", tiny_model, width=64, height=64)
+    expected = plain_call("AutoPipelineForText2Image", tiny_model, variation(), width=64, height=64)
     assert np.array_equal(image, expected)
 
 
@@ -89,7 +63,11 @@ def test_img2img_matches_a_plain_diffusers_call_bit_for_bit(
     image = eng.render(variation())
     assert eng.describe()["pipeline"] == "StableDiffusionImg2ImgPipeline"
     expected = plain_call(
-        "AutoPipelineForImage2Image", tiny_model, image=fitted(paintings[0]), strength=0.6
+        "AutoPipelineForImage2Image",
+        tiny_model,
+        variation(),
+        image=fitted(paintings[0]),
+        strength=0.6,
     )
     assert np.array_equal(image, expected)
 
@@ -106,6 +84,7 @@ def test_inpaint_matches_a_plain_diffusers_call_bit_for_bit(
     expected = plain_call(
         "AutoPipelineForInpainting",
         tiny_inpaint_model,
+        variation(),
         image=fitted(paintings[0]),
         mask_image=Image.open(mask).convert("L"),
         strength=0.6,

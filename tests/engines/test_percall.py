@@ -13,6 +13,7 @@ import pytest
 
 from installation.core.variations import RenderParams, Variation
 from installation.engines.engine import EngineSpec
+from tests.engines.plain import fitted, plain_call
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -40,32 +41,6 @@ def variation(prompt: str = "the sea at night", negative: str = "", **params: An
     )
 
 
-def plain(auto_class: str, model: Path, v: Variation, **kwargs: Any) -> np.ndarray:
-    """The same render with diffusers alone, prompts passed as text."""
-    import diffusers
-
-    pipe = getattr(diffusers, auto_class).from_pretrained(str(model), local_files_only=True)
-    pipe.set_progress_bar_config(disable=True)
-    out = pipe(
-        prompt=v.prompt,
-        negative_prompt=v.negative_prompt or None,
-        num_inference_steps=v.params.steps,
-        guidance_scale=v.params.guidance,
-        generator=torch.Generator("cpu").manual_seed(v.seed),
-        output_type="np",
-        **kwargs,
-    ).images[0]
-    return np.asarray((out * 255).round().clip(0, 255), dtype=np.uint8)
-
-
-def fitted(path: Path) -> Any:
-    from PIL import Image
-
-    from installation.engines.images import load_rgb
-
-    return Image.fromarray(load_rgb(path, (64, 64), fit="cover"))
-
-
 def engine(model: Path, **spec: Any) -> DiffusersEngine:
     return DiffusersEngine(EngineSpec(engine="diffusers", model=model, **spec), warm_up=False)
 
@@ -78,7 +53,7 @@ def test_img2img_from_kept_embeddings_matches_plain_diffusers(
 ) -> None:
     eng = engine(tiny_model, paintings=paintings[:1])
     v = variation(negative=negative, guidance=guidance)
-    expected = plain(
+    expected = plain_call(
         "AutoPipelineForImage2Image", tiny_model, v, image=fitted(paintings[0]), strength=0.6
     )
     first = eng.render(v)  # encodes the prompt
@@ -98,7 +73,7 @@ def test_txt2img_with_guidance_from_kept_embeddings_matches_plain_diffusers(
 ) -> None:
     eng = engine(tiny_model)
     v = variation(negative="blurry", guidance=4.0)
-    expected = plain("AutoPipelineForText2Image", tiny_model, v, width=64, height=64)
+    expected = plain_call("AutoPipelineForText2Image", tiny_model, v, width=64, height=64)
     assert np.array_equal(eng.render(v), expected)
     assert np.array_equal(eng.render(v), expected)
     assert eng.prompts.hits == 1
@@ -169,7 +144,7 @@ def test_inpainting_from_kept_encodings_matches_plain_diffusers(
 
     eng = engine(tiny_inpaint_model, paintings=paintings[:1], mask=mask)
     v = variation(guidance=2.0)
-    expected = plain(
+    expected = plain_call(
         "AutoPipelineForInpainting",
         tiny_inpaint_model,
         v,
