@@ -36,6 +36,7 @@ from installation.engines.percall import (  # noqa: E402
     KeptEncodings,
     PromptEmbeddings,
     keep_encodings,
+    keep_for,
     pin_execution_device,
 )
 from installation.engines.placement import (  # noqa: E402
@@ -93,10 +94,12 @@ class DiffusersEngine:
         self._pipe = self._load()
         # what a plain call redoes every time, done once here (engines/percall.py)
         self.pinned = pin_execution_device(self._pipe)
+        if not self.pinned:
+            log.info("the pipeline has hooks: its execution device is looked up every call")
         self.prompts = PromptEmbeddings(self._pipe, self.device)
-        self.encodings: KeptEncodings | None = (
-            None if self.mode == "txt2img" else keep_encodings(self._pipe.vae)
-        )
+        self.encodings: KeptEncodings | None = None
+        if self.mode != "txt2img":
+            self.encodings = keep_encodings(self._pipe.vae, keep_for(len(spec.paintings)))
         from installation.engines.safety import load_safety_checker
 
         self._safety = load_safety_checker(
@@ -205,7 +208,10 @@ class DiffusersEngine:
         p = variation.params
         self._check_params(p)
         try:
-            with torch.inference_mode():
+            kept = (
+                self.encodings.active() if self.encodings is not None else contextlib.nullcontext()
+            )
+            with torch.inference_mode(), kept:
                 out = self._pipe(**self.call_args(variation)).images
         except torch.cuda.OutOfMemoryError as e:
             if torch.cuda.is_available():

@@ -27,7 +27,10 @@ torch is imported inside each function, so importing this module stays cheap.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 # Pipelines whose encode_prompt is (prompt, device, n, cfg, negative) -> (embeds, negative).
@@ -35,7 +38,8 @@ EMBEDDING_PIPELINES = frozenset(
     {"StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline"}
 )
 KEEP_PROMPTS = 64  # SD 1.5 in fp16: 77 x 768 x 2 bytes, twice with guidance: ~240 KB each
-KEEP_ENCODINGS = 4  # the painting, and for inpainting its masked copy (input + output kept)
+KEEP_ENCODINGS = 4  # at least: a painting, and for inpainting its masked copy (keep_for)
+MAX_ENCODINGS = 16  # at most, however many paintings (input + output kept on the device)
 
 
 def has_hooks(pipe: Any) -> bool:
@@ -54,7 +58,12 @@ def has_hooks(pipe: Any) -> bool:
 def pin_execution_device(pipe: Any) -> bool:
     """Answer `pipe._execution_device` from now on with what it answers now, unless the
     pipeline has hooks. The pipeline's class becomes a subclass of the same name that
-    only overrides that property. True when pinned."""
+    only overrides that property. True when pinned.
+
+    Call it last: after `.to()`, channels_last and compiling, and never move, offload or
+    add hooks to the pipeline afterwards (the engine does none of these). A pinned
+    pipeline no longer pickles (its class is not importable by name); nothing here
+    pickles pipelines."""
     if has_hooks(pipe):
         return False
     device = pipe.device  # what _execution_device answers when no module has a hook
@@ -75,7 +84,9 @@ def pin_execution_device(pipe: Any) -> bool:
 
 class PromptEmbeddings:
     """The pipeline's text embeddings for the most recent `keep` prompts (least recently
-    used goes first). `args()` gives the pipeline keywords for one call."""
+    used goes first). `args()` gives the pipeline keywords for one call. Keyed by the text
+    alone: valid while the text encoder, its LoRA and textual inversions and clip_skip
+    stay as loaded, as the engine keeps them."""
 
     def __init__(self, pipe: Any, device: Any, keep: int = KEEP_PROMPTS) -> None:
         self._pipe = pipe
@@ -129,29 +140,59 @@ class PromptEmbeddings:
 
 def keep_encodings(vae: Any, keep: int = KEEP_ENCODINGS) -> KeptEncodings:
     """Put a KeptEncodings in front of `vae.encode` (an instance attribute shadowing the
-    method; the module and its weights are untouched)."""
+    method; the module and its weights are untouched). It only keeps what is encoded
+    inside `with kept.active():`, the engine's own renders: the upscale pass shares this
+    VAE, and its tiles would push the painting out (each a miss)."""
     kept = KeptEncodings(vae.encode, keep)
     vae.encode = kept
     return kept
 
 
+def keep_for(paintings: int) -> int:
+    """How many encodings to keep for a show's paintings: two each (inpainting encodes the
+    painting and its masked copy), at least KEEP_ENCODINGS, at most MAX_ENCODINGS (~1.7 MB
+    each at 512x512 in fp16, ~3.9 MB at 768x768)."""
+    return min(MAX_ENCODINGS, max(KEEP_ENCODINGS, 2 * paintings))
+
+
 class KeptEncodings:
-    """`encode(x, return_dict)` answered from the last `keep` inputs when `x` equals one of
-    them bit for bit (shape, dtype, device and every value), else computed and kept."""
+    """`encode(x, return_dict)` answered from the last `keep` inputs when `x` has the same
+    shape, dtype and device as one of them and equal values (torch.equal: +0.0 equals
+    -0.0, which no convolution tells apart), else computed and, while active, kept.
+
+    Holds the VAE's bound method weakly (the VAE holds this object: no reference cycle
+    keeping a dropped engine's VAE alive until the cyclic collector runs). Valid while the
+    VAE's weights and settings (tiling, slicing) stay as loaded, as the engine keeps them.
+    """
 
     def __init__(self, encode: Any, keep: int) -> None:
-        self._encode = encode
+        self._encode = weakref.WeakMethod(encode)
         self._keep = keep
         self._kept: list[tuple[Any, bool, Any]] = []  # (input, return_dict, output), oldest first
+        self._active = False
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._kept)
 
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """Look up and keep encodings within this block (the engine's render)."""
+        self._active = True
+        try:
+            yield
+        finally:
+            self._active = False
+
     def __call__(self, x: Any, return_dict: bool = True) -> Any:
         import torch
 
+        encode = self._encode()
+        if encode is None:  # cannot happen while the VAE holds us
+            raise RuntimeError("the VAE behind these kept encodings is gone")
+        if not self._active:
+            return encode(x, return_dict=return_dict)
         for i, (seen, as_dict, out) in enumerate(self._kept):
             if (
                 as_dict == return_dict
@@ -164,7 +205,7 @@ class KeptEncodings:
                 self._kept.append(self._kept.pop(i))
                 return out
         self.misses += 1
-        out = self._encode(x, return_dict=return_dict)
+        out = encode(x, return_dict=return_dict)
         if self._keep > 0:
             self._kept.append((x.detach().clone(), return_dict, out))
             del self._kept[: -self._keep]

@@ -20,9 +20,10 @@ pytest.importorskip("diffusers")
 
 from installation.engines.diffusers_engine import DiffusersEngine  # noqa: E402
 from installation.engines.percall import (  # noqa: E402
-    KeptEncodings,
     PromptEmbeddings,
     has_hooks,
+    keep_encodings,
+    keep_for,
     pin_execution_device,
 )
 
@@ -172,23 +173,79 @@ def test_a_tiny_vae_from_kept_encodings_matches_its_own_first_encoding(
     assert np.array_equal(first, again) and np.array_equal(eng.render(v), first)
 
 
-def test_another_size_or_painting_is_encoded_and_only_the_last_few_are_kept() -> None:
-    calls: list[tuple[int, ...]] = []
+class FakeVae:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, ...]] = []
 
-    def encode(x: Any, return_dict: bool = True) -> Any:
-        calls.append(tuple(x.shape))
+    def encode(self, x: Any, return_dict: bool = True) -> Any:
+        self.calls.append(tuple(x.shape))
         return ("latents", x.sum().item(), return_dict)
 
-    kept = KeptEncodings(encode, keep=2)
+
+def test_another_size_or_painting_is_encoded_and_only_the_last_few_are_kept() -> None:
+    vae = FakeVae()
+    kept = keep_encodings(vae, keep=2)
     a, b, c = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8), torch.zeros(1, 3, 16, 16)
-    assert kept(a) == ("latents", 0.0, True)
-    kept(a.clone())  # equal values: kept
-    kept(a, return_dict=False)  # the other return type: encoded
-    b_out = kept(b)  # a (as a dict) was the oldest: dropped
-    kept(c)
-    assert len(calls) == 4 and len(kept) == 2
-    assert kept(c) is not None and kept(b) == b_out and len(calls) == 4
-    a2 = a.clone()
-    a2[0, 0, 0, 0] = 1e-30  # one value differs: encoded
-    kept(a2)
-    assert len(calls) == 5 and (kept.hits, kept.misses) == (3, 5)
+    with kept.active():
+        assert vae.encode(a) == ("latents", 0.0, True)
+        vae.encode(a.clone())  # equal values: kept
+        vae.encode(a, return_dict=False)  # the other return type: encoded
+        b_out = vae.encode(b)  # a (as a dict) was the oldest: dropped
+        vae.encode(c)
+        assert len(vae.calls) == 4 and len(kept) == 2
+        assert vae.encode(c) is not None and vae.encode(b) == b_out and len(vae.calls) == 4
+        a2 = a.clone()
+        a2[0, 0, 0, 0] = 1e-30  # one value differs: encoded
+        vae.encode(a2)
+    assert len(vae.calls) == 5 and (kept.hits, kept.misses) == (3, 5)
+
+
+def test_outside_the_engines_render_encodings_pass_through_untouched() -> None:
+    """The upscale pass shares the VAE: its tiles neither hit nor push the painting out."""
+    vae = FakeVae()
+    kept = keep_encodings(vae, keep=1)
+    painting, tile = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
+    with kept.active():
+        vae.encode(painting)
+    vae.encode(tile)
+    vae.encode(painting)  # not active: encoded again, nothing looked up or kept
+    with kept.active():
+        vae.encode(painting)
+    assert len(vae.calls) == 3 and (kept.hits, kept.misses, len(kept)) == (1, 1, 1)
+
+
+def test_the_kept_encodings_do_not_keep_a_dropped_vae_alive() -> None:
+    import gc
+    import weakref
+
+    vae = FakeVae()
+    keep_encodings(vae)
+    gone = weakref.ref(vae)
+    gc.disable()  # only reference counting: a cycle would keep it
+    try:
+        del vae
+        assert gone() is None
+    finally:
+        gc.enable()
+
+
+def test_two_encodings_are_kept_per_painting_within_bounds() -> None:
+    assert [keep_for(n) for n in (0, 1, 2, 3, 8, 50)] == [4, 4, 4, 6, 16, 16]
+
+
+def test_the_upscale_pass_leaves_the_paintings_encoding_kept(
+    tiny_model: Path, paintings: tuple[Path, Path]
+) -> None:
+    from installation.engines.build import build_engine
+    from installation.engines.engine import UpscaleSpec
+
+    tiles = UpscaleSpec(mode="img2img", steps=2, guidance=1.0, strength=0.5, tile=32, overlap=8)
+    spec = EngineSpec(engine="diffusers", model=tiny_model, paintings=paintings[:1],
+                      device="cpu", upscale=tiles, warmup=())  # fmt: skip
+    eng = build_engine(spec)
+    v = variation(width=32, height=32, upscale=2.0, max_side=2048)
+    first = eng.render(v)  # the painting encoded, then 4 tiles of 32 through the same VAE
+    assert first.shape == (64, 64, 3) and np.array_equal(eng.render(v), first)
+    kept = eng.base.encodings
+    # kept: the warm-up's 64x64 painting and this 32x32 one; no tile (4 would push it out)
+    assert (kept.misses, kept.hits, len(kept)) == (2, 1, 2)
