@@ -1,18 +1,23 @@
 """Slides as surfaces, and blank ones made ahead so a picture's slide starts half done.
 
 A new 1080p slide is an 8 MB surface: allocating it and filling its background took
-~1.7 ms here (the kernel zeroing its pages on first touch), all of it holding the GIL, so
-a picture's journal write and the frame loop waited behind it. So the slide painter makes
+~1.7 ms here when the allocator reused freed memory, and 4.3-6.2 ms on memory the process
+had not touched before (the kernel faulting in and zeroing 2,000 pages: the first painting
+of each outcome, while the prepared slides grow), all of it holding the GIL, so a
+picture's journal write and the frame loop waited behind it. So the slide painter makes
 the next slide's blank canvas while it is idle (BLANK_AFTER_S after its last job), in the
 look it painted last; a job of that look takes it and paints only the picture and the
-label. One canvas at a time: a screen's worth of memory.
+label. One canvas at a time: a screen's worth of memory. BLANK_AFTER_S is short so that
+throws a few tenths of a second apart still find one (benchmark 1's throws come ~0.15 s
+apart: at 0.3 s no canvas was ever ready); a job that arrives while a canvas is being
+made waits at most that making, which it would otherwise have paid itself.
 """
 
 from __future__ import annotations
 
 import pygame
 
-BLANK_AFTER_S = 0.3  # idle this long, the painter makes the next blank canvas
+BLANK_AFTER_S = 0.05  # idle this long, the painter makes the next blank canvas
 
 # what a canvas is made of: size, bits per pixel, masks, background
 Look = tuple[tuple[int, int], int, tuple[int, int, int, int], tuple[int, int, int]]
