@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from installation.core.dice import Throw, all_outcomes, outcome_count
@@ -91,10 +92,11 @@ class ShowChange:
     restart: tuple[str, ...] = ()
     assets: tuple[str, ...] = ()  # painting/mask files whose content changed
     stale: frozenset[str] | None = field(default_factory=frozenset)
+    pictures: tuple[str, ...] = ()  # display-only files whose content changed (the poster)
 
     @property
     def changed(self) -> bool:
-        return bool(self.keys or self.assets)
+        return bool(self.keys or self.assets or self.pictures)
 
     @property
     def needs_restart(self) -> bool:
@@ -108,7 +110,7 @@ class ShowChange:
         """One line for the log and the rehearsal overlay."""
         if not self.changed:
             return "no change"
-        parts = [f"changed {', '.join(self.keys + self.assets)}"]
+        parts = [f"changed {', '.join(self.keys + self.assets + self.pictures)}"]
         if self.restart:
             parts.append(f"restart needed for {', '.join(self.restart)}")
         if self.stale is None:
@@ -144,7 +146,9 @@ def diff_shows(
     keys = changed_keys(old, new)
     if old.folder != new.folder:
         keys.append("storage")  # another folder: state, cache and archive move
-    assets = _changed_assets(old_assets or {}, new_assets or {})
+    files = _changed_assets(old_assets or {}, new_assets or {})
+    art = {str(p) for p in _artwork_files(new)}  # what renders read; the rest is display's
+    assets = tuple(f for f in files if f in art)
     renders = [k for k in keys if _matches(k, RENDER)]
     known = RENDER + ENGINE + DISPLAY + LIVE + RESTART
     return ShowChange(
@@ -157,6 +161,7 @@ def diff_shows(
         restart=tuple(k for k in keys if _matches(k, RESTART) or not _matches(k, known)),
         assets=assets,
         stale=stale_outcomes(old, new, renders, assets),
+        pictures=tuple(f for f in files if f not in art),
     )
 
 
@@ -210,11 +215,18 @@ def _stale_by_painting(show: Show, assets: tuple[str, ...]) -> frozenset[str] | 
     return frozenset(stale)
 
 
+def _artwork_files(show: Show) -> list[Path]:
+    """The files renders read: the paintings and the mask."""
+    return [*show.artwork.paintings, *([show.artwork.mask] if show.artwork.mask else [])]
+
+
 def asset_stamps(show: Show) -> dict[str, str]:
-    """Content hash of each painting and the mask, by the path written in the show."""
-    paths = list(show.artwork.paintings)
-    if show.artwork.mask is not None:
-        paths.append(show.artwork.mask)
+    """Content hash of each painting, the mask and the standby poster, by the path written
+    in the show: a file saved over in place is a change (a repainted painting needs new
+    pictures and a new worker; a new poster only needs reading again)."""
+    paths = _artwork_files(show)
+    if show.display.standby_image is not None:
+        paths.append(show.display.standby_image)
     stamps = {}
     for p in paths:
         try:

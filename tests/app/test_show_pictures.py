@@ -1,7 +1,8 @@
 """The show's pictures after a live reload: read off the frame thread, then put up.
 
 A real show folder, the real watcher and reloader, the fake kiosk: a painting replaced on
-disk reaches attract, a new standby_image reaches standby (a removed one turns it black),
+disk reaches attract, a poster saved over in place and a new standby_image reach standby
+(a removed one turns it black),
 and the frame loop never waits for a picture being read.
 """
 
@@ -76,6 +77,8 @@ def test_a_replaced_painting_and_a_new_poster_reach_the_wall(tmp_path: Path) -> 
         png(folder / "painting.png", BLUE)
         wait_until(lambda: colour(kiosk.artwork) == BLUE, 15, "the new painting", step=app.step)
         assert colour(kiosk.poster) == GREEN  # re-read with the painting, unchanged
+        png(folder / "closed.png", BLUE)  # the poster saved over in place: read again
+        wait_until(lambda: colour(kiosk.poster) == BLUE, 15, "the repainted poster", step=app.step)
         png(folder / "open-soon.png", RED)
         text = (folder / "show.toml").read_text()
         (folder / "show.toml").write_text(text.replace('"closed.png"', '"open-soon.png"'))

@@ -124,6 +124,18 @@ def test_a_repainted_painting_stales_only_the_outcomes_using_it(folder: Path) ->
     assert change.stale == using_b and 0 < len(using_b) < 9
 
 
+def test_a_poster_saved_over_is_a_change_for_the_wall_only(folder: Path) -> None:
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(folder / "closed.png")
+    show = edited(folder, "[dice]", '[display]\nstandby_image = "closed.png"\n[dice]')
+    before = asset_stamps(show)
+    assert diff_shows(show, show, old_assets=before, new_assets=asset_stamps(show)).changed is False
+    Image.new("RGB", (8, 8), (250, 250, 0)).save(folder / "closed.png")
+    change = diff_shows(show, show, old_assets=before, new_assets=asset_stamps(show))
+    assert change.changed and change.pictures == ("closed.png",) and change.assets == ()
+    assert not change.needs_new_worker and change.stale == frozenset()
+    assert "closed.png" in change.summary()
+
+
 # -- the watcher on a real folder ---------------------------------------------------------
 def wait(q: queue.Queue[Show | ShowError]) -> Show | ShowError:
     return q.get(timeout=10)
