@@ -31,7 +31,7 @@ from installation.app.parts import (
     refresh_prefill,
     schedule_for,
 )
-from installation.app.prepaint import prepaint_due
+from installation.app.prepaint import Prepainter
 from installation.app.presenter import Presenter, cue_lead_s
 from installation.app.reloader import CuesReady, Reloader, WorkerReady
 from installation.app.room import Room
@@ -63,8 +63,7 @@ MAX_INBOX_PER_FRAME = 64
 
 
 class App:
-    """One running show. Edges are injected: built from the show by app/build.py, or
-    fakes in tests. Nothing here opens a file, a socket or a window by itself."""
+    """One running show; edges injected (app/build.py, or fakes): opens nothing itself."""
 
     def __init__(
         self,
@@ -130,7 +129,7 @@ class App:
         self.arrivals = Arrivals(self.director, self.fault)
         self._rng = random.Random()
         self._next_auto = self.started_at + (options.auto_throw or 0)
-        self._next_prepaint = self.started_at  # slides of cached outcomes, painted ahead
+        self.prepainter = Prepainter(self.started_at, kiosk, self.director, self.presenter)
         self._started = Started()
 
     def __repr__(self) -> str:
@@ -203,7 +202,7 @@ class App:
                 self._apply(self.arrivals.arrived(result, now), now)
             self._apply(actions, now)
         self.presenter.due(now)
-        self._next_prepaint = prepaint_due(self, now, self._next_prepaint)
+        self.prepainter.step(now, self.worker, self.show.dice)  # cached outcomes' slides
         if self.options.auto_throw and now >= self._next_auto:
             self._next_auto = now + self.options.auto_throw
             self.handle_event(ev.RandomThrow("auto"), now)

@@ -64,3 +64,52 @@ def test_without_a_cache_or_a_preparing_screen_nothing_happens() -> None:
 
     assert prepaint(Screen(), Plain(), next_variation, lambda v, e: None, 2, 2) == 0
     assert prepaint(object(), Plain(), next_variation, lambda v, e: None, 2, 2) == 0
+
+
+class EveryOutcomeCached:
+    """A cache front that has every variation (the walk's shape is what is tested)."""
+
+    class Cache:
+        engine_known, engine_name = True, "fake"
+
+        def __init__(self) -> None:
+            self.looked: list[str] = []
+
+        def peek(self, variation: Variation, count: bool = True) -> np.ndarray:
+            assert count is False
+            self.looked.append(variation.key)
+            return np.zeros((2, 2, 3), np.uint8)
+
+    def __init__(self) -> None:
+        self.cache = self.Cache()
+
+
+def test_the_walk_is_spread_over_frames_and_repeats_each_period() -> None:
+    from installation.app.prepaint import MAX_OUTCOMES, PER_FRAME, PREPAINT_EVERY_S, Prepainter
+    from installation.show.schema import DiceSection
+
+    rule = VariationRule(
+        seed_mode="fixed", salt="t", prompt="{die1}", variants=(), negative_prompt="",
+        params=PARAMS, faces_per_die=6,
+    )  # fmt: skip
+    three = DiceSection(count=3, faces=6)
+    screen, worker = Screen(), EveryOutcomeCached()
+
+    class Planner:
+        def next_variation(self, faces: tuple[int, ...]) -> Variation:
+            return derive_variation(rule, Throw(faces))
+
+    class Labeller:
+        def label_for(self, variation: Variation, engine: str) -> str:
+            return variation.key
+
+    walker = Prepainter(10.0, screen, Planner(), Labeller())
+    step = lambda now: walker.step(now, worker, three)  # noqa: E731
+    assert step(9.9) == 0 and not walker.walking  # not yet due
+    frames = [step(10.0 + i / 60) for i in range(8)]
+    assert frames == [PER_FRAME] * (MAX_OUTCOMES // PER_FRAME) + [0, 0]
+    assert len(worker.cache.looked) == len(set(worker.cache.looked)) == MAX_OUTCOMES == 216
+    assert [label for _, label in screen.asked][:2] == ["1-1-1", "1-1-2"]
+    assert step(10.0 + PREPAINT_EVERY_S - 0.01) == 0  # the next walk a period after this one
+    assert step(10.0 + PREPAINT_EVERY_S) == PER_FRAME and walker.walking
+    assert walker.asked == MAX_OUTCOMES + PER_FRAME
