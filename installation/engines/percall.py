@@ -17,10 +17,11 @@ benchmark 4):
   pair); others (SDXL's returns pooled embeddings too) keep passing the prompt.
 - the VAE encoder: img2img and inpainting encode the same painting (at the same size)
   on every call, and only then draw the seed's noise from the encoder's distribution.
-  `keep_encodings` puts `KeptEncodings` in front of the VAE's `encode`: an input equal
-  bit for bit to a recent one gets that one's output back (the distribution object,
-  which holds no state: sampling happens after, with the call's generator). 13% of a call
-  on the tiny model; a 512x512 encode on a GPU is a few percent of a render.
+  `keep_encodings` puts `KeptEncodings` in front of the VAE's `encode`: within the
+  engine's own render, an input equal in shape, dtype, device and values to a recent one
+  gets that one's output back (the distribution object, which holds no state: sampling
+  happens after, with the call's generator). 13% of a call on the tiny model; a 512x512
+  encode on a GPU is a few percent of a render.
 
 torch is imported inside each function, so importing this module stays cheap.
 """
