@@ -41,6 +41,7 @@ EMBEDDING_PIPELINES = frozenset(
 KEEP_PROMPTS = 64  # SD 1.5 in fp16: 77 x 768 x 2 bytes, twice with guidance: ~240 KB each
 KEEP_ENCODINGS = 4  # at least: a painting, and for inpainting its masked copy (keep_for)
 MAX_ENCODINGS = 16  # at most, however many paintings (input + output kept on the device)
+ENCODINGS_MB = 128  # and at most this much device memory, counted as twice each input
 
 
 def has_hooks(pipe: Any) -> bool:
@@ -166,9 +167,10 @@ class KeptEncodings:
     VAE's weights and settings (tiling, slicing) stay as loaded, as the engine keeps them.
     """
 
-    def __init__(self, encode: Any, keep: int) -> None:
+    def __init__(self, encode: Any, keep: int, budget_mb: float = ENCODINGS_MB) -> None:
         self._encode = weakref.WeakMethod(encode)
         self._keep = keep
+        self._budget = int(budget_mb * 2**20)
         self._kept: list[tuple[Any, bool, Any]] = []  # (input, return_dict, output), oldest first
         self._active = False
         self.hits = 0
@@ -207,7 +209,14 @@ class KeptEncodings:
                 return out
         self.misses += 1
         out = encode(x, return_dict=return_dict)
-        if self._keep > 0:
+        if self._keep > 0 and 2 * x.nbytes <= self._budget:
             self._kept.append((x.detach().clone(), return_dict, out))
             del self._kept[: -self._keep]
+            while 2 * sum(seen.nbytes for seen, _, _ in self._kept) > self._budget:
+                del self._kept[0]  # the input and what it encodes to: at most twice its size
         return out
+
+    @property
+    def nbytes(self) -> int:
+        """The kept inputs' bytes (their outputs are smaller: latents are 1/8 a side)."""
+        return sum(seen.nbytes for seen, _, _ in self._kept)

@@ -20,6 +20,7 @@ pytest.importorskip("diffusers")
 
 from installation.engines.diffusers_engine import DiffusersEngine  # noqa: E402
 from installation.engines.percall import (  # noqa: E402
+    KeptEncodings,
     PromptEmbeddings,
     has_hooks,
     keep_encodings,
@@ -227,6 +228,18 @@ def test_the_kept_encodings_do_not_keep_a_dropped_vae_alive() -> None:
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_the_kept_encodings_stay_within_their_memory_budget() -> None:
+    """Big inputs (1024x1024 in fp32 is 12 MB) keep fewer entries than the count allows."""
+    vae = FakeVae()
+    kept = KeptEncodings(vae.encode, keep=16, budget_mb=1.0)  # 2 x 192 KB per entry
+    with kept.active():
+        for value in range(6):
+            kept(torch.full((1, 3, 128, 128), float(value)))  # 192 KB each
+        assert len(kept) == 2 and kept.nbytes == 2 * 3 * 128 * 128 * 4
+        kept(torch.zeros(1, 3, 512, 512))  # 3 MB: over the budget alone, not kept
+    assert len(kept) == 2 and len(vae.calls) == 7
 
 
 def test_two_encodings_are_kept_per_painting_within_bounds() -> None:
