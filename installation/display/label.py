@@ -13,7 +13,9 @@ down, so it never leaves the screen at any aspect.
 from __future__ import annotations
 
 import functools
+import io
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,13 +98,45 @@ def fill_label(
     return LabelInfo(faces=variation.faces, text=text), None
 
 
-@functools.lru_cache(maxsize=32)
 def _font(px: int, italic: bool = False, path: str | None = None) -> pygame.font.Font:
-    """Cached: loading the font file costs more than rendering the label. A font file that
-    cannot be loaded falls back to the built-in font (logged once per size)."""
+    """Cached: loading the font file costs more than rendering the label. Keyed by the
+    file's modification time and size too, so a font saved over in place is read again
+    for the next label. A font file that cannot be loaded falls back to the built-in font
+    (logged once per size and version of the file)."""
+    return _loaded_font(px, italic, path, _stamp(path))
+
+
+MAX_FONT_BYTES = 32 * 2**20  # a font file larger than this is not a font to trust
+
+
+def _stamp(path: str | None) -> tuple[int, int] | None:
+    if path is None:
+        return None
     try:
-        font = pygame.font.Font(path, max(8, px))
-    except (OSError, pygame.error) as e:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=32)
+def _loaded_font(
+    px: int, italic: bool, path: str | None, stamp: tuple[int, int] | None
+) -> pygame.font.Font:
+    """The font read whole into memory: SDL_ttf reads glyphs from its file lazily, so a
+    font opened from a file that is then saved over breaks at the next glyph. pygame only
+    notices a file that is no font when it first measures or draws, hence the check."""
+    try:
+        if path is None:
+            font = pygame.font.Font(None, max(8, px))
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_FONT_BYTES + 1)
+            if len(data) > MAX_FONT_BYTES:
+                raise ValueError(f"larger than {MAX_FONT_BYTES // 2**20} MB")
+            font = pygame.font.Font(io.BytesIO(data), max(8, px))
+            font.size("Ag")
+    except (OSError, ValueError, pygame.error) as e:
         if path is None:
             raise
         log.warning("label font %s cannot be loaded (%s); using the built-in font", path, e)
@@ -120,7 +154,7 @@ def printable(text: str, limit: int = 300) -> str:
 
 def clear_font_cache() -> None:
     """Forget cached fonts: call before pygame.font.quit(), after which they are invalid."""
-    _font.cache_clear()
+    _loaded_font.cache_clear()
 
 
 def draw_die(surface: pygame.Surface, rect: pygame.Rect, face: int) -> None:

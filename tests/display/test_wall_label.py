@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -199,3 +200,44 @@ def test_title_and_artist_already_in_the_text_are_not_repeated() -> None:
     assert twice.get_size() == bare.get_size()  # no credit line under the text
     assert once.get_height() >= bare.get_height()
     assert bright_low(once) > bright_low(twice) + 50  # the credit line appears when needed
+
+
+def test_a_label_font_saved_over_in_place_is_read_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The next label reads the file again (a curator replaced it; no restart needed)."""
+    from installation.display.label import LabelStyle
+
+    font = tmp_path / "label.ttf"
+    good = (Path(pygame.__file__).parent / pygame.font.get_default_font()).read_bytes()
+    font.write_bytes(good)
+    style = LabelStyle(font=str(font))
+    info = LabelInfo((3,), "Variation 3")
+    first = render_label(info, "", "", (1280, 720), style)
+    assert first is not None and "cannot be loaded" not in caplog.text
+    font.write_bytes(b"not a font")  # another size: a new version of the file
+    assert render_label(info, "", "", (1280, 720), style) is not None  # the built-in font
+    assert "label font" in caplog.text and "cannot be loaded" in caplog.text
+    caplog.clear()
+    font.write_bytes(good)
+    again = render_label(info, "", "", (1280, 720), style)
+    assert again is not None and "cannot be loaded" not in caplog.text
+    assert pygame.image.tobytes(again, "RGBA") == pygame.image.tobytes(first, "RGBA")
+
+
+def test_a_file_that_is_no_font_gives_the_built_in_font_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pygame opens any file as a font and fails only when it first measures text: a
+    painter that raised there would leave every picture off the wall."""
+    from installation.display.label import LabelStyle
+
+    font = tmp_path / "broken.ttf"
+    font.write_bytes(b"\x00\x01\x00\x00 truncated")
+    band = render_label(
+        LabelInfo((2,), "Variation 2"), "", "", (1280, 720), LabelStyle(font=str(font))
+    )
+    plain = render_label(LabelInfo((2,), "Variation 2"), "", "", (1280, 720))
+    assert band is not None and plain is not None
+    assert pygame.image.tobytes(band, "RGBA") == pygame.image.tobytes(plain, "RGBA")
+    assert "broken.ttf cannot be loaded" in caplog.text
