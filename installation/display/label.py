@@ -65,6 +65,7 @@ class LabelStyle:
     corner: str = "bottom-left"
     size: float = 1.0
     font: str | None = None
+    font_version: tuple[int, ...] | None = None  # font_version(font): a new file, a new look
 
 
 def unit(screen: tuple[int, int]) -> float:
@@ -103,25 +104,37 @@ def _font(px: int, italic: bool = False, path: str | None = None) -> pygame.font
     file's modification time and size too, so a font saved over in place is read again
     for the next label. A font file that cannot be loaded falls back to the built-in font
     (logged once per size and version of the file)."""
-    return _loaded_font(px, italic, path, _stamp(path))
+    return _loaded_font(px, italic, path, font_version(path))
 
 
 MAX_FONT_BYTES = 32 * 2**20  # a font file larger than this is not a font to trust
 
 
-def _stamp(path: str | None) -> tuple[int, int] | None:
+def font_version(path: str | None) -> tuple[int, ...] | None:
+    """What tells one version of a font file from the next: inode, size, modification and
+    change times (a copy that keeps the modification time still changes the others)."""
     if path is None:
         return None
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return st.st_mtime_ns, st.st_size
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+@functools.lru_cache(maxsize=4)
+def _font_data(path: str, version: tuple[int, ...] | None) -> bytes:
+    """A font file's bytes, once per version (every size shares them)."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_FONT_BYTES + 1)
+    if len(data) > MAX_FONT_BYTES:
+        raise ValueError(f"larger than {MAX_FONT_BYTES // 2**20} MB")
+    return data
 
 
 @functools.lru_cache(maxsize=32)
 def _loaded_font(
-    px: int, italic: bool, path: str | None, stamp: tuple[int, int] | None
+    px: int, italic: bool, path: str | None, version: tuple[int, ...] | None
 ) -> pygame.font.Font:
     """The font read whole into memory: SDL_ttf reads glyphs from its file lazily, so a
     font opened from a file that is then saved over breaks at the next glyph. pygame only
@@ -130,11 +143,7 @@ def _loaded_font(
         if path is None:
             font = pygame.font.Font(None, max(8, px))
         else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_FONT_BYTES + 1)
-            if len(data) > MAX_FONT_BYTES:
-                raise ValueError(f"larger than {MAX_FONT_BYTES // 2**20} MB")
-            font = pygame.font.Font(io.BytesIO(data), max(8, px))
+            font = pygame.font.Font(io.BytesIO(_font_data(path, version)), max(8, px))
             font.size("Ag")
     except (OSError, ValueError, pygame.error) as e:
         if path is None:
@@ -155,6 +164,7 @@ def printable(text: str, limit: int = 300) -> str:
 def clear_font_cache() -> None:
     """Forget cached fonts: call before pygame.font.quit(), after which they are invalid."""
     _loaded_font.cache_clear()
+    _font_data.cache_clear()
 
 
 def draw_die(surface: pygame.Surface, rect: pygame.Rect, face: int) -> None:

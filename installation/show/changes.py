@@ -220,15 +220,18 @@ def _artwork_files(show: Show) -> list[Path]:
     return [*show.artwork.paintings, *([show.artwork.mask] if show.artwork.mask else [])]
 
 
+def stamped_files(show: Show) -> list[Path]:
+    """The files whose content is part of the show: the artwork and the standby poster."""
+    poster = show.display.standby_image
+    return [*_artwork_files(show), *([poster] if poster is not None else [])]
+
+
 def asset_stamps(show: Show) -> dict[str, str]:
     """Content hash of each painting, the mask and the standby poster, by the path written
     in the show: a file saved over in place is a change (a repainted painting needs new
     pictures and a new worker; a new poster only needs reading again)."""
-    paths = _artwork_files(show)
-    if show.display.standby_image is not None:
-        paths.append(show.display.standby_image)
     stamps = {}
-    for p in paths:
+    for p in stamped_files(show):
         try:
             stamps[str(p)] = hashlib.sha256(show.resolve(p).read_bytes()).hexdigest()
         except (OSError, ValueError) as e:

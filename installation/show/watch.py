@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from installation.errors import ShowError
-from installation.show.changes import IMAGE_SUFFIXES, ShowChange, asset_stamps, diff_shows
+from installation.show.changes import (
+    IMAGE_SUFFIXES,
+    ShowChange,
+    asset_stamps,
+    diff_shows,
+    stamped_files,
+)
 from installation.show.curation import CURATION_FILE
 from installation.show.load import load_show, locate_show
 from installation.show.schema import Show
@@ -176,7 +182,9 @@ class ShowWatcher:
 
 
 def _asset_paths(show: Show) -> list[Path]:
-    return [*show.artwork.paintings, *([show.artwork.mask] if show.artwork.mask else [])]
+    """The files stamped for changes (changes.py): the paintings, the mask, the poster (its
+    name may have any suffix Pillow reads, so it is watched by name)."""
+    return stamped_files(show)
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -241,3 +241,25 @@ def test_a_file_that_is_no_font_gives_the_built_in_font_not_an_error(
     assert band is not None and plain is not None
     assert pygame.image.tobytes(band, "RGBA") == pygame.image.tobytes(plain, "RGBA")
     assert "broken.ttf cannot be loaded" in caplog.text
+
+
+def test_every_size_of_a_font_shares_one_read_and_a_new_version_is_a_new_look(
+    tmp_path: Path,
+) -> None:
+    """One copy of the file's bytes per version (a CJK font is 20 MB), and a slide painted
+    ahead with the old version is not taken for one with the new (its style differs)."""
+    from installation.display import label
+    from installation.display.label import LabelStyle, font_version
+
+    font = tmp_path / "label.ttf"
+    font.write_bytes((Path(pygame.__file__).parent / pygame.font.get_default_font()).read_bytes())
+    label.clear_font_cache()
+    before = font_version(str(font))
+    style = LabelStyle(font=str(font), font_version=before)
+    assert render_label(LabelInfo((3,), "Variation 3"), "t", "a", (1280, 720), style) is not None
+    info = label._font_data.cache_info()
+    assert label._loaded_font.cache_info().currsize >= 2 and info.misses == 1
+    font.write_bytes(font.read_bytes() + b"\0")  # saved over: another version
+    after = font_version(str(font))
+    assert after is not None and after != before
+    assert LabelStyle(font=str(font), font_version=after) != style

@@ -193,6 +193,19 @@ def test_watcher_sees_a_painting_replaced(
     assert w.last_change is not None and w.last_change.assets == ("a.png",)
 
 
+def test_watcher_sees_a_poster_saved_over_whatever_its_name(
+    folder: Path, watched: Callable[[], tuple[ShowWatcher, queue.Queue[Show | ShowError]]]
+) -> None:
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(folder / "closed-poster", format="PNG")
+    save(folder, BASE.replace("[dice]", '[display]\nstandby_image = "closed-poster"\n[dice]'))
+    w, q = watched()
+    Image.new("RGB", (8, 8), (250, 9, 9)).save(folder / ".tmp", format="PNG")
+    os.replace(folder / ".tmp", folder / "closed-poster")
+    got = wait(q)
+    assert isinstance(got, Show)
+    assert w.last_change is not None and w.last_change.pictures == ("closed-poster",)
+
+
 def test_relevant_files(folder: Path) -> None:
     w = ShowWatcher(folder, lambda _: None, initial=load_show(folder))
     assert w.relevant(folder / "show.toml")
