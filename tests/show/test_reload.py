@@ -7,12 +7,13 @@ import os
 import queue
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from installation.errors import ShowError
-from installation.show.changes import asset_stamps, diff_shows
+from installation.show.changes import ShowChange, asset_stamps, diff_shows
 from installation.show.load import load_show
 from installation.show.schema import Show
 from installation.show.watch import ShowWatcher, overlay_text
@@ -182,15 +183,23 @@ def test_watcher_swaps_valid_keeps_old_on_invalid_with_line(
     assert q.empty()
 
 
+def saved_over(
+    folder: Path, name: str, watched: Callable[[], tuple[ShowWatcher, Any]]
+) -> ShowChange:
+    """Save an image over `name` as editors do (a hidden temp file renamed over it) with the
+    watcher running; the change it reports."""
+    w, q = watched()
+    Image.new("RGB", (8, 8), (250, 9, 9)).save(folder / ".saving", format="PNG")
+    os.replace(folder / ".saving", folder / name)
+    assert isinstance(wait(q), Show)
+    assert w.last_change is not None
+    return w.last_change
+
+
 def test_watcher_sees_a_painting_replaced(
     folder: Path, watched: Callable[[], tuple[ShowWatcher, queue.Queue[Show | ShowError]]]
 ) -> None:
-    w, q = watched()
-    Image.new("RGB", (8, 8), (9, 9, 9)).save(folder / ".a.png.tmp", format="PNG")
-    os.replace(folder / ".a.png.tmp", folder / "a.png")
-    got = wait(q)
-    assert isinstance(got, Show)
-    assert w.last_change is not None and w.last_change.assets == ("a.png",)
+    assert saved_over(folder, "a.png", watched).assets == ("a.png",)
 
 
 def test_watcher_sees_a_poster_saved_over_whatever_its_name(
@@ -198,12 +207,7 @@ def test_watcher_sees_a_poster_saved_over_whatever_its_name(
 ) -> None:
     Image.new("RGB", (8, 8), (9, 9, 9)).save(folder / "closed-poster", format="PNG")
     save(folder, BASE.replace("[dice]", '[display]\nstandby_image = "closed-poster"\n[dice]'))
-    w, q = watched()
-    Image.new("RGB", (8, 8), (250, 9, 9)).save(folder / ".tmp", format="PNG")
-    os.replace(folder / ".tmp", folder / "closed-poster")
-    got = wait(q)
-    assert isinstance(got, Show)
-    assert w.last_change is not None and w.last_change.pictures == ("closed-poster",)
+    assert saved_over(folder, "closed-poster", watched).pictures == ("closed-poster",)
 
 
 def test_relevant_files(folder: Path) -> None:
