@@ -65,7 +65,6 @@ class LabelStyle:
     corner: str = "bottom-left"
     size: float = 1.0
     font: str | None = None
-    font_version: tuple[int, ...] | None = None  # font_version(font): a new file, a new look
 
 
 def unit(screen: tuple[int, int]) -> float:

@@ -90,7 +90,7 @@ def style_for(
         config.label,
         title,
         artist,
-        LabelStyle(config.label_corner, config.label_size, font, wall.font_version(font)),
+        LabelStyle(config.label_corner, config.label_size, font),
         config.rotation,
         config.upscale,
     )
