@@ -212,7 +212,7 @@ class KeptEncodings:
         if self._keep > 0 and 2 * x.nbytes <= self._budget:
             self._kept.append((x.detach().clone(), return_dict, out))
             del self._kept[: -self._keep]
-            while 2 * sum(seen.nbytes for seen, _, _ in self._kept) > self._budget:
+            while 2 * self.nbytes > self._budget:
                 del self._kept[0]  # the input and what it encodes to: at most twice its size
         return out
 

@@ -111,7 +111,7 @@ class ShowWatcher:
         if p.suffix.lower() in IMAGE_SUFFIXES:
             return True
         show = self.last_good
-        return show is not None and any(_same(p, show.resolve(a)) for a in _asset_paths(show))
+        return show is not None and any(_same(p, show.resolve(a)) for a in stamped_files(show))
 
     def _in_storage(self, p: Path) -> bool:
         storage = (self.last_good.storage_dir if self.last_good else self.folder / "var").resolve()
@@ -179,12 +179,6 @@ class ShowWatcher:
             except Exception as e:  # folder gone, too many watches ...: retry, never die
                 log.error("show watcher on %s failed (%s); retrying in 5 s", self.folder, e)
                 self._stop.wait(5.0)
-
-
-def _asset_paths(show: Show) -> list[Path]:
-    """The files stamped for changes (changes.py): the paintings, the mask, the poster (its
-    name may have any suffix Pillow reads, so it is watched by name)."""
-    return stamped_files(show)
 
 
 def _same(a: Path, b: Path) -> bool:
